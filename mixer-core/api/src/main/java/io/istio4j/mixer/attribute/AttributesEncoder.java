@@ -1,0 +1,102 @@
+package io.istio4j.mixer.attribute;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import io.istio4j.mixer.v1.CompressedAttributes;
+import io.istio4j.mixer.v1.StringMap;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Encodes attributes into {@code CompressedAttributes} for clients: words that are global words
+ * below the agreed {@code globalWordCount} travel as global indexes, all others through the
+ * message dictionary (negative indexes).
+ *
+ * <pre>{@code
+ * CompressedAttributes wire = AttributesEncoder.encode(
+ *     Map.of("destination.service", "ratings.default.svc.cluster.local", "request.size", 512L),
+ *     GlobalDictionary.SIZE);
+ * }</pre>
+ *
+ * <p>Accepted values: the types listed on {@link AttributeBag}, plus {@link Integer} (sent as
+ * INT64) and {@link InetAddress} (sent as its address bytes).
+ */
+public final class AttributesEncoder {
+
+  private AttributesEncoder() {}
+
+  /** Encodes {@code attributes} with a dictionary of its own. */
+  public static CompressedAttributes encode(Map<String, ?> attributes, int globalWordCount) {
+    Dictionary dict = new Dictionary(globalWordCount);
+    CompressedAttributes.Builder b = CompressedAttributes.newBuilder();
+    attributes.forEach((name, value) -> put(b, dict, name, value));
+    return b.addAllWords(dict.words()).build();
+  }
+
+  /** Adds one attribute to {@code b}, assigning words in {@code dict}. */
+  static void put(CompressedAttributes.Builder b, Dictionary dict, String name, Object value) {
+    requireNonNull(name, "name");
+    requireNonNull(value, "value of " + name);
+    int n = dict.index(name);
+    if (value instanceof InetAddress a) {
+      b.putBytes(n, ByteString.copyFrom(a.getAddress()));
+      return;
+    }
+    Object v = MutableAttributeBag.normalize(name, value);
+    if (v instanceof String s) {
+      b.putStrings(n, dict.index(s));
+    } else if (v instanceof Long l) {
+      b.putInt64S(n, l);
+    } else if (v instanceof Double d) {
+      b.putDoubles(n, d);
+    } else if (v instanceof Boolean z) {
+      b.putBools(n, z);
+    } else if (v instanceof Instant t) {
+      b.putTimestamps(n, Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build());
+    } else if (v instanceof Duration d) {
+      b.putDurations(n, com.google.protobuf.Duration.newBuilder()
+          .setSeconds(d.getSeconds()).setNanos(d.getNano()).build());
+    } else if (v instanceof byte[] bytes) {
+      b.putBytes(n, ByteString.copyFrom(bytes));
+    } else {
+      StringMap.Builder m = StringMap.newBuilder();
+      ((Map<?, ?>) v).forEach((k, val) -> m.putEntries(dict.index((String) k), dict.index((String) val)));
+      b.putStringMaps(n, m.build());
+    }
+  }
+
+  /** Assigns dictionary indexes to words: global when allowed, else a message-dictionary slot. */
+  static final class Dictionary {
+    private final int usableGlobal;
+    private final Map<String, Integer> slots = new HashMap<>();
+    private final List<String> words = new java.util.ArrayList<>();
+
+    Dictionary(int globalWordCount) {
+      this.usableGlobal = Math.min(Math.max(globalWordCount, 0), GlobalDictionary.SIZE);
+    }
+
+    int index(String word) {
+      int g = GlobalDictionary.indexOf(word);
+      if (g >= 0 && g < usableGlobal) {
+        return g;
+      }
+      Integer slot = slots.get(word);
+      if (slot == null) {
+        slot = words.size();
+        slots.put(word, slot);
+        words.add(word);
+      }
+      return -slot - 1;
+    }
+
+    List<String> words() {
+      return words;
+    }
+  }
+}

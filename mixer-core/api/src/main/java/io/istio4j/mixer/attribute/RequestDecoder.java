@@ -1,0 +1,177 @@
+package io.istio4j.mixer.attribute;
+
+import io.istio4j.mixer.attribute.DecodedCheckRequest.QuotaParams;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Decodes {@code istio.mixer.v1} requests straight from their serialized bytes into attribute bags,
+ * without building protobuf message objects. Follows protobuf's rules: unknown fields (and fields
+ * with an unexpected wire type) are skipped, the last of repeated map keys wins, missing fields take
+ * their defaults.
+ *
+ * <pre>{@code
+ * DecodedCheckRequest check = RequestDecoder.decodeCheck(bytes);
+ * DecodedReportRequest report = RequestDecoder.decodeReport(bytes, DecodeLimits.DEFAULT);
+ * }</pre>
+ */
+public final class RequestDecoder {
+
+  private RequestDecoder() {}
+
+  /** Decodes a CheckRequest with the default limits. */
+  public static DecodedCheckRequest decodeCheck(byte[] message) {
+    return decodeCheck(message, DecodeLimits.DEFAULT);
+  }
+
+  /**
+   * Decodes a CheckRequest. Attributes with indexes outside both dictionaries are left out of the
+   * bag (Check never fails for them); malformed bytes and requests over {@code limits} throw
+   * {@link AttributeDecodeException}.
+   */
+  public static DecodedCheckRequest decodeCheck(byte[] message, DecodeLimits limits) {
+    WireReader r = new WireReader(message, 0, message.length);
+    CompressedAttributeBag attributes = null;
+    int globalWordCount = 0;
+    String deduplicationId = "";
+    Map<String, QuotaParams> quotas = Map.of();
+    while (r.hasMore()) {
+      int tag = r.readTag();
+      switch (tag) {
+        case 1 << 3 | WireReader.LENGTH_DELIMITED -> {
+          int n = r.readLength();
+          // protobuf merges repeated occurrences of a message field; Envoy never sends two.
+          attributes = CompressedAttributeBag.parse(message, r.pos, n, limits);
+          r.pos += n;
+        }
+        case 2 << 3 | WireReader.VARINT -> globalWordCount = (int) r.readVarint64();
+        case 3 << 3 | WireReader.LENGTH_DELIMITED -> deduplicationId = readString(r, "deduplication_id");
+        case 4 << 3 | WireReader.LENGTH_DELIMITED -> {
+          if (quotas.isEmpty()) {
+            quotas = new LinkedHashMap<>();
+          }
+          if (quotas.size() >= limits.maxAttributes()) {
+            throw AttributeDecodeException.limit("more than " + limits.maxAttributes() + " quotas");
+          }
+          readQuota(r, quotas);
+        }
+        default -> r.skipField(tag);
+      }
+    }
+    if (attributes == null) {
+      attributes = CompressedAttributeBag.parse(message, 0, 0, limits);
+    }
+    attributes.resolve(false);
+    return new DecodedCheckRequest(attributes, globalWordCount, deduplicationId, quotas);
+  }
+
+  private static void readQuota(WireReader r, Map<String, QuotaParams> quotas) {
+    int n = r.readLength();
+    WireReader e = new WireReader(r.buf, r.pos, n);
+    r.pos += n;
+    String name = "";
+    long amount = 0;
+    boolean bestEffort = false;
+    while (e.hasMore()) {
+      int tag = e.readTag();
+      if (tag == (1 << 3 | WireReader.LENGTH_DELIMITED)) {
+        name = readString(e, "quota name");
+      } else if (tag == (2 << 3 | WireReader.LENGTH_DELIMITED)) {
+        int m = e.readLength();
+        WireReader p = new WireReader(e.buf, e.pos, m);
+        e.pos += m;
+        while (p.hasMore()) {
+          int t = p.readTag();
+          if (t == (1 << 3 | WireReader.VARINT)) {
+            amount = p.readVarint64();
+          } else if (t == (2 << 3 | WireReader.VARINT)) {
+            bestEffort = p.readVarint64() != 0;
+          } else {
+            p.skipField(t);
+          }
+        }
+      } else {
+        e.skipField(tag);
+      }
+    }
+    quotas.put(name, new QuotaParams(amount, bestEffort));
+  }
+
+  /** Decodes a ReportRequest with the default limits. */
+  public static DecodedReportRequest decodeReport(byte[] message) {
+    return decodeReport(message, DecodeLimits.DEFAULT);
+  }
+
+  /**
+   * Reads the structure of a ReportRequest; records are decoded when processed, see
+   * {@link DecodedReportRequest#forEachRecord}. Malformed bytes and requests over {@code limits}
+   * throw {@link AttributeDecodeException}.
+   */
+  public static DecodedReportRequest decodeReport(byte[] message, DecodeLimits limits) {
+    WireReader r = new WireReader(message, 0, message.length);
+    int[] recOff = new int[4];
+    int[] recLen = new int[4];
+    int recCount = 0;
+    int[] wordOff = new int[8];
+    int[] wordLen = new int[8];
+    int wordCount = 0;
+    int globalWordCount = 0;
+    while (r.hasMore()) {
+      int tag = r.readTag();
+      switch (tag) {
+        case 1 << 3 | WireReader.LENGTH_DELIMITED -> {
+          if (recCount == limits.maxReportRecords()) {
+            throw AttributeDecodeException.limit(
+                "more than " + limits.maxReportRecords() + " records in one report");
+          }
+          if (recCount == recOff.length) {
+            recOff = Arrays.copyOf(recOff, recCount * 2);
+            recLen = Arrays.copyOf(recLen, recCount * 2);
+          }
+          int n = r.readLength();
+          recOff[recCount] = r.pos;
+          recLen[recCount++] = n;
+          r.pos += n;
+        }
+        case 2 << 3 | WireReader.LENGTH_DELIMITED -> {
+          if (wordCount == limits.maxWords()) {
+            throw AttributeDecodeException.limit(
+                "more than " + limits.maxWords() + " words in default_words");
+          }
+          if (wordCount == wordOff.length) {
+            wordOff = Arrays.copyOf(wordOff, wordCount * 2);
+            wordLen = Arrays.copyOf(wordLen, wordCount * 2);
+          }
+          int n = r.readLength();
+          if (!WireReader.isValidUtf8(message, r.pos, r.pos + n)) {
+            throw AttributeDecodeException.malformed("default_words[" + wordCount + "] is not valid UTF-8");
+          }
+          wordOff[wordCount] = r.pos;
+          wordLen[wordCount++] = n;
+          r.pos += n;
+        }
+        case 3 << 3 | WireReader.VARINT -> globalWordCount = (int) r.readVarint64();
+        default -> r.skipField(tag);
+      }
+    }
+    // Check the structure of every record now, so a malformed record fails the call before any
+    // record is processed.
+    for (int i = 0; i < recCount; i++) {
+      CompressedAttributeBag.parse(message, recOff[i], recLen[i], limits);
+    }
+    return new DecodedReportRequest(message, recOff, recLen, recCount, wordOff, wordLen, wordCount,
+        globalWordCount, limits);
+  }
+
+  private static String readString(WireReader r, String what) {
+    int n = r.readLength();
+    if (!WireReader.isValidUtf8(r.buf, r.pos, r.pos + n)) {
+      throw AttributeDecodeException.malformed(what + " is not valid UTF-8");
+    }
+    String s = new String(r.buf, r.pos, n, StandardCharsets.UTF_8);
+    r.pos += n;
+    return s;
+  }
+}
