@@ -1,0 +1,30 @@
+package io.istio4j.mixer.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+
+/** The version this build was made from, for {@code mixs version} and {@code /version}. */
+public final class BuildInfo {
+
+  private static final String VERSION = load();
+
+  private BuildInfo() {}
+
+  /** The project version, for example {@code 0.1.0-SNAPSHOT}. */
+  public static String version() {
+    return VERSION;
+  }
+
+  private static String load() {
+    try (InputStream in = BuildInfo.class.getResourceAsStream("version.properties")) {
+      Properties p = new Properties();
+      if (in != null) {
+        p.load(in);
+      }
+      return p.getProperty("version", "unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package io.istio4j.mixer.server;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import io.grpc.KnownLength;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.istio4j.mixer.attribute.AttributeDecodeException;
+import io.istio4j.mixer.attribute.DecodeLimits;
+import io.istio4j.mixer.attribute.DecodedCheckRequest;
+import io.istio4j.mixer.attribute.RequestDecoder;
+import io.istio4j.mixer.v1.CheckResponse;
+import io.istio4j.mixer.v1.MixerGrpc;
+import io.istio4j.mixer.v1.ReportResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code istio.mixer.v1.Mixer} service. Requests arrive as raw bytes and are decoded by
+ * {@link RequestDecoder} straight into attribute bags (no protobuf message objects on the way in);
+ * responses are ordinary protobuf messages. The service shares the generated stubs' schema
+ * descriptors, so reflection and tools such as grpcurl see the real API.
+ */
+final class MixerGrpcService {
+
+  private static final Logger log = LoggerFactory.getLogger(MixerGrpcService.class);
+
+  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new java.io.ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream in) {
+      try {
+        if (in instanceof KnownLength) {
+          int n = in.available();
+          byte[] b = in.readNBytes(n);
+          if (in.read() == -1) {
+            return b;
+          }
+          // More than announced: fall back to reading everything.
+          java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(n * 2 + 16);
+          out.write(b);
+          out.write(in.read());
+          in.transferTo(out);
+          return out.toByteArray();
+        }
+        return in.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  static final MethodDescriptor<byte[], CheckResponse> CHECK =
+      MixerGrpc.getCheckMethod().toBuilder(RAW, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
+          .build();
+  static final MethodDescriptor<byte[], ReportResponse> REPORT =
+      MixerGrpc.getReportMethod().toBuilder(RAW, ProtoUtils.marshaller(ReportResponse.getDefaultInstance()))
+          .build();
+
+  private static final ReportResponse REPORT_OK = ReportResponse.getDefaultInstance();
+
+  private final RequestProcessor processor;
+  private final DecodeLimits limits;
+  private final ServerMetrics metrics;
+
+  MixerGrpcService(RequestProcessor processor, DecodeLimits limits, ServerMetrics metrics) {
+    this.processor = requireNonNull(processor, "processor");
+    this.limits = requireNonNull(limits, "limits");
+    this.metrics = requireNonNull(metrics, "metrics");
+  }
+
+  ServerServiceDefinition bind() {
+    ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(MixerGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(MixerGrpc.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(CHECK)
+        .addMethod(REPORT)
+        .build();
+    return ServerServiceDefinition.builder(descriptor)
+        .addMethod(CHECK, ServerCalls.asyncUnaryCall(this::check))
+        .addMethod(REPORT, ServerCalls.asyncUnaryCall(this::report))
+        .build();
+  }
+
+  void check(byte[] request, StreamObserver<CheckResponse> out) {
+    DecodedCheckRequest decoded;
+    try {
+      decoded = RequestDecoder.decodeCheck(request, limits);
+    } catch (AttributeDecodeException e) {
+      out.onError(invalid("Check", e));
+      return;
+    }
+    if (decoded.attributes().badEntryCount() > 0) {
+      metrics.attributesDropped(decoded.attributes().badEntryCount());
+      if (log.isDebugEnabled()) {
+        log.debug("Check: {} attribute(s) left out: {}", decoded.attributes().badEntryCount(),
+            decoded.attributes().firstProblem());
+      }
+    }
+    CheckResponse response;
+    try {
+      response = processor.check(decoded);
+    } catch (RuntimeException e) {
+      out.onError(internal("Check", e));
+      return;
+    }
+    out.onNext(response);
+    out.onCompleted();
+  }
+
+  void report(byte[] request, StreamObserver<ReportResponse> out) {
+    try {
+      processor.report(RequestDecoder.decodeReport(request, limits));
+    } catch (AttributeDecodeException e) {
+      out.onError(invalid("Report", e));
+      return;
+    } catch (RuntimeException e) {
+      out.onError(internal("Report", e));
+      return;
+    }
+    out.onNext(REPORT_OK);
+    out.onCompleted();
+  }
+
+  /** INVALID_ARGUMENT naming the problem, with a google.rpc.BadRequest detail as upstream sends. */
+  private io.grpc.StatusRuntimeException invalid(String method, AttributeDecodeException e) {
+    metrics.requestRejected(method);
+    log.debug("{} rejected: {}", method, e.getMessage());
+    com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+        .setCode(Status.Code.INVALID_ARGUMENT.value())
+        .setMessage(e.getMessage())
+        .addDetails(Any.pack(BadRequest.newBuilder()
+            .addFieldViolations(BadRequest.FieldViolation.newBuilder()
+                .setField("attributes")
+                .setDescription(e.detail()))
+            .build()))
+        .build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+
+  private static io.grpc.StatusRuntimeException internal(String method, RuntimeException e) {
+    log.warn("{} failed", method, e);
+    return Status.INTERNAL.withDescription(method + " failed: " + e).asRuntimeException();
+  }
+}

@@ -1,0 +1,120 @@
+package io.istio4j.mixer.server;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code mixs}: the Mixer server's command line. */
+@Command(name = "mixs", mixinStandardHelpOptions = true, versionProvider = Mixs.Version.class,
+    description = "Mixer server: policy checks, quota and telemetry for the service mesh.",
+    subcommands = {Mixs.ServerCommand.class, Mixs.VersionCommand.class})
+public final class Mixs implements Runnable {
+
+  private static final Logger log = LoggerFactory.getLogger(Mixs.class);
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Mixs()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"mixs " + BuildInfo.version()};
+    }
+  }
+
+  @Command(name = "version", description = "Prints the version.")
+  static final class VersionCommand implements Runnable {
+    @Override
+    public void run() {
+      System.out.println("mixs " + BuildInfo.version());
+    }
+  }
+
+  @Command(name = "server", mixinStandardHelpOptions = true,
+      description = "Starts Mixer: gRPC API on --port, self-monitoring HTTP on --monitoringPort.")
+  static final class ServerCommand implements Callable<Integer> {
+
+    @Option(names = {"-p", "--port"}, defaultValue = "9091",
+        description = "gRPC API port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--monitoringPort", defaultValue = "9093",
+        description = "HTTP port for /metrics, /healthz, /readyz and /version (default: ${DEFAULT-VALUE}).")
+    int monitoringPort;
+
+    @Option(names = {"--configStoreURL", "--configStore2URL"},
+        description = "Config store, fs://DIR (a directory of .yaml files).")
+    String configStoreUrl;
+
+    @Option(names = "--configDefaultNamespace", defaultValue = "istio-system",
+        description = "Namespace whose rules apply to every request (default: ${DEFAULT-VALUE}).")
+    String configDefaultNamespace;
+
+    @Option(names = "--maxMessageSize", defaultValue = "1048576",
+        description = "Largest request accepted, in bytes (default: ${DEFAULT-VALUE}).")
+    int maxMessageSize;
+
+    @Option(names = "--maxConcurrentStreams", defaultValue = "1024",
+        description = "Concurrent calls per client connection (default: ${DEFAULT-VALUE}).")
+    int maxConcurrentStreams;
+
+    @Option(names = "--shutdownGracePeriod", defaultValue = "10s",
+        converter = DurationConverter.class,
+        description = "Time in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
+    Duration shutdownGracePeriod;
+
+    @Override
+    public Integer call() throws Exception {
+      ServerOptions options;
+      MixerServer server;
+      try {
+        options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
+            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod);
+        server = MixerServer.start(options);
+      } catch (IllegalArgumentException | java.io.IOException e) {
+        System.err.println("mixs: " + e.getMessage());
+        return 2;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runnable stop = () -> {
+        try {
+          log.info("shutting down: finishing in-flight calls");
+          server.shutdownGracefully();
+          log.info("stopped");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          stopped.countDown();
+        }
+      };
+      // Handle SIGTERM and SIGINT ourselves so that a graceful stop exits 0, not 143.
+      for (String sig : new String[] {"TERM", "INT"}) {
+        Signal.handle(new Signal(sig), s -> new Thread(stop, "mixs-shutdown").start());
+      }
+      stopped.await();
+      return 0;
+    }
+  }
+
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return io.istio4j.mixer.attribute.GoDuration.parse(value);
+    }
+  }
+}

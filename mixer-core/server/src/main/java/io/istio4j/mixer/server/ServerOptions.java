@@ -1,0 +1,51 @@
+package io.istio4j.mixer.server;
+
+import java.time.Duration;
+
+/**
+ * What {@code mixs server} was asked to do; flags are named as upstream's.
+ *
+ * @param port gRPC API port (upstream default 9091; 0 picks a free port)
+ * @param monitoringPort self-monitoring HTTP port (upstream default 9093; 0 picks a free port)
+ * @param configStoreUrl where config lives ({@code fs://DIR}), or null for none
+ * @param configDefaultNamespace the namespace whose rules apply to every request
+ * @param maxMessageSize largest request accepted, in bytes
+ * @param maxConcurrentStreams concurrent calls allowed per client connection
+ * @param shutdownGracePeriod how long in-flight calls may take to finish on SIGTERM
+ */
+public record ServerOptions(
+    int port,
+    int monitoringPort,
+    String configStoreUrl,
+    String configDefaultNamespace,
+    int maxMessageSize,
+    int maxConcurrentStreams,
+    Duration shutdownGracePeriod) {
+
+  public ServerOptions {
+    checkPort("port", port);
+    checkPort("monitoringPort", monitoringPort);
+    if (maxMessageSize < 1) {
+      throw new IllegalArgumentException("maxMessageSize: " + maxMessageSize + " (expected: > 0)");
+    }
+    if (maxConcurrentStreams < 1) {
+      throw new IllegalArgumentException(
+          "maxConcurrentStreams: " + maxConcurrentStreams + " (expected: > 0)");
+    }
+    if (configDefaultNamespace == null || !configDefaultNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")) {
+      throw new IllegalArgumentException("configDefaultNamespace: " + configDefaultNamespace
+          + " (expected: a DNS label such as istio-system)");
+    }
+  }
+
+  /** Upstream's defaults, with ports chosen by the OS (for tests). */
+  public static ServerOptions ephemeral() {
+    return new ServerOptions(0, 0, null, "istio-system", 1024 * 1024, 1024, Duration.ofSeconds(10));
+  }
+
+  private static void checkPort(String name, int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(name + ": " + port + " (expected: 0-65535)");
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package io.istio4j.mixer.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.istio4j.mixer.attribute.DecodedCheckRequest;
+import io.istio4j.mixer.attribute.DecodedReportRequest;
+import io.istio4j.mixer.v1.CheckRequest;
+import io.istio4j.mixer.v1.CheckResponse;
+import io.istio4j.mixer.v1.CompressedAttributes;
+import io.istio4j.mixer.v1.MixerGrpc;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MixerServerTest {
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @Test
+  void servesMonitoringEndpointsAndGrpcHealth() throws Exception {
+    try (MixerServer server = MixerServer.start(ServerOptions.ephemeral())) {
+      assertThat(get(server, "/healthz").statusCode()).isEqualTo(200);
+      assertThat(get(server, "/readyz").statusCode()).isEqualTo(200);
+      assertThat(get(server, "/version").body()).contains("\"version\":\"");
+      assertThat(get(server, "/nope").statusCode()).isEqualTo(404);
+
+      ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+      try {
+        assertThat(HealthGrpc.newBlockingStub(ch).check(HealthCheckRequest.getDefaultInstance()).getStatus())
+            .isEqualTo(ServingStatus.SERVING);
+        assertThat(HealthGrpc.newBlockingStub(ch)
+            .check(HealthCheckRequest.newBuilder().setService("istio.mixer.v1.Mixer").build()).getStatus())
+            .isEqualTo(ServingStatus.SERVING);
+        MixerGrpc.newBlockingStub(ch).check(CheckRequest.getDefaultInstance());
+      } finally {
+        ch.shutdownNow();
+      }
+      String metrics = get(server, "/metrics").body();
+      assertThat(metrics)
+          .contains("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Check\",grpc_service=\"istio.mixer.v1.Mixer\",grpc_type=\"unary\"} 1.0")
+          .contains("grpc_server_handling_seconds_bucket")
+          .contains("jvm_memory_used_bytes");
+    }
+  }
+
+  @Test
+  void oversizedMessagesAreRefusedAndTheServerKeepsServing() throws Exception {
+    ServerOptions small = new ServerOptions(0, 0, null, "istio-system", 1024, 16, Duration.ofSeconds(5));
+    try (MixerServer server = MixerServer.start(small)) {
+      ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+      try {
+        CompressedAttributes.Builder big = CompressedAttributes.newBuilder();
+        for (int i = 0; i < 200; i++) {
+          big.addWords("word-number-" + i);
+        }
+        MixerGrpc.MixerBlockingStub mixer = MixerGrpc.newBlockingStub(ch);
+        assertThatThrownBy(() -> mixer.check(CheckRequest.newBuilder().setAttributes(big).build()))
+            .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        assertThat(mixer.check(CheckRequest.getDefaultInstance()).hasPrecondition()).isTrue();
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void gracefulShutdownLetsInFlightCallsFinishAndRefusesNewOnes() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    RequestProcessor slow = new RequestProcessor() {
+      final NoRulesProcessor delegate = new NoRulesProcessor();
+
+      @Override
+      public CheckResponse check(DecodedCheckRequest request) {
+        entered.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return delegate.check(request);
+      }
+
+      @Override
+      public void report(DecodedReportRequest request) {
+        delegate.report(request);
+      }
+    };
+    MixerServer server = MixerServer.start(ServerOptions.ephemeral(), slow);
+    ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+    try {
+      CompletableFuture<CheckResponse> inFlight = CompletableFuture.supplyAsync(
+          () -> MixerGrpc.newBlockingStub(ch).check(CheckRequest.getDefaultInstance()));
+      assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Boolean> stopped = CompletableFuture.supplyAsync(() -> {
+        try {
+          return server.shutdownGracefully();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (server.isReady() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(server.isReady()).isFalse();
+      assertThat(stopped).isNotDone();
+      release.countDown();
+      assertThat(inFlight.get(5, TimeUnit.SECONDS).getPrecondition().getValidUseCount()).isEqualTo(200);
+      assertThat(stopped.get(5, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  @Test
+  void aConfigStoreThatIsNotADirectoryIsAClearStartupError(@TempDir Path dir) {
+    ServerOptions o = new ServerOptions(0, 0, "fs://" + dir.resolve("missing"), "istio-system",
+        1 << 20, 16, Duration.ofSeconds(1));
+    assertThatThrownBy(() -> MixerServer.start(o))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is not a directory");
+    ServerOptions k8s = new ServerOptions(0, 0, "k8s://", "istio-system", 1 << 20, 16, Duration.ofSeconds(1));
+    assertThatThrownBy(() -> MixerServer.start(k8s))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("configStoreURL: k8s:// (expected: fs://DIR)");
+  }
+
+  private static HttpResponse<String> get(MixerServer server, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(
+            URI.create("http://localhost:" + server.monitoringPort() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}
