@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -33,8 +32,12 @@ public final class CompressedAttributeBag implements AttributeBag {
   static final byte BYTES = 7;
   static final byte STRING_MAP = 8;
 
-  private static final int UNKNOWN = -1;
-  private static final int BAD = -2;
+  private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
+      .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  // After resolve(), nameIndex[i] holds the entry's AttributeName id (>= 0), or its negative wire
+  // index when the name is a message word no config has interned, or BAD.
+  private static final int BAD = Integer.MIN_VALUE;
 
   // Protobuf's valid ranges for Timestamp and Duration.
   private static final long MIN_TIMESTAMP_SECONDS = -62_135_596_800L;
@@ -53,7 +56,10 @@ public final class CompressedAttributeBag implements AttributeBag {
   private byte[] type;
   private long[] v1;
   private int[] v2;
-  private int[] ids;
+  private int sizeHint;
+  private byte[] wordState; // per message word: 0 unchecked, 1 valid UTF-8, 2 invalid
+  private int[] mapPool;
+  private int mapPoolSize;
   private Object[] cache;
   private int badCount;
   private String firstProblem;
@@ -79,29 +85,144 @@ public final class CompressedAttributeBag implements AttributeBag {
   static CompressedAttributeBag parse(byte[] buf, int off, int len, DecodeLimits limits) {
     CompressedAttributeBag bag = new CompressedAttributeBag(buf, limits);
     WireReader r = new WireReader(buf, off, len);
-    while (r.hasMore()) {
-      int tag = r.readTag();
+    bag.sizeHint = len;
+    int pos = off;
+    int end = off + len;
+    while (pos < end) {
+      // Fast path: a one-byte tag of fields 1-9 with a one-byte length, as every serializer writes
+      // words and small map entries. Anything else goes through the general reader.
+      int tag = buf[pos];
+      if ((tag & 7) == WireReader.LENGTH_DELIMITED && tag >= (1 << 3) && tag <= (9 << 3 | 7)
+          && pos + 1 < end && buf[pos + 1] >= 0 && pos + 2 + buf[pos + 1] <= end) {
+        int start = pos + 2;
+        int stop = start + buf[pos + 1];
+        int field = tag >>> 3;
+        if (field == 1) {
+          bag.addWord(start, stop - start);
+        } else if (!bag.fastEntry(field, start, stop)) {
+          r.reset(start, stop - start);
+          bag.parseEntry(r, field);
+        }
+        pos = stop;
+        continue;
+      }
+      r.reset(pos, end - pos);
+      tag = r.readTag();
       int field = tag >>> 3;
       if ((tag & 7) != WireReader.LENGTH_DELIMITED || field > 9) {
         r.skipField(tag);
-        continue;
-      }
-      int n = r.readLength();
-      int start = r.pos;
-      r.pos += n;
-      if (field == 1) {
-        bag.addWord(start, n);
+      } else if (field == 1) {
+        int n = r.readLength();
+        bag.addWord(r.pos, n);
+        r.pos += n;
       } else {
-        bag.parseEntry(field, start, n);
+        int outer = r.pushLimit();
+        bag.parseEntry(r, field);
+        r.popLimit(outer);
       }
+      pos = r.pos;
     }
     return bag;
   }
 
-  void addWord(int off, int len) {
+  /**
+   * Decodes the common shape of a scalar map entry ({@code key=1 sint32} then {@code value=2}, each
+   * once, in order) with local variables only; returns false, having stored nothing, for any other
+   * shape, which {@link #parseEntry} then handles in general.
+   */
+  private boolean fastEntry(int field, int start, int stop) {
+    byte[] b = buf;
+    if (b[start] != (1 << 3 | WireReader.VARINT)) {
+      return false;
+    }
+    long k = smallVarint(b, start + 1, stop);
+    if (k < 0) {
+      return false;
+    }
+    int p = (int) (k >>> 32);
+    int raw = (int) k;
+    int key = (raw >>> 1) ^ -(raw & 1);
+    if (p >= stop) {
+      return false;
+    }
+    byte t;
+    long a;
+    switch (field) {
+      case 2, 3, 5 -> {
+        if (b[p] != (2 << 3 | WireReader.VARINT)) {
+          return false;
+        }
+        long v = smallVarint(b, p + 1, stop);
+        if (v < 0) {
+          return false;
+        }
+        p = (int) (v >>> 32);
+        int value = (int) v;
+        if (field == 2) {
+          t = STRING;
+          a = (value >>> 1) ^ -(value & 1);
+        } else if (field == 3) {
+          if (value < 0) {
+            return false; // only non-negative values below 2^28 take this path
+          }
+          t = INT64;
+          a = value;
+        } else {
+          t = BOOL;
+          a = value != 0 ? 1 : 0;
+        }
+      }
+      case 4 -> {
+        if (b[p] != (2 << 3 | WireReader.FIXED64) || stop - p < 9) {
+          return false;
+        }
+        t = DOUBLE;
+        a = (long) LONGS.get(b, p + 1);
+        p += 9;
+      }
+      default -> {
+        return false;
+      }
+    }
+    if (p != stop) {
+      return false;
+    }
+    ensureEntryCapacity();
+    nameIndex[count] = key;
+    type[count] = t;
+    v1[count] = a;
+    v2[count++] = 0;
+    return true;
+  }
+
+  /**
+   * Reads a varint of at most four bytes (values below 2^28) at {@code p}; returns
+   * {@code newPos << 32 | value}, or -1 when it is longer or runs past {@code stop}.
+   */
+  private static long smallVarint(byte[] b, int p, int stop) {
+    if (p < stop && b[p] >= 0) {
+      return ((long) (p + 1) << 32) | b[p];
+    }
+    int value = 0;
+    for (int shift = 0; shift < 28 && p < stop; shift += 7) {
+      byte x = b[p++];
+      value |= (x & 0x7f) << shift;
+      if (x >= 0) {
+        return ((long) p << 32) | (value & 0xffffffffL);
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Records a word's place. Its UTF-8 is checked only when the word is turned into a String (see
+   * {@link #word}), so a request pays for the words it uses, not for all of them.
+   */
+  private void addWord(int off, int len) {
     if (wordOff == null) {
-      wordOff = new int[8];
-      wordLen = new int[8];
+      int n = Math.max(4, Math.min(32, sizeHint / 32));
+      wordOff = new int[n];
+      wordLen = new int[n];
     } else if (wordCount == wordOff.length) {
       if (wordCount >= limits.maxWords()) {
         throw AttributeDecodeException.limit(
@@ -110,128 +231,18 @@ public final class CompressedAttributeBag implements AttributeBag {
       wordOff = Arrays.copyOf(wordOff, wordCount * 2);
       wordLen = Arrays.copyOf(wordLen, wordCount * 2);
     }
-    if (!WireReader.isValidUtf8(buf, off, off + len)) {
-      throw AttributeDecodeException.malformed("dictionary word " + wordCount + " is not valid UTF-8");
-    }
     wordOff[wordCount] = off;
     wordLen[wordCount++] = len;
   }
 
-  /** Uses another dictionary (a ReportRequest's default_words) when this message has none. */
-  void useWordsIfEmpty(int[] off, int[] len, int n) {
-    if (wordCount == 0) {
-      wordOff = off;
-      wordLen = len;
-      wordCount = n;
-    }
-  }
-
-  boolean hasWords() {
-    return wordCount > 0;
-  }
-
-  private void parseEntry(int field, int off, int len) {
-    WireReader r = new WireReader(buf, off, len);
-    int key = 0;
-    byte t;
-    long a = 0;
-    int b = 0;
-    switch (field) {
-      case 2 -> t = STRING;
-      case 3 -> t = INT64;
-      case 4 -> t = DOUBLE;
-      case 5 -> t = BOOL;
-      case 6 -> t = TIMESTAMP;
-      case 7 -> t = DURATION;
-      case 8 -> t = BYTES;
-      default -> t = STRING_MAP;
-    }
-    if (t == BYTES || t == STRING_MAP) {
-      a = off; // an absent value is empty: offset anywhere, length 0
-    }
-    while (r.hasMore()) {
-      int tag = r.readTag();
-      if (tag == (1 << 3 | WireReader.VARINT)) {
-        key = r.readSint32();
-      } else if ((tag >>> 3) == 2 && (tag & 7) == valueWireType(t)) {
-        switch (t) {
-          case STRING -> a = r.readSint32();
-          case INT64 -> a = r.readVarint64();
-          case DOUBLE -> a = r.readFixed64();
-          case BOOL -> a = r.readVarint64() != 0 ? 1 : 0;
-          case TIMESTAMP, DURATION -> {
-            int n = r.readLength();
-            long seconds = 0;
-            int nanos = 0;
-            WireReader m = new WireReader(buf, r.pos, n);
-            while (m.hasMore()) {
-              int mt = m.readTag();
-              if (mt == (1 << 3 | WireReader.VARINT)) {
-                seconds = m.readVarint64();
-              } else if (mt == (2 << 3 | WireReader.VARINT)) {
-                nanos = (int) m.readVarint64();
-              } else {
-                m.skipField(mt);
-              }
-            }
-            r.pos += n;
-            a = seconds;
-            b = nanos;
-          }
-          default -> { // BYTES, STRING_MAP
-            int n = r.readLength();
-            a = r.pos;
-            b = n;
-            r.pos += n;
-            if (t == STRING_MAP) {
-              checkMapShape(buf, (int) a, n);
-            }
-          }
-        }
-      } else {
-        r.skipField(tag);
-      }
-    }
-    add(key, t, a, b);
-  }
-
-  private static int valueWireType(byte t) {
-    return switch (t) {
-      case DOUBLE -> WireReader.FIXED64;
-      case TIMESTAMP, DURATION, BYTES, STRING_MAP -> WireReader.LENGTH_DELIMITED;
-      default -> WireReader.VARINT;
-    };
-  }
-
-  /** Walks a StringMap once so that later lookups can scan it without error checks. */
-  private void checkMapShape(byte[] buf, int off, int len) {
-    WireReader r = new WireReader(buf, off, len);
-    int entries = 0;
-    while (r.hasMore()) {
-      int tag = r.readTag();
-      if (tag != (1 << 3 | WireReader.LENGTH_DELIMITED)) {
-        r.skipField(tag);
-        continue;
-      }
-      if (++entries > limits.maxStringMapEntries()) {
-        throw AttributeDecodeException.limit(
-            "a string map has more than " + limits.maxStringMapEntries() + " entries");
-      }
-      int n = r.readLength();
-      WireReader e = new WireReader(buf, r.pos, n);
-      while (e.hasMore()) {
-        e.skipField(e.readTag());
-      }
-      r.pos += n;
-    }
-  }
-
-  private void add(int key, byte t, long a, int b) {
+  /** Makes room for one more entry. Sized from the message length, then doubling. */
+  private void ensureEntryCapacity() {
     if (nameIndex == null) {
-      nameIndex = new int[16];
-      type = new byte[16];
-      v1 = new long[16];
-      v2 = new int[16];
+      int n = Math.max(4, Math.min(32, sizeHint / 16));
+      nameIndex = new int[n];
+      type = new byte[n];
+      v1 = new long[n];
+      v2 = new int[n];
     } else if (count == nameIndex.length) {
       if (count >= limits.maxAttributes()) {
         throw AttributeDecodeException.limit(
@@ -243,10 +254,159 @@ public final class CompressedAttributeBag implements AttributeBag {
       v1 = Arrays.copyOf(v1, n);
       v2 = Arrays.copyOf(v2, n);
     }
+  }
+
+  /** Uses another dictionary (a ReportRequest's default_words) when this message has none. */
+  void useWordsIfEmpty(int[] off, int[] len, int n) {
+    if (wordCount == 0) {
+      wordOff = off;
+      wordLen = len;
+      wordCount = n;
+    }
+  }
+
+  /** Reads one map entry (key field 1, value field 2) of the typed map {@code field}. */
+  private void parseEntry(WireReader r, int field) {
+    byte t = switch (field) {
+      case 2 -> STRING;
+      case 3 -> INT64;
+      case 4 -> DOUBLE;
+      case 5 -> BOOL;
+      case 6 -> TIMESTAMP;
+      case 7 -> DURATION;
+      case 8 -> BYTES;
+      default -> STRING_MAP;
+    };
+    int key = 0;
+    long a = t == BYTES ? r.pos : t == STRING_MAP ? mapPoolSize : 0; // an absent value is empty
+    int b = 0;
+    int valueTag = 2 << 3 | valueWireType(t);
+    while (r.hasMore()) {
+      int tag = r.readTag();
+      if (tag == (1 << 3 | WireReader.VARINT)) {
+        key = r.readSint32();
+      } else if (tag != valueTag) {
+        r.skipField(tag);
+      } else {
+        switch (t) {
+          case STRING -> a = r.readSint32();
+          case INT64 -> a = r.readVarint64();
+          case DOUBLE -> a = r.readFixed64();
+          case BOOL -> a = r.readVarint64() != 0 ? 1 : 0;
+          case TIMESTAMP, DURATION -> {
+            int outer = r.pushLimit();
+            a = 0;
+            b = 0;
+            while (r.hasMore()) {
+              int mt = r.readTag();
+              if (mt == (1 << 3 | WireReader.VARINT)) {
+                a = r.readVarint64();
+              } else if (mt == (2 << 3 | WireReader.VARINT)) {
+                b = (int) r.readVarint64();
+              } else {
+                r.skipField(mt);
+              }
+            }
+            r.popLimit(outer);
+          }
+          case BYTES -> {
+            int n = r.readLength();
+            a = r.pos;
+            b = n;
+            r.pos += n;
+          }
+          default -> { // STRING_MAP: decoded once into the shared pool of index pairs
+            int outer = r.pushLimit();
+            a = mapPoolSize;
+            b = readMap(r);
+            r.popLimit(outer);
+          }
+        }
+      }
+    }
+    ensureEntryCapacity();
     nameIndex[count] = key;
     type[count] = t;
     v1[count] = a;
     v2[count++] = b;
+  }
+
+  private static int valueWireType(byte t) {
+    return switch (t) {
+      case DOUBLE -> WireReader.FIXED64;
+      case TIMESTAMP, DURATION, BYTES, STRING_MAP -> WireReader.LENGTH_DELIMITED;
+      default -> WireReader.VARINT;
+    };
+  }
+
+  /**
+   * Decodes a StringMap's entries as (key index, value index) pairs appended to the map pool;
+   * returns the number of pairs. Lookups then compare ints instead of decoding varints again.
+   */
+  private int readMap(WireReader r) {
+    int entries = 0;
+    byte[] b = buf;
+    int pos = r.pos;
+    int end = r.limit;
+    while (pos < end) {
+      if (++entries > limits.maxStringMapEntries()) {
+        throw AttributeDecodeException.limit(
+            "a string map has more than " + limits.maxStringMapEntries() + " entries");
+      }
+      if (mapPool == null) {
+        mapPool = new int[32];
+      } else if (mapPoolSize + 2 > mapPool.length) {
+        mapPool = Arrays.copyOf(mapPool, mapPool.length * 2);
+      }
+      // Fast path: [entry tag, one-byte length, key tag, key, value tag, value].
+      if (b[pos] == (1 << 3 | WireReader.LENGTH_DELIMITED) && pos + 1 < end && b[pos + 1] >= 0) {
+        int stop = pos + 2 + b[pos + 1];
+        if (stop <= end && stop - pos >= 4 && b[pos + 2] == (1 << 3 | WireReader.VARINT)) {
+          long k = smallVarint(b, pos + 3, stop);
+          if (k >= 0) {
+            int p = (int) (k >>> 32);
+            if (p < stop && b[p] == (2 << 3 | WireReader.VARINT)) {
+              long v = smallVarint(b, p + 1, stop);
+              if (v >= 0 && (int) (v >>> 32) == stop) {
+                int rk = (int) k;
+                int rv = (int) v;
+                mapPool[mapPoolSize++] = (rk >>> 1) ^ -(rk & 1);
+                mapPool[mapPoolSize++] = (rv >>> 1) ^ -(rv & 1);
+                pos = stop;
+                continue;
+              }
+            }
+          }
+        }
+      }
+      r.reset(pos, end - pos);
+      int tag = r.readTag();
+      if (tag != (1 << 3 | WireReader.LENGTH_DELIMITED)) {
+        entries--;
+        r.skipField(tag);
+        pos = r.pos;
+        continue;
+      }
+      int outer = r.pushLimit();
+      int key = 0;
+      int value = 0;
+      while (r.hasMore()) {
+        int t = r.readTag();
+        if (t == (1 << 3 | WireReader.VARINT)) {
+          key = r.readSint32();
+        } else if (t == (2 << 3 | WireReader.VARINT)) {
+          value = r.readSint32();
+        } else {
+          r.skipField(t);
+        }
+      }
+      r.popLimit(outer);
+      pos = r.pos;
+      mapPool[mapPoolSize++] = key;
+      mapPool[mapPoolSize++] = value;
+    }
+    r.reset(pos, 0);
+    return entries;
   }
 
   /**
@@ -255,75 +415,80 @@ public final class CompressedAttributeBag implements AttributeBag {
    * with problems are left out and counted.
    */
   void resolve(boolean strict) {
+    if (strict) {
+      for (int w = 0; w < wordCount; w++) {
+        if (!validWord(w)) {
+          throw AttributeDecodeException.malformed("dictionary word " + w + " is not valid UTF-8");
+        }
+      }
+    }
     if (count == 0) {
       return;
     }
-    ids = new int[count];
     for (int i = 0; i < count; i++) {
-      String problem = check(i);
-      if (problem == null) {
-        ids[i] = resolveName(nameIndex[i]);
+      if (valid(i)) {
+        nameIndex[i] = resolveName(nameIndex[i]);
         continue;
       }
+      String problem = problem(i);
       if (strict) {
         throw AttributeDecodeException.invalidIndex(problem);
       }
-      ids[i] = BAD;
+      nameIndex[i] = BAD;
       if (badCount++ == 0) {
         firstProblem = problem;
       }
     }
   }
 
-  private String check(int i) {
+  private boolean valid(int i) {
+    if (!validIndex(nameIndex[i])) {
+      return false;
+    }
+    return switch (type[i]) {
+      case STRING -> validIndex((int) v1[i]);
+      case TIMESTAMP -> v1[i] >= MIN_TIMESTAMP_SECONDS && v1[i] <= MAX_TIMESTAMP_SECONDS
+          && v2[i] >= 0 && v2[i] <= 999_999_999;
+      case DURATION -> v1[i] >= -MAX_DURATION_SECONDS && v1[i] <= MAX_DURATION_SECONDS
+          && v2[i] >= -999_999_999 && v2[i] <= 999_999_999;
+      case STRING_MAP -> {
+        for (int p = (int) v1[i], end = p + 2 * v2[i]; p < end; p++) {
+          if (!validIndex(mapPool[p])) {
+            yield false;
+          }
+        }
+        yield true;
+      }
+      default -> true;
+    };
+  }
+
+  /** Describes why entry {@code i} is not {@link #valid}; off the hot path. */
+  private String problem(int i) {
     int name = nameIndex[i];
     if (!validIndex(name)) {
       return "attribute name index " + name + " is outside the dictionaries (global "
           + GlobalDictionary.SIZE + " words, message " + wordCount + " words)";
     }
-    switch (type[i]) {
-      case STRING -> {
-        if (!validIndex((int) v1[i])) {
-          return "string value index " + v1[i] + " of attribute " + nameAt(name)
-              + " is outside the dictionaries";
-        }
-      }
-      case TIMESTAMP -> {
-        if (v1[i] < MIN_TIMESTAMP_SECONDS || v1[i] > MAX_TIMESTAMP_SECONDS
-            || v2[i] < 0 || v2[i] > 999_999_999) {
-          return "timestamp of attribute " + nameAt(name) + " is out of range (" + v1[i] + "s "
-              + v2[i] + "ns)";
-        }
-      }
-      case DURATION -> {
-        if (v1[i] < -MAX_DURATION_SECONDS || v1[i] > MAX_DURATION_SECONDS
-            || v2[i] < -999_999_999 || v2[i] > 999_999_999) {
-          return "duration of attribute " + nameAt(name) + " is out of range (" + v1[i] + "s "
-              + v2[i] + "ns)";
-        }
-      }
-      case STRING_MAP -> {
-        WireReader r = new WireReader(buf, (int) v1[i], v2[i]);
-        while (r.hasMore()) {
-          int tag = r.readTag();
-          if (tag != (1 << 3 | WireReader.LENGTH_DELIMITED)) {
-            r.skipField(tag);
-            continue;
-          }
-          int n = r.readLength();
-          long kv = readMapEntry(buf, r.pos, n);
-          r.pos += n;
-          int k = (int) (kv >> 32);
-          int v = (int) kv;
-          if (!validIndex(k) || !validIndex(v)) {
-            return "string map entry " + k + ":" + v + " of attribute " + nameAt(name)
-                + " is outside the dictionaries";
+    return switch (type[i]) {
+      case STRING -> "string value index " + v1[i] + " of attribute " + nameAt(name)
+          + " is outside the dictionaries";
+      case TIMESTAMP -> "timestamp of attribute " + nameAt(name) + " is out of range (" + v1[i]
+          + "s " + v2[i] + "ns)";
+      case DURATION -> "duration of attribute " + nameAt(name) + " is out of range (" + v1[i]
+          + "s " + v2[i] + "ns)";
+      default -> {
+        int bad = 0;
+        for (int p = (int) v1[i], end = p + 2 * v2[i]; p < end; p++) {
+          if (!validIndex(mapPool[p])) {
+            bad = mapPool[p];
+            break;
           }
         }
+        yield "string map of attribute " + nameAt(name) + " uses index " + bad
+            + ", outside the dictionaries";
       }
-      default -> { }
-    }
-    return null;
+    };
   }
 
   private String nameAt(int index) {
@@ -340,41 +505,40 @@ public final class CompressedAttributeBag implements AttributeBag {
     }
     int slot = -index - 1;
     AttributeName n = NameTable.find(buf, wordOff[slot], wordLen[slot]);
-    return n == null ? UNKNOWN : n.id();
+    return n == null ? index : n.id();
   }
 
-  /** Reads a StringMap entry (key field 1, value field 2, both sint32; absent = 0). */
-  private static long readMapEntry(byte[] buf, int off, int len) {
-    WireReader e = new WireReader(buf, off, len);
-    int k = 0;
-    int v = 0;
-    while (e.hasMore()) {
-      int tag = e.readTag();
-      if (tag == (1 << 3 | WireReader.VARINT)) {
-        k = e.readSint32();
-      } else if (tag == (2 << 3 | WireReader.VARINT)) {
-        v = e.readSint32();
-      } else {
-        e.skipField(tag);
-      }
-    }
-    return ((long) k << 32) | (v & 0xffffffffL);
-  }
-
+  /** The word at a dictionary index, or null when it is not valid UTF-8. */
   String word(int index) {
     if (index >= 0) {
       return GlobalDictionary.word(index);
     }
     int slot = -index - 1;
-    return new String(buf, wordOff[slot], wordLen[slot], StandardCharsets.UTF_8);
+    return validWord(slot) ? new String(buf, wordOff[slot], wordLen[slot], StandardCharsets.UTF_8) : null;
   }
 
-  private boolean wordMatches(int index, MapKey key) {
-    if (index >= 0) {
-      return index == key.globalIndex();
+  private boolean validWord(int slot) {
+    if (wordState == null) {
+      wordState = new byte[wordCount];
     }
-    int slot = -index - 1;
-    return key.matches(buf, wordOff[slot], wordLen[slot]);
+    if (wordState[slot] == 0) {
+      wordState[slot] = WireReader.isValidUtf8(buf, wordOff[slot], wordOff[slot] + wordLen[slot]) ? (byte) 1 : 2;
+    }
+    return wordState[slot] == 1;
+  }
+
+  /** Leaves entry {@code i} out after all: one of its words is not valid UTF-8. */
+  private void markBad(int i) {
+    if (badCount++ == 0) {
+      firstProblem = "a dictionary word of attribute " + nameOf(i) + " is not valid UTF-8";
+    }
+    nameIndex[i] = BAD;
+  }
+
+  /** The name of resolved entry {@code i}, or null when it is a word that is not UTF-8. */
+  private String nameOf(int i) {
+    int k = nameIndex[i];
+    return k >= 0 ? NameTable.byId(k).name() : word(k);
   }
 
   /** Number of entries left out by lenient resolution. */
@@ -389,7 +553,7 @@ public final class CompressedAttributeBag implements AttributeBag {
 
   private int find(int id) {
     for (int i = count - 1; i >= 0; i--) {
-      if (ids[i] == id) {
+      if (nameIndex[i] == id) {
         return i;
       }
     }
@@ -403,8 +567,14 @@ public final class CompressedAttributeBag implements AttributeBag {
       references.absent(name);
       return null;
     }
+    Object v = value(i);
+    if (v == null) {
+      markBad(i);
+      references.absent(name);
+      return null;
+    }
     references.exact(name);
-    return value(i);
+    return v;
   }
 
   @Override
@@ -415,32 +585,26 @@ public final class CompressedAttributeBag implements AttributeBag {
       return null;
     }
     int valueIndex = type[i] == STRING_MAP ? mapLookup(i, key) : Integer.MIN_VALUE;
-    if (valueIndex == Integer.MIN_VALUE) {
+    String value = valueIndex == Integer.MIN_VALUE ? null : word(valueIndex);
+    if (value == null) {
       references.absentKey(map, key);
       return null;
     }
     references.exactKey(map, key);
-    return word(valueIndex);
+    return value;
   }
 
   /** Returns the value index stored under key (the last one on the wire), or MIN_VALUE. */
   private int mapLookup(int i, MapKey key) {
-    int found = Integer.MIN_VALUE;
-    WireReader r = new WireReader(buf, (int) v1[i], v2[i]);
-    while (r.hasMore()) {
-      int tag = r.readTag();
-      if (tag != (1 << 3 | WireReader.LENGTH_DELIMITED)) {
-        r.skipField(tag);
-        continue;
-      }
-      int n = r.readLength();
-      long kv = readMapEntry(buf, r.pos, n);
-      r.pos += n;
-      if (wordMatches((int) (kv >> 32), key)) {
-        found = (int) kv;
+    int start = (int) v1[i];
+    int globalKey = key.globalIndex();
+    for (int p = start + 2 * v2[i] - 2; p >= start; p -= 2) {
+      int k = mapPool[p];
+      if (k >= 0 ? k == globalKey : key.matches(buf, wordOff[-k - 1], wordLen[-k - 1])) {
+        return mapPool[p + 1];
       }
     }
-    return found;
+    return Integer.MIN_VALUE;
   }
 
   private Object value(int i) {
@@ -462,22 +626,18 @@ public final class CompressedAttributeBag implements AttributeBag {
     if (type[i] != BYTES) { // byte[] is mutable: hand out a fresh copy each time
       cache[i] = v;
     }
-    return v;
+    return v; // null: a word is not valid UTF-8
   }
 
   private Map<String, String> materializeMap(int i) {
     Map<String, String> m = new LinkedHashMap<>();
-    WireReader r = new WireReader(buf, (int) v1[i], v2[i]);
-    while (r.hasMore()) {
-      int tag = r.readTag();
-      if (tag != (1 << 3 | WireReader.LENGTH_DELIMITED)) {
-        r.skipField(tag);
-        continue;
+    for (int p = (int) v1[i], end = p + 2 * v2[i]; p < end; p += 2) {
+      String k = word(mapPool[p]);
+      String v = word(mapPool[p + 1]);
+      if (k == null || v == null) {
+        return null;
       }
-      int n = r.readLength();
-      long kv = readMapEntry(buf, r.pos, n);
-      r.pos += n;
-      m.put(word((int) (kv >> 32)), word((int) kv));
+      m.put(k, v);
     }
     return Collections.unmodifiableMap(m);
   }
@@ -485,36 +645,39 @@ public final class CompressedAttributeBag implements AttributeBag {
   /** Copies every valid entry into {@code target}, later entries overwriting earlier ones. */
   void copyInto(MutableAttributeBag target) {
     for (int i = 0; i < count; i++) {
-      int id = ids[i];
-      if (id == BAD) {
+      int k = nameIndex[i];
+      if (k == BAD) {
         continue;
       }
       Object v = value(i);
-      if (id >= 0) {
-        target.put(NameTable.byId(id), v);
+      String unknownName = k < 0 ? word(k) : null;
+      if (v == null || (k < 0 && unknownName == null)) {
+        continue;
+      }
+      if (k >= 0) {
+        target.put(NameTable.byId(k), v);
       } else {
-        target.putUnknown(word(nameIndex[i]), v);
+        target.putUnknown(unknownName, v);
       }
     }
   }
 
   @Override
   public Set<String> names() {
-    Set<String> names = new LinkedHashSet<>();
-    for (int i = 0; i < count; i++) {
-      if (ids[i] != BAD) {
-        names.add(word(nameIndex[i]));
-      }
-    }
-    return names;
+    return toMap().keySet();
   }
 
   @Override
   public Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = 0; i < count; i++) {
-      if (ids[i] != BAD) {
-        m.put(word(nameIndex[i]), value(i));
+      if (nameIndex[i] == BAD) {
+        continue;
+      }
+      String name = nameOf(i);
+      Object v = value(i);
+      if (name != null && v != null) {
+        m.put(name, v);
       }
     }
     return m;

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.attribute;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -9,17 +10,8 @@ import java.util.Map;
  * DecodedCheckRequest req = RequestDecoder.decodeCheck(bytes);
  * Object service = req.attributes().get(DESTINATION_SERVICE);
  * }</pre>
- *
- * @param attributes the request's attributes; entries with bad indexes are left out
- * @param globalWordCount the number of global words the client knows
- * @param deduplicationId the client's id for this call, reused on retries
- * @param quotas the quotas to allocate, by name
  */
-public record DecodedCheckRequest(
-    CompressedAttributeBag attributes,
-    int globalWordCount,
-    String deduplicationId,
-    Map<String, QuotaParams> quotas) {
+public final class DecodedCheckRequest {
 
   /**
    * The parameters of one quota allocation.
@@ -28,4 +20,41 @@ public record DecodedCheckRequest(
    * @param bestEffort whether less than {@code amount} may be granted
    */
   public record QuotaParams(long amount, boolean bestEffort) {}
+
+  private final CompressedAttributeBag attributes;
+  private final int globalWordCount;
+  private final byte[] buf;
+  private final int deduplicationIdOff;
+  private final int deduplicationIdLen;
+  private final Map<String, QuotaParams> quotas;
+
+  DecodedCheckRequest(CompressedAttributeBag attributes, int globalWordCount, byte[] buf,
+      int deduplicationIdOff, int deduplicationIdLen, Map<String, QuotaParams> quotas) {
+    this.attributes = attributes;
+    this.globalWordCount = globalWordCount;
+    this.buf = buf;
+    this.deduplicationIdOff = deduplicationIdOff;
+    this.deduplicationIdLen = deduplicationIdLen;
+    this.quotas = quotas;
+  }
+
+  /** The request's attributes; entries with bad indexes are left out. */
+  public CompressedAttributeBag attributes() {
+    return attributes;
+  }
+
+  /** The number of global words the client knows. */
+  public int globalWordCount() {
+    return globalWordCount;
+  }
+
+  /** The client's id for this call, reused on retries ("" when absent). Decoded on first use. */
+  public String deduplicationId() {
+    return new String(buf, deduplicationIdOff, deduplicationIdLen, StandardCharsets.UTF_8);
+  }
+
+  /** The quotas to allocate, by name. */
+  public Map<String, QuotaParams> quotas() {
+    return quotas;
+  }
 }

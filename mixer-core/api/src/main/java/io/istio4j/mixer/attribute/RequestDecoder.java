@@ -35,27 +35,32 @@ public final class RequestDecoder {
     WireReader r = new WireReader(message, 0, message.length);
     CompressedAttributeBag attributes = null;
     int globalWordCount = 0;
-    String deduplicationId = "";
+    int dedupOff = 0;
+    int dedupLen = 0;
     Map<String, QuotaParams> quotas = Map.of();
     while (r.hasMore()) {
       int tag = r.readTag();
       switch (tag) {
         case 1 << 3 | WireReader.LENGTH_DELIMITED -> {
           int n = r.readLength();
-          // protobuf merges repeated occurrences of a message field; Envoy never sends two.
+          // protobuf would merge repeated occurrences of a message field; clients send one.
           attributes = CompressedAttributeBag.parse(message, r.pos, n, limits);
           r.pos += n;
         }
         case 2 << 3 | WireReader.VARINT -> globalWordCount = (int) r.readVarint64();
-        case 3 << 3 | WireReader.LENGTH_DELIMITED -> deduplicationId = readString(r, "deduplication_id");
-        case 4 << 3 | WireReader.LENGTH_DELIMITED -> {
-          if (quotas.isEmpty()) {
-            quotas = new LinkedHashMap<>();
+        case 3 << 3 | WireReader.LENGTH_DELIMITED -> {
+          dedupLen = r.readLength();
+          dedupOff = r.pos;
+          r.pos += dedupLen;
+          if (!WireReader.isValidUtf8(message, dedupOff, r.pos)) {
+            throw AttributeDecodeException.malformed("deduplication_id is not valid UTF-8");
           }
+        }
+        case 4 << 3 | WireReader.LENGTH_DELIMITED -> {
           if (quotas.size() >= limits.maxAttributes()) {
             throw AttributeDecodeException.limit("more than " + limits.maxAttributes() + " quotas");
           }
-          readQuota(r, quotas);
+          quotas = readQuota(r, quotas);
         }
         default -> r.skipField(tag);
       }
@@ -64,39 +69,44 @@ public final class RequestDecoder {
       attributes = CompressedAttributeBag.parse(message, 0, 0, limits);
     }
     attributes.resolve(false);
-    return new DecodedCheckRequest(attributes, globalWordCount, deduplicationId, quotas);
+    return new DecodedCheckRequest(attributes, globalWordCount, message, dedupOff, dedupLen, quotas);
   }
 
-  private static void readQuota(WireReader r, Map<String, QuotaParams> quotas) {
-    int n = r.readLength();
-    WireReader e = new WireReader(r.buf, r.pos, n);
-    r.pos += n;
+  /** Reads one quotas map entry; the common single quota costs no LinkedHashMap. */
+  private static Map<String, QuotaParams> readQuota(WireReader r, Map<String, QuotaParams> quotas) {
+    int outer = r.pushLimit();
     String name = "";
     long amount = 0;
     boolean bestEffort = false;
-    while (e.hasMore()) {
-      int tag = e.readTag();
+    while (r.hasMore()) {
+      int tag = r.readTag();
       if (tag == (1 << 3 | WireReader.LENGTH_DELIMITED)) {
-        name = readString(e, "quota name");
+        name = readString(r, "quota name");
       } else if (tag == (2 << 3 | WireReader.LENGTH_DELIMITED)) {
-        int m = e.readLength();
-        WireReader p = new WireReader(e.buf, e.pos, m);
-        e.pos += m;
-        while (p.hasMore()) {
-          int t = p.readTag();
+        int params = r.pushLimit();
+        while (r.hasMore()) {
+          int t = r.readTag();
           if (t == (1 << 3 | WireReader.VARINT)) {
-            amount = p.readVarint64();
+            amount = r.readVarint64();
           } else if (t == (2 << 3 | WireReader.VARINT)) {
-            bestEffort = p.readVarint64() != 0;
+            bestEffort = r.readVarint64() != 0;
           } else {
-            p.skipField(t);
+            r.skipField(t);
           }
         }
+        r.popLimit(params);
       } else {
-        e.skipField(tag);
+        r.skipField(tag);
       }
     }
-    quotas.put(name, new QuotaParams(amount, bestEffort));
+    r.popLimit(outer);
+    QuotaParams p = new QuotaParams(amount, bestEffort);
+    if (quotas.isEmpty()) {
+      return Map.of(name, p);
+    }
+    Map<String, QuotaParams> m = quotas instanceof LinkedHashMap ? quotas : new LinkedHashMap<>(quotas);
+    m.put(name, p);
+    return m;
   }
 
   /** Decodes a ReportRequest with the default limits. */

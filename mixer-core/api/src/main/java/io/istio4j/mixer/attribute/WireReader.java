@@ -15,14 +15,39 @@ final class WireReader {
 
   private static final int MAX_GROUP_DEPTH = 64;
 
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
   final byte[] buf;
   int pos;
-  final int limit;
+  int limit;
 
   WireReader(byte[] buf, int off, int len) {
     this.buf = buf;
+    reset(off, len);
+  }
+
+  /** Points this reader at {@code buf[off, off+len)}. */
+  void reset(int off, int len) {
     this.pos = off;
     this.limit = off + len;
+  }
+
+  /**
+   * Reads a length prefix and narrows the readable range to that payload; returns the previous
+   * limit, to give to {@link #popLimit} once the payload is read.
+   */
+  int pushLimit() {
+    int n = readLength();
+    int old = limit;
+    limit = pos + n;
+    return old;
+  }
+
+  /** Skips whatever is left of the current payload and restores the outer limit. */
+  void popLimit(int oldLimit) {
+    pos = limit;
+    limit = oldLimit;
   }
 
   boolean hasMore() {
@@ -31,18 +56,30 @@ final class WireReader {
 
   /** Reads a tag; field number 0 is malformed. */
   int readTag() {
-    int tag = (int) readVarint64();
+    int tag;
+    if (pos < limit && buf[pos] >= 0) {
+      tag = buf[pos++];
+    } else {
+      tag = (int) readVarintSlow();
+    }
     if ((tag >>> 3) == 0) {
-      throw AttributeDecodeException.malformed("invalid tag (field number 0) at byte " + pos);
+      throw invalidTag();
     }
     return tag;
   }
 
   long readVarint64() {
+    if (pos < limit && buf[pos] >= 0) {
+      return buf[pos++];
+    }
+    return readVarintSlow();
+  }
+
+  private long readVarintSlow() {
     long result = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos >= limit) {
-        throw AttributeDecodeException.malformed("truncated varint at byte " + pos);
+        throw truncated("varint");
       }
       byte b = buf[pos++];
       result |= (long) (b & 0x7f) << shift;
@@ -53,6 +90,14 @@ final class WireReader {
     throw AttributeDecodeException.malformed("varint longer than 10 bytes at byte " + pos);
   }
 
+  private AttributeDecodeException invalidTag() {
+    return AttributeDecodeException.malformed("invalid tag (field number 0) at byte " + pos);
+  }
+
+  private AttributeDecodeException truncated(String what) {
+    return AttributeDecodeException.malformed("truncated " + what + " at byte " + pos);
+  }
+
   int readSint32() {
     int n = (int) readVarint64();
     return (n >>> 1) ^ -(n & 1);
@@ -60,7 +105,7 @@ final class WireReader {
 
   long readFixed64() {
     if (limit - pos < 8) {
-      throw AttributeDecodeException.malformed("truncated fixed64 at byte " + pos);
+      throw truncated("fixed64");
     }
     long v = 0;
     for (int i = 7; i >= 0; i--) {
@@ -74,10 +119,14 @@ final class WireReader {
   int readLength() {
     long len = readVarint64();
     if (len < 0 || len > limit - pos) {
-      throw AttributeDecodeException.malformed(
-          "length " + len + " at byte " + pos + " runs past the end of the message");
+      throw pastTheEnd(len);
     }
     return (int) len;
+  }
+
+  private AttributeDecodeException pastTheEnd(long len) {
+    return AttributeDecodeException.malformed(
+        "length " + len + " at byte " + pos + " runs past the end of the message");
   }
 
   void skipField(int tag) {
@@ -119,7 +168,7 @@ final class WireReader {
 
   private void skipBytes(int n) {
     if (limit - pos < n) {
-      throw AttributeDecodeException.malformed("truncated field at byte " + pos);
+      throw truncated("field");
     }
     pos += n;
   }
@@ -130,6 +179,10 @@ final class WireReader {
    */
   static boolean isValidUtf8(byte[] buf, int from, int to) {
     int i = from;
+    // ASCII fast path, eight bytes at a time.
+    while (to - i >= 8 && ((long) LONGS.get(buf, i) & 0x8080808080808080L) == 0) {
+      i += 8;
+    }
     while (i < to && buf[i] >= 0) {
       i++;
     }

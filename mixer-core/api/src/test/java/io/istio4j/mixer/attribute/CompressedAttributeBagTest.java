@@ -226,12 +226,55 @@ class CompressedAttributeBagTest {
     assertThatThrownBy(() -> CompressedAttributeBag.decode(new byte[] {0x12, 0x05, 0x08}))
         .isInstanceOf(AttributeDecodeException.class)
         .hasMessageContaining("runs past the end");
-    assertThatThrownBy(() -> CompressedAttributeBag.decode(new byte[] {0x0a, 0x02, (byte) 0xc3, 0x28}))
-        .isInstanceOf(AttributeDecodeException.class)
-        .hasMessageContaining("not valid UTF-8");
     assertThatThrownBy(() -> CompressedAttributeBag.decode(new byte[] {0x0f}))
         .isInstanceOf(AttributeDecodeException.class)
         .hasMessageContaining("invalid wire type");
+  }
+
+  @Test
+  void wordsThatAreNotUtf8LeaveTheirAttributesOut() {
+    CompressedAttributes wire = CompressedAttributes.newBuilder()
+        .addWords("ok")
+        .addWords("placeholder")
+        .putStrings(152, -2)
+        .putStrings(19, -1)
+        .putStringMaps(15, StringMap.newBuilder().putEntries(-1, -2).build())
+        .build();
+    byte[] b = wire.toByteArray();
+    byte[] bad = "placeholder".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int at = indexOf(b, bad);
+    b[at] = (byte) 0xc3; // a lead byte followed by 'l': not UTF-8
+    CompressedAttributeBag bag = CompressedAttributeBag.decode(b);
+    assertThat(bag.get(SERVICE)).isNull();
+    assertThat(bag.getMapValue(HEADERS, MapKey.of("ok"))).isNull();
+    assertThat(bag.get(AttributeName.of("request.method"))).isEqualTo("ok");
+    assertThat(bag.toMap()).containsOnlyKeys("request.method");
+    assertThat(bag.references().toList()).contains(
+        new Reference("destination.service", null, Condition.ABSENCE),
+        new Reference("request.headers", "ok", Condition.ABSENCE));
+    // In a Report's later records the same bytes are an error.
+    io.istio4j.mixer.v1.ReportRequest report = io.istio4j.mixer.v1.ReportRequest.newBuilder()
+        .addAttributes(CompressedAttributes.getDefaultInstance())
+        .addAttributes(CompressedAttributes.newBuilder().addWords("placeholder").putStrings(152, -1))
+        .build();
+    byte[] r = report.toByteArray();
+    r[indexOf(r, bad)] = (byte) 0xc3;
+    assertThatThrownBy(() -> RequestDecoder.decodeReport(r).forEachRecord(x -> { }))
+        .isInstanceOf(AttributeDecodeException.class)
+        .hasMessageContaining("not valid UTF-8");
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i <= haystack.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new AssertionError("not found");
   }
 
   @Test

@@ -1,0 +1,157 @@
+package io.istio4j.mixer.client;
+
+import io.istio4j.mixer.attribute.GoDuration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The attribute flags of {@code mixc check|report|load}, as upstream's mixc spells them. */
+final class AttributeFlags {
+
+  @Option(names = {"-s", "--string_attributes"}, description = "name=value,... STRING attributes.")
+  String strings;
+
+  @Option(names = {"-i", "--int64_attributes"}, description = "name=value,... INT64 attributes.")
+  String int64s;
+
+  @Option(names = {"-d", "--double_attributes"}, description = "name=value,... DOUBLE attributes.")
+  String doubles;
+
+  @Option(names = {"-b", "--bool_attributes"}, description = "name=value,... BOOL attributes.")
+  String bools;
+
+  @Option(names = {"-t", "--timestamp_attributes"},
+      description = "name=value,... TIMESTAMP attributes (RFC 3339).")
+  String timestamps;
+
+  @Option(names = "--duration_attributes", description = "name=value,... DURATION attributes (10s, 1.5ms).")
+  String durations;
+
+  @Option(names = "--bytes_attributes",
+      description = "name=value,... bytes attributes, hex bytes separated by ':' (c0:0:0:2).")
+  String bytes;
+
+  @Option(names = "--stringmap_attributes",
+      description = "name=k1:v1;k2:v2,... STRING_MAP attributes.")
+  String stringMaps;
+
+  @Option(names = {"-a", "--attributes"},
+      description = "name=value,... attributes typed by their value: int, double, bool, timestamp, duration, else string.")
+  String auto;
+
+  /** All attributes given, by name; throws IllegalArgumentException naming a bad flag value. */
+  Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    parse(m, auto, "--attributes", AttributeFlags::auto);
+    parse(m, strings, "--string_attributes", v -> v);
+    parse(m, int64s, "--int64_attributes", Long::parseLong);
+    parse(m, doubles, "--double_attributes", Double::parseDouble);
+    parse(m, bools, "--bool_attributes", AttributeFlags::bool);
+    parse(m, timestamps, "--timestamp_attributes", Instant::parse);
+    parse(m, durations, "--duration_attributes", GoDuration::parse);
+    parse(m, bytes, "--bytes_attributes", AttributeFlags::hexBytes);
+    parse(m, stringMaps, "--stringmap_attributes", AttributeFlags::stringMap);
+    return m;
+  }
+
+  private interface Parser {
+    Object parse(String value);
+  }
+
+  private static void parse(Map<String, Object> m, String list, String flag, Parser parser) {
+    if (list == null || list.isEmpty()) {
+      return;
+    }
+    for (String item : list.split(",")) {
+      int eq = item.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException(flag + ": " + item + " (expected: name=value)");
+      }
+      String name = item.substring(0, eq);
+      String value = item.substring(eq + 1);
+      try {
+        m.put(name, parser.parse(value));
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(flag + ": " + item + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private static Boolean bool(String v) {
+    if (v.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (v.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("not a bool (expected: true or false)");
+  }
+
+  private static byte[] hexBytes(String v) {
+    String[] parts = v.split(":");
+    byte[] b = new byte[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      int x = Integer.parseInt(parts[i], 16);
+      if (x < 0 || x > 255) {
+        throw new IllegalArgumentException("byte " + parts[i] + " out of range");
+      }
+      b[i] = (byte) x;
+    }
+    return b;
+  }
+
+  private static Map<String, String> stringMap(String v) {
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String entry : v.split(";")) {
+      if (entry.isEmpty()) {
+        continue;
+      }
+      int colon = entry.indexOf(':');
+      if (colon < 0) {
+        throw new IllegalArgumentException("map entry " + entry + " (expected: key:value)");
+      }
+      m.put(entry.substring(0, colon), entry.substring(colon + 1));
+    }
+    return m;
+  }
+
+  static Object auto(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException ignored) {
+      // not an integer
+    }
+    try {
+      if (v.matches("[-+]?(\\d+\\.\\d*|\\.\\d+|\\d+)([eE][-+]?\\d+)?")) {
+        return Double.parseDouble(v);
+      }
+    } catch (NumberFormatException ignored) {
+      // not a double
+    }
+    if (v.equals("true") || v.equals("false")) {
+      return Boolean.parseBoolean(v);
+    }
+    try {
+      return Instant.parse(v);
+    } catch (DateTimeParseException ignored) {
+      // not a timestamp
+    }
+    try {
+      return GoDuration.parse(v);
+    } catch (IllegalArgumentException ignored) {
+      // not a duration
+    }
+    return v;
+  }
+
+  static String hex(byte[] b) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < b.length; i++) {
+      sb.append(i == 0 ? "" : ":").append(HexFormat.of().toHexDigits(b[i]));
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,161 @@
+package io.istio4j.mixer.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.istio4j.mixer.attribute.AttributesEncoder;
+import io.istio4j.mixer.attribute.GlobalDictionary;
+import io.istio4j.mixer.attribute.GoDuration;
+import io.istio4j.mixer.v1.CheckRequest;
+import io.istio4j.mixer.v1.CheckResponse;
+import io.istio4j.mixer.v1.CheckResponse.QuotaResult;
+import io.istio4j.mixer.v1.MixerGrpc;
+import io.istio4j.mixer.v1.ReferencedAttributes;
+import io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code mixc check}: one or more Check calls, printed as upstream's mixc prints them. */
+@Command(name = "check", mixinStandardHelpOptions = true, description = "Invokes Mixer's Check API.")
+final class CheckCommand implements Callable<Integer> {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  Mixc.Target target = new Mixc.Target();
+
+  @CommandLine.ArgGroup(exclusive = false)
+  AttributeFlags attributes = new AttributeFlags();
+
+  @Option(names = {"-q", "--quotas"}, description = "name=amount,... quotas to allocate (best effort).")
+  String quotas;
+
+  @Option(names = {"-r", "--repeat"}, defaultValue = "1", description = "Times to send the call.")
+  int repeat;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = Mixc.out(spec);
+    CheckRequest request;
+    Set<String> stringMaps;
+    try {
+      Map<String, Object> attrs = attributes.toMap();
+      stringMaps = mapNames(attrs);
+      request = build(attrs, parseQuotas(quotas));
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("mixc: " + e.getMessage());
+      return 2;
+    }
+    ManagedChannel channel = target.channel();
+    int failures = 0;
+    try {
+      MixerGrpc.MixerBlockingStub mixer = MixerGrpc.newBlockingStub(channel);
+      for (int i = 0; i < repeat; i++) {
+        try {
+          print(out, mixer.check(request.toBuilder().setDeduplicationId(UUID.randomUUID().toString()).build()),
+              stringMaps);
+        } catch (StatusRuntimeException e) {
+          failures++;
+          out.println("Check RPC failed with: " + e.getStatus().getCode() + " "
+              + e.getStatus().getDescription());
+        }
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+    out.flush();
+    return failures == 0 ? 0 : 1;
+  }
+
+  /** As upstream mixc: every word in the message dictionary, global_word_count 0. */
+  static CheckRequest build(Map<String, Object> attrs, Map<String, Long> quotas) {
+    CheckRequest.Builder b = CheckRequest.newBuilder()
+        .setAttributes(AttributesEncoder.encode(attrs, 0))
+        .setGlobalWordCount(0);
+    quotas.forEach((name, amount) -> b.putQuotas(name,
+        CheckRequest.QuotaParams.newBuilder().setAmount(amount).setBestEffort(true).build()));
+    return b.build();
+  }
+
+  static Map<String, Long> parseQuotas(String list) {
+    Map<String, Long> q = new LinkedHashMap<>();
+    if (list == null || list.isEmpty()) {
+      return q;
+    }
+    for (String item : list.split(",")) {
+      int eq = item.indexOf('=');
+      try {
+        q.put(eq < 0 ? item : item.substring(0, eq), eq < 0 ? 1L : Long.parseLong(item.substring(eq + 1)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--quotas: " + item + " (expected: name=amount)");
+      }
+    }
+    return q;
+  }
+
+  static Set<String> mapNames(Map<String, Object> attrs) {
+    Set<String> names = new java.util.HashSet<>();
+    attrs.forEach((k, v) -> {
+      if (v instanceof Map) {
+        names.add(k);
+      }
+    });
+    return names;
+  }
+
+  static void print(PrintWriter out, CheckResponse r, Set<String> stringMaps) {
+    CheckResponse.PreconditionResult p = r.getPrecondition();
+    com.google.rpc.Status s = p.getStatus();
+    out.println("Check RPC completed successfully. Check status was "
+        + io.grpc.Status.fromCodeValue(s.getCode()).getCode()
+        + (s.getMessage().isEmpty() ? "" : " (" + s.getMessage() + ")"));
+    out.println("  Valid use count: " + p.getValidUseCount() + ", valid duration: "
+        + (p.hasValidDuration() ? GoDuration.format(toDuration(p.getValidDuration())) : "(none)"));
+    printReferenced(out, "  ", p.getReferencedAttributes(), stringMaps);
+    r.getQuotasMap().forEach((name, q) -> printQuota(out, name, q, stringMaps));
+  }
+
+  private static void printQuota(PrintWriter out, String name, QuotaResult q, Set<String> stringMaps) {
+    out.println("  Quota '" + name + "': granted " + q.getGrantedAmount() + ", valid duration: "
+        + (q.hasValidDuration() ? GoDuration.format(toDuration(q.getValidDuration())) : "(none)"));
+    printReferenced(out, "    ", q.getReferencedAttributes(), stringMaps);
+  }
+
+  /** Decodes names and map keys against the global dictionary and the message's own words. */
+  static void printReferenced(PrintWriter out, String indent, ReferencedAttributes refs, Set<String> stringMaps) {
+    out.println(indent + "Referenced Attributes");
+    if (refs.getAttributeMatchesCount() == 0) {
+      out.println(indent + "  <none>");
+    }
+    List<String> words = refs.getWordsList();
+    for (AttributeMatch m : refs.getAttributeMatchesList()) {
+      String name = word(m.getName(), words);
+      // map_key 0 means "no key" (the whole map); mixc sends no global words, so keys are never 0.
+      String key = stringMaps.contains(name) && m.getMapKey() != 0
+          ? "[" + word(m.getMapKey(), words) + "]" : "";
+      out.println(indent + "  " + name + key + " " + m.getCondition());
+    }
+  }
+
+  private static String word(int index, List<String> words) {
+    if (index >= 0) {
+      return index < GlobalDictionary.SIZE ? GlobalDictionary.word(index) : "<bad global index " + index + ">";
+    }
+    int slot = -index - 1;
+    return slot < words.size() ? words.get(slot) : "<bad message index " + index + ">";
+  }
+
+  private static Duration toDuration(com.google.protobuf.Duration d) {
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+}

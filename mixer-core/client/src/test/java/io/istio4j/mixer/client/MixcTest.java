@@ -1,0 +1,121 @@
+package io.istio4j.mixer.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.istio4j.mixer.server.MixerServer;
+import io.istio4j.mixer.server.ServerOptions;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class MixcTest {
+
+  static MixerServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = MixerServer.start(ServerOptions.ephemeral());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  static Run mixc(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Mixc.commandLine();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  String mixer() {
+    return "localhost:" + server.port();
+  }
+
+  @Test
+  void checkPrintsStatusDurationsAndQuotas() {
+    Run r = mixc("check", "-m", mixer(), "-s", "destination.service=a.ns.svc.cluster.local",
+        "-i", "request.size=12", "--stringmap_attributes", "request.headers=x-user:jason;:path:/a",
+        "-q", "RequestCount=3", "-r", "2");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Check RPC completed successfully. Check status was OK")
+        .contains("Valid use count: 200, valid duration: 10s")
+        .contains("Quota 'RequestCount': granted 3, valid duration: 10s");
+    assertThat(r.out().split("Check RPC completed", -1)).hasSize(3);
+  }
+
+  @Test
+  void reportSendsEveryAttributeType() {
+    Run r = mixc("report", "-m", mixer(), "-s", "destination.service=a", "-i", "response.code=200",
+        "-d", "test.ratio=0.5", "-b", "test.flag=true", "-t", "request.time=2017-11-21T10:15:30Z",
+        "--duration_attributes", "response.duration=19ms", "--bytes_attributes", "source.ip=c0:a8:0:1",
+        "-a", "test.auto=42");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Report RPC returned OK");
+  }
+
+  @Test
+  void badFlagValuesAreNamed() {
+    Run r = mixc("check", "-m", mixer(), "-i", "request.size=twelve");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--int64_attributes: request.size=twelve");
+  }
+
+  @Test
+  void unreachableMixerIsReportedNotThrown() {
+    Run r = mixc("check", "-m", "localhost:1");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out()).contains("Check RPC failed with: UNAVAILABLE");
+  }
+
+  @Test
+  void loadPrintsATableAndOneJsonLine() {
+    for (String target : new String[] {"check", "report", "health"}) {
+      Run r = mixc("load", "-m", mixer(), "--target", target, "--concurrency", "4",
+          "--duration", "500ms", "--warmup", "100ms", "-s", "destination.service=a.ns.svc.cluster.local");
+      assertThat(r.exit()).as(r.err()).isZero();
+      assertThat(r.out()).contains("requests/s").contains("p99.9");
+      String json = r.out().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+      assertThat(json).contains("\"target\":\"" + target + "\"").contains("\"errors\":0");
+      long requests = Long.parseLong(json.replaceAll(".*\"requests\":(\\d+).*", "$1"));
+      assertThat(requests).isPositive();
+    }
+  }
+
+  @Test
+  void autoTypedAttributesPickTheNarrowestType() {
+    assertThat(AttributeFlags.auto("42")).isEqualTo(42L);
+    assertThat(AttributeFlags.auto("4.5")).isEqualTo(4.5);
+    assertThat(AttributeFlags.auto("true")).isEqualTo(true);
+    assertThat(AttributeFlags.auto("2017-11-21T10:15:30Z")).isEqualTo(Instant.parse("2017-11-21T10:15:30Z"));
+    assertThat(AttributeFlags.auto("10s")).isEqualTo(Duration.ofSeconds(10));
+    assertThat(AttributeFlags.auto("ratings")).isEqualTo("ratings");
+  }
+
+  @Test
+  void referencedAttributesAreDecodedAgainstTheResponseDictionary() {
+    var refs = io.istio4j.mixer.v1.ReferencedAttributes.newBuilder()
+        .addWords("request.headers").addWords("x-user")
+        .addAttributeMatches(io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch.newBuilder()
+            .setName(152).setCondition(io.istio4j.mixer.v1.ReferencedAttributes.Condition.EXACT))
+        .addAttributeMatches(io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch.newBuilder()
+            .setName(-1).setMapKey(-2).setCondition(io.istio4j.mixer.v1.ReferencedAttributes.Condition.ABSENCE))
+        .build();
+    StringWriter s = new StringWriter();
+    CheckCommand.printReferenced(new PrintWriter(s, true), "", refs, java.util.Set.of("request.headers"));
+    assertThat(s.toString()).contains("destination.service EXACT").contains("request.headers[x-user] ABSENCE");
+    assertThat(CheckCommand.mapNames(Map.of("a", Map.of(), "b", "c"))).containsExactly("a");
+  }
+}

@@ -1,0 +1,126 @@
+package io.istio4j.mixer.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Starts {@code bin/mixs} as a process and talks to it with {@code bin/mixc}, as an operator would. */
+class MixsProcessIT {
+
+  static final Path ROOT = findRoot();
+
+  @Test
+  void mixcTalksToAMixsProcessWhichStopsCleanlyOnSigterm() throws Exception {
+    int port = freePort();
+    int monitoring = freePort();
+    Path log = Files.createTempFile("mixs", ".log");
+    Process mixs = new ProcessBuilder(ROOT.resolve("bin/mixs").toString(), "server",
+        "--port", String.valueOf(port), "--monitoringPort", String.valueOf(monitoring),
+        "--configStoreURL", "fs://" + ROOT.resolve("examples/quickstart"))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      awaitReady(monitoring, mixs, log);
+
+      Result check = run("bin/mixc", "check", "-m", "localhost:" + port,
+          "-s", "destination.service=ratings.default.svc.cluster.local", "-q", "RequestCount=2");
+      assertThat(check.exit()).as(check.out()).isZero();
+      assertThat(check.out()).contains("Check status was OK")
+          .contains("Valid use count: 200, valid duration: 10s")
+          .contains("Quota 'RequestCount': granted 2");
+
+      Result report = run("bin/mixc", "report", "-m", "localhost:" + port, "-i", "response.code=200");
+      assertThat(report.exit()).as(report.out()).isZero();
+      assertThat(report.out()).contains("Report RPC returned OK");
+
+      Result load = run("bin/mixc", "load", "-m", "localhost:" + port, "--target", "check",
+          "--duration", "1s", "--warmup", "200ms", "--concurrency", "8");
+      assertThat(load.exit()).as(load.out()).isZero();
+      assertThat(load.out()).contains("\"errors\":0");
+
+      String metrics = http(monitoring, "/metrics").body();
+      assertThat(metrics).contains("grpc_method=\"Check\"").contains("grpc_method=\"Report\"");
+
+      mixs.destroy(); // SIGTERM
+      assertThat(mixs.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(mixs.exitValue()).as(Files.readString(log)).isZero();
+      assertThat(Files.readString(log)).contains("shutting down").contains("stopped");
+    } finally {
+      mixs.destroyForcibly();
+    }
+  }
+
+  @Test
+  void launchersExplainHowToBuildWhenJarsAreMissing() throws Exception {
+    Path fakeRoot = Files.createTempDirectory("istio4j");
+    Files.createDirectories(fakeRoot.resolve("bin"));
+    for (String name : List.of("mixs", "mixc")) {
+      Files.copy(ROOT.resolve("bin/" + name), fakeRoot.resolve("bin/" + name));
+      Process p = new ProcessBuilder(fakeRoot.resolve("bin/" + name).toString(), "--help")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor()).isEqualTo(127);
+      assertThat(out).contains(name + " is not built yet").contains("./mvnw -q -DskipTests package");
+    }
+  }
+
+  record Result(int exit, String out) {}
+
+  static Result run(String... cmd) throws IOException, InterruptedException {
+    cmd[0] = ROOT.resolve(cmd[0]).toString();
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new Result(p.waitFor(), out);
+  }
+
+  static void awaitReady(int monitoring, Process mixs, Path log) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!mixs.isAlive()) {
+        throw new AssertionError("mixs exited early:\n" + Files.readString(log));
+      }
+      try {
+        if (http(monitoring, "/readyz").statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("mixs not ready within 60s:\n" + Files.readString(log));
+  }
+
+  static HttpResponse<String> http(int port, String path) throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static Path findRoot() {
+    Path p = Path.of("").toAbsolutePath();
+    while (p != null && !Files.exists(p.resolve("bin/mixs"))) {
+      p = p.getParent();
+    }
+    if (p == null) {
+      throw new IllegalStateException("cannot find the project root (a directory holding bin/mixs)");
+    }
+    return p;
+  }
+}
