@@ -30,7 +30,8 @@ public final class CompressedAttributeBag implements AttributeBag {
   static final byte TIMESTAMP = 5;
   static final byte DURATION = 6;
   static final byte BYTES = 7;
-  static final byte STRING_MAP = 8;
+  static final byte STRING_MAP_RAW = 8; // v1, v2: where its bytes are; decoded on first access
+  static final byte STRING_MAP = 9; // v1, v2: its first index pair in mapPool and the pair count
 
   private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
       .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -61,6 +62,7 @@ public final class CompressedAttributeBag implements AttributeBag {
   private int[] mapPool;
   private int mapPoolSize;
   private Object[] cache;
+  private WireReader mapReader;
   private int badCount;
   private String firstProblem;
 
@@ -200,8 +202,15 @@ public final class CompressedAttributeBag implements AttributeBag {
    * {@code newPos << 32 | value}, or -1 when it is longer or runs past {@code stop}.
    */
   private static long smallVarint(byte[] b, int p, int stop) {
-    if (p < stop && b[p] >= 0) {
-      return ((long) (p + 1) << 32) | b[p];
+    if (p + 1 < stop) { // one or two bytes: every name and value index below 8192 in magnitude
+      int b0 = b[p];
+      if (b0 >= 0) {
+        return ((long) (p + 1) << 32) | b0;
+      }
+      int b1 = b[p + 1];
+      if (b1 >= 0) {
+        return ((long) (p + 2) << 32) | (b0 & 0x7f) | (b1 << 7);
+      }
     }
     int value = 0;
     for (int shift = 0; shift < 28 && p < stop; shift += 7) {
@@ -275,10 +284,10 @@ public final class CompressedAttributeBag implements AttributeBag {
       case 6 -> TIMESTAMP;
       case 7 -> DURATION;
       case 8 -> BYTES;
-      default -> STRING_MAP;
+      default -> STRING_MAP_RAW;
     };
     int key = 0;
-    long a = t == BYTES ? r.pos : t == STRING_MAP ? mapPoolSize : 0; // an absent value is empty
+    long a = t == BYTES || t == STRING_MAP_RAW ? r.pos : 0; // an absent value is empty
     int b = 0;
     int valueTag = 2 << 3 | valueWireType(t);
     while (r.hasMore()) {
@@ -309,17 +318,11 @@ public final class CompressedAttributeBag implements AttributeBag {
             }
             r.popLimit(outer);
           }
-          case BYTES -> {
+          default -> { // BYTES, STRING_MAP_RAW
             int n = r.readLength();
             a = r.pos;
             b = n;
             r.pos += n;
-          }
-          default -> { // STRING_MAP: decoded once into the shared pool of index pairs
-            int outer = r.pushLimit();
-            a = mapPoolSize;
-            b = readMap(r);
-            r.popLimit(outer);
           }
         }
       }
@@ -334,14 +337,51 @@ public final class CompressedAttributeBag implements AttributeBag {
   private static int valueWireType(byte t) {
     return switch (t) {
       case DOUBLE -> WireReader.FIXED64;
-      case TIMESTAMP, DURATION, BYTES, STRING_MAP -> WireReader.LENGTH_DELIMITED;
+      case TIMESTAMP, DURATION, BYTES, STRING_MAP_RAW -> WireReader.LENGTH_DELIMITED;
       default -> WireReader.VARINT;
     };
   }
 
   /**
+   * Decodes map entry {@code i} on first access: its (key index, value index) pairs go to the map
+   * pool, so lookups compare ints. Maps no rule reads (often most of request.headers) are never
+   * decoded. Returns false when the map is malformed or uses an index outside the dictionaries.
+   */
+  private boolean decodeMap(int i) {
+    if (type[i] == STRING_MAP) {
+      return true;
+    }
+    int start = mapPoolSize;
+    int pairs;
+    try {
+      if (mapReader == null) {
+        mapReader = new WireReader(buf, (int) v1[i], v2[i]);
+      } else {
+        mapReader.reset((int) v1[i], v2[i]);
+      }
+      pairs = readMap(mapReader);
+    } catch (AttributeDecodeException e) {
+      mapPoolSize = start;
+      if (e.isLimit()) {
+        throw e; // a request over the limits fails as a whole
+      }
+      return false;
+    }
+    for (int p = start; p < mapPoolSize; p++) {
+      if (!validIndex(mapPool[p])) {
+        mapPoolSize = start;
+        return false;
+      }
+    }
+    type[i] = STRING_MAP;
+    v1[i] = start;
+    v2[i] = pairs;
+    return true;
+  }
+
+  /**
    * Decodes a StringMap's entries as (key index, value index) pairs appended to the map pool;
-   * returns the number of pairs. Lookups then compare ints instead of decoding varints again.
+   * returns the number of pairs.
    */
   private int readMap(WireReader r) {
     int entries = 0;
@@ -426,7 +466,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       return;
     }
     for (int i = 0; i < count; i++) {
-      if (valid(i)) {
+      if (valid(i) && (!strict || type[i] != STRING_MAP_RAW || decodeMap(i))) {
         nameIndex[i] = resolveName(nameIndex[i]);
         continue;
       }
@@ -451,15 +491,7 @@ public final class CompressedAttributeBag implements AttributeBag {
           && v2[i] >= 0 && v2[i] <= 999_999_999;
       case DURATION -> v1[i] >= -MAX_DURATION_SECONDS && v1[i] <= MAX_DURATION_SECONDS
           && v2[i] >= -999_999_999 && v2[i] <= 999_999_999;
-      case STRING_MAP -> {
-        for (int p = (int) v1[i], end = p + 2 * v2[i]; p < end; p++) {
-          if (!validIndex(mapPool[p])) {
-            yield false;
-          }
-        }
-        yield true;
-      }
-      default -> true;
+      default -> true; // maps are checked when first read (decodeMap)
     };
   }
 
@@ -477,17 +509,8 @@ public final class CompressedAttributeBag implements AttributeBag {
           + "s " + v2[i] + "ns)";
       case DURATION -> "duration of attribute " + nameAt(name) + " is out of range (" + v1[i]
           + "s " + v2[i] + "ns)";
-      default -> {
-        int bad = 0;
-        for (int p = (int) v1[i], end = p + 2 * v2[i]; p < end; p++) {
-          if (!validIndex(mapPool[p])) {
-            bad = mapPool[p];
-            break;
-          }
-        }
-        yield "string map of attribute " + nameAt(name) + " uses index " + bad
-            + ", outside the dictionaries";
-      }
+      default -> "string map of attribute " + nameAt(name)
+          + " is malformed or uses an index outside the dictionaries";
     };
   }
 
@@ -584,6 +607,11 @@ public final class CompressedAttributeBag implements AttributeBag {
       references.absent(map);
       return null;
     }
+    if (type[i] == STRING_MAP_RAW && !decodeMap(i)) {
+      markBad(i);
+      references.absent(map);
+      return null;
+    }
     int valueIndex = type[i] == STRING_MAP ? mapLookup(i, key) : Integer.MIN_VALUE;
     String value = valueIndex == Integer.MIN_VALUE ? null : word(valueIndex);
     if (value == null) {
@@ -608,9 +636,7 @@ public final class CompressedAttributeBag implements AttributeBag {
   }
 
   private Object value(int i) {
-    if (cache == null) {
-      cache = new Object[count];
-    } else if (cache[i] != null) {
+    if (cache != null && cache[i] != null) {
       return cache[i];
     }
     Object v = switch (type[i]) {
@@ -621,9 +647,15 @@ public final class CompressedAttributeBag implements AttributeBag {
       case TIMESTAMP -> Instant.ofEpochSecond(v1[i], v2[i]);
       case DURATION -> Duration.ofSeconds(v1[i], v2[i]);
       case BYTES -> Arrays.copyOfRange(buf, (int) v1[i], (int) v1[i] + v2[i]);
-      default -> materializeMap(i);
+      default -> decodeMap(i) ? materializeMap(i) : null;
     };
-    if (type[i] != BYTES) { // byte[] is mutable: hand out a fresh copy each time
+    // Keep what cost an allocation, for the next lookup of the same attribute; byte[] is mutable,
+    // so it is copied afresh each time.
+    if (v != null && type[i] != BYTES && type[i] != BOOL
+        && !(type[i] == STRING && v1[i] >= 0) && !(type[i] == INT64 && v1[i] >= -128 && v1[i] <= 127)) {
+      if (cache == null) {
+        cache = new Object[count];
+      }
       cache[i] = v;
     }
     return v; // null: a word is not valid UTF-8

@@ -114,6 +114,9 @@ final class MixerGrpcService {
     CheckResponse response;
     try {
       response = processor.check(decoded);
+    } catch (AttributeDecodeException e) { // a map decoded on first read was over the limits
+      out.onError(invalid("Check", e));
+      return;
     } catch (RuntimeException e) {
       out.onError(internal("Check", e));
       return;
