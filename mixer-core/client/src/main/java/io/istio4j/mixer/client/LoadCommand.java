@@ -119,7 +119,7 @@ final class LoadCommand implements Callable<Integer> {
 
     ManagedChannel[] channels = new ManagedChannel[connections];
     for (int i = 0; i < connections; i++) {
-      channels[i] = target.channel();
+      channels[i] = target.directChannel();
     }
     try {
       Result r = run(channels, method, request, warm, measured);

@@ -39,6 +39,12 @@ public final class Mixc implements Runnable {
     ManagedChannel channel() {
       return NettyChannelBuilder.forTarget(mixer).usePlaintext().maxInboundMessageSize(16 << 20).build();
     }
+
+    /** A channel whose callbacks run on its transport thread: the load generator's callbacks only record and resend. */
+    ManagedChannel directChannel() {
+      return NettyChannelBuilder.forTarget(mixer).usePlaintext().directExecutor()
+          .maxInboundMessageSize(16 << 20).build();
+    }
   }
 
   static PrintWriter out(CommandLine.Model.CommandSpec spec) {
