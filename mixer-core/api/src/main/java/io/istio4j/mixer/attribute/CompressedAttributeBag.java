@@ -64,6 +64,9 @@ public final class CompressedAttributeBag implements AttributeBag {
   private Object[] cache;
   private WireReader mapReader;
   private int badCount;
+  private boolean usingDefaultWords;
+  private boolean deferred;
+  private boolean finalPass;
   private String firstProblem;
 
   private final ReferenceLog references = new ReferenceLog();
@@ -83,11 +86,41 @@ public final class CompressedAttributeBag implements AttributeBag {
     return bag;
   }
 
-  /** Parses the structure of a CompressedAttributes in {@code buf[off, off+len)}; call resolve next. */
+  /** Decodes the CompressedAttributes in {@code buf[off, off+len)} with its own dictionary. */
   static CompressedAttributeBag parse(byte[] buf, int off, int len, DecodeLimits limits) {
+    return parse(buf, off, len, limits, null, null, 0);
+  }
+
+  /**
+   * Decodes the CompressedAttributes in {@code buf[off, off+len)}. Names resolve to ids and
+   * indexes are checked as entries are read, against the message's words, or against the given
+   * default dictionary (a ReportRequest's default_words) while the message has none. Only when a
+   * message puts words after entries that need them is it read a second time.
+   */
+  static CompressedAttributeBag parse(byte[] buf, int off, int len, DecodeLimits limits,
+      int[] defaultOff, int[] defaultLen, int defaultCount) {
     CompressedAttributeBag bag = new CompressedAttributeBag(buf, limits);
-    WireReader r = new WireReader(buf, off, len);
     bag.sizeHint = len;
+    if (defaultCount > 0) {
+      bag.wordOff = defaultOff;
+      bag.wordLen = defaultLen;
+      bag.wordCount = defaultCount;
+      bag.usingDefaultWords = true;
+    }
+    WireReader r = new WireReader(buf, off, len);
+    bag.scan(r, off, len);
+    if (bag.deferred) {
+      bag.finalPass = true;
+      bag.count = 0;
+      bag.badCount = 0;
+      bag.firstProblem = null;
+      bag.scan(r, off, len);
+    }
+    return bag;
+  }
+
+  private void scan(WireReader r, int off, int len) {
+    byte[] buf = this.buf;
     int pos = off;
     int end = off + len;
     while (pos < end) {
@@ -100,10 +133,10 @@ public final class CompressedAttributeBag implements AttributeBag {
         int stop = start + buf[pos + 1];
         int field = tag >>> 3;
         if (field == 1) {
-          bag.addWord(start, stop - start);
-        } else if (!bag.fastEntry(field, start, stop)) {
+          addWord(start, stop - start);
+        } else if (!fastEntry(field, start, stop)) {
           r.reset(start, stop - start);
-          bag.parseEntry(r, field);
+          parseEntry(r, field);
         }
         pos = stop;
         continue;
@@ -115,16 +148,15 @@ public final class CompressedAttributeBag implements AttributeBag {
         r.skipField(tag);
       } else if (field == 1) {
         int n = r.readLength();
-        bag.addWord(r.pos, n);
+        addWord(r.pos, n);
         r.pos += n;
       } else {
         int outer = r.pushLimit();
-        bag.parseEntry(r, field);
+        parseEntry(r, field);
         r.popLimit(outer);
       }
       pos = r.pos;
     }
-    return bag;
   }
 
   /**
@@ -189,11 +221,7 @@ public final class CompressedAttributeBag implements AttributeBag {
     if (p != stop) {
       return false;
     }
-    ensureEntryCapacity();
-    nameIndex[count] = key;
-    type[count] = t;
-    v1[count] = a;
-    v2[count++] = 0;
+    store(key, t, a, 0);
     return true;
   }
 
@@ -228,6 +256,16 @@ public final class CompressedAttributeBag implements AttributeBag {
    * {@link #word}), so a request pays for the words it uses, not for all of them.
    */
   private void addWord(int off, int len) {
+    if (finalPass) {
+      return; // the second pass reads entries only; words are known
+    }
+    if (usingDefaultWords) {
+      // The message has words of its own after all: entries read so far used the default ones.
+      usingDefaultWords = false;
+      deferred |= count > 0;
+      wordOff = null;
+      wordCount = 0;
+    }
     if (wordOff == null) {
       int n = Math.max(4, Math.min(32, sizeHint / 32));
       wordOff = new int[n];
@@ -262,15 +300,6 @@ public final class CompressedAttributeBag implements AttributeBag {
       type = Arrays.copyOf(type, n);
       v1 = Arrays.copyOf(v1, n);
       v2 = Arrays.copyOf(v2, n);
-    }
-  }
-
-  /** Uses another dictionary (a ReportRequest's default_words) when this message has none. */
-  void useWordsIfEmpty(int[] off, int[] len, int n) {
-    if (wordCount == 0) {
-      wordOff = off;
-      wordLen = len;
-      wordCount = n;
     }
   }
 
@@ -327,11 +356,50 @@ public final class CompressedAttributeBag implements AttributeBag {
         }
       }
     }
+    store(key, t, a, b);
+  }
+
+  /** Appends an entry, its name resolved to an id (or BAD, with the reason kept). */
+  private void store(int key, byte t, long a, int b) {
     ensureEntryCapacity();
-    nameIndex[count] = key;
+    nameIndex[count] = admit(key, t, a, b);
     type[count] = t;
     v1[count] = a;
     v2[count++] = b;
+  }
+
+  /**
+   * Checks an entry's indexes and value and resolves its name: returns the AttributeName id, the
+   * negative wire index of a message word no config has interned, or BAD.
+   */
+  private int admit(int key, byte t, long a, int b) {
+    if (!knownIndex(key) || (t == STRING && !knownIndex((int) a))) {
+      if (!finalPass && (key < 0 || (t == STRING && a < 0))) {
+        deferred = true; // a word it needs may come later in the message
+        return BAD;
+      }
+      return bad(key, t, a, b);
+    }
+    boolean inRange = switch (t) {
+      case TIMESTAMP -> a >= MIN_TIMESTAMP_SECONDS && a <= MAX_TIMESTAMP_SECONDS
+          && b >= 0 && b <= 999_999_999;
+      case DURATION -> a >= -MAX_DURATION_SECONDS && a <= MAX_DURATION_SECONDS
+          && b >= -999_999_999 && b <= 999_999_999;
+      default -> true; // maps are checked when first read (decodeMap)
+    };
+    return inRange ? resolveName(key) : bad(key, t, a, b);
+  }
+
+  /** True when the index names a word of the global or the current message dictionary. */
+  private boolean knownIndex(int index) {
+    return index >= 0 ? index < GlobalDictionary.SIZE : -(long) index - 1 < wordCount;
+  }
+
+  private int bad(int key, byte t, long a, int b) {
+    if (badCount++ == 0) {
+      firstProblem = problem(key, t, a, b);
+    }
+    return BAD;
   }
 
   private static int valueWireType(byte t) {
@@ -368,7 +436,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       return false;
     }
     for (int p = start; p < mapPoolSize; p++) {
-      if (!validIndex(mapPool[p])) {
+      if (!knownIndex(mapPool[p])) {
         mapPoolSize = start;
         return false;
       }
@@ -455,71 +523,43 @@ public final class CompressedAttributeBag implements AttributeBag {
    * with problems are left out and counted.
    */
   void resolve(boolean strict) {
-    if (strict) {
-      for (int w = 0; w < wordCount; w++) {
-        if (!validWord(w)) {
-          throw AttributeDecodeException.malformed("dictionary word " + w + " is not valid UTF-8");
-        }
-      }
+    if (!strict) {
+      return; // names were resolved and indexes checked while parsing
     }
-    if (count == 0) {
-      return;
+    if (badCount > 0) {
+      throw AttributeDecodeException.invalidIndex(firstProblem);
+    }
+    for (int w = 0; w < wordCount; w++) {
+      if (!validWord(w)) {
+        throw AttributeDecodeException.malformed("dictionary word " + w + " is not valid UTF-8");
+      }
     }
     for (int i = 0; i < count; i++) {
-      if (valid(i) && (!strict || type[i] != STRING_MAP_RAW || decodeMap(i))) {
-        nameIndex[i] = resolveName(nameIndex[i]);
-        continue;
-      }
-      String problem = problem(i);
-      if (strict) {
-        throw AttributeDecodeException.invalidIndex(problem);
-      }
-      nameIndex[i] = BAD;
-      if (badCount++ == 0) {
-        firstProblem = problem;
+      if (type[i] == STRING_MAP_RAW && !decodeMap(i)) {
+        throw AttributeDecodeException.invalidIndex("string map of attribute " + nameOf(i)
+            + " is malformed or uses an index outside the dictionaries");
       }
     }
   }
 
-  private boolean valid(int i) {
-    if (!validIndex(nameIndex[i])) {
-      return false;
-    }
-    return switch (type[i]) {
-      case STRING -> validIndex((int) v1[i]);
-      case TIMESTAMP -> v1[i] >= MIN_TIMESTAMP_SECONDS && v1[i] <= MAX_TIMESTAMP_SECONDS
-          && v2[i] >= 0 && v2[i] <= 999_999_999;
-      case DURATION -> v1[i] >= -MAX_DURATION_SECONDS && v1[i] <= MAX_DURATION_SECONDS
-          && v2[i] >= -999_999_999 && v2[i] <= 999_999_999;
-      default -> true; // maps are checked when first read (decodeMap)
-    };
-  }
-
-  /** Describes why entry {@code i} is not {@link #valid}; off the hot path. */
-  private String problem(int i) {
-    int name = nameIndex[i];
-    if (!validIndex(name)) {
+  /** Describes why an entry was refused; off the hot path. */
+  private String problem(int name, byte t, long a, int b) {
+    if (!knownIndex(name)) {
       return "attribute name index " + name + " is outside the dictionaries (global "
           + GlobalDictionary.SIZE + " words, message " + wordCount + " words)";
     }
-    return switch (type[i]) {
-      case STRING -> "string value index " + v1[i] + " of attribute " + nameAt(name)
+    return switch (t) {
+      case STRING -> "string value index " + a + " of attribute " + nameAt(name)
           + " is outside the dictionaries";
-      case TIMESTAMP -> "timestamp of attribute " + nameAt(name) + " is out of range (" + v1[i]
-          + "s " + v2[i] + "ns)";
-      case DURATION -> "duration of attribute " + nameAt(name) + " is out of range (" + v1[i]
-          + "s " + v2[i] + "ns)";
-      default -> "string map of attribute " + nameAt(name)
-          + " is malformed or uses an index outside the dictionaries";
+      case TIMESTAMP -> "timestamp of attribute " + nameAt(name) + " is out of range (" + a
+          + "s " + b + "ns)";
+      default -> "duration of attribute " + nameAt(name) + " is out of range (" + a + "s " + b + "ns)";
     };
   }
 
   private String nameAt(int index) {
-    return validIndex(index) ? word(index) : String.valueOf(index);
-  }
-
-  private boolean validIndex(int index) {
-    return index >= 0 ? index < GlobalDictionary.SIZE : -(long) index - 1 < wordCount;
+    String w = knownIndex(index) ? word(index) : null;
+    return w != null ? w : String.valueOf(index);
   }
 
   private int resolveName(int index) {

@@ -59,8 +59,8 @@ public final class DecodedReportRequest {
   public void forEachRecord(Consumer<? super MutableAttributeBag> consumer) {
     MutableAttributeBag bag = new MutableAttributeBag();
     for (int i = 0; i < recordCount; i++) {
-      CompressedAttributeBag record = CompressedAttributeBag.parse(buf, recordOff[i], recordLen[i], limits);
-      record.useWordsIfEmpty(defaultWordOff, defaultWordLen, defaultWordCount);
+      CompressedAttributeBag record = CompressedAttributeBag.parse(buf, recordOff[i], recordLen[i],
+          limits, defaultWordOff, defaultWordLen, defaultWordCount);
       try {
         record.resolve(i > 0);
       } catch (AttributeDecodeException e) {

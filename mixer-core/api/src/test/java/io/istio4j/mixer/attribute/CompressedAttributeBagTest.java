@@ -28,6 +28,7 @@ class CompressedAttributeBagTest {
   static final AttributeName HEADERS = AttributeName.of("request.headers");
   static final AttributeName SIZE = AttributeName.of("request.size");
   static final AttributeName CUSTOM = AttributeName.of("test.custom.flag");
+  static final AttributeName LATER = AttributeName.of("test.custom.later");
 
   static Map<String, Object> everyType() {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -201,6 +202,23 @@ class CompressedAttributeBagTest {
     CompressedAttributeBag bag = CompressedAttributeBag.decode(out.toByteArray());
     assertThat(bag.get(AttributeName.of("request.method"))).isEqualTo("POST");
     assertThat(CompressedAttributes.parseFrom(out.toByteArray()).getStringsMap()).containsEntry(19, 91);
+  }
+
+  @Test
+  void wordsAfterTheEntriesThatUseThemStillResolve() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CodedOutputStream c = CodedOutputStream.newInstance(out);
+    writeStringEntry(c, 152, -2); // destination.service = words[1], before any word
+    writeStringEntry(c, -1, 90); // words[0] = GET
+    writeStringEntry(c, 19, -7); // request.method = words[6]: never exists
+    c.writeString(1, "test.custom.later");
+    c.writeString(1, "svc.ns.svc.cluster.local");
+    c.flush();
+    CompressedAttributeBag bag = CompressedAttributeBag.decode(out.toByteArray());
+    assertThat(bag.get(SERVICE)).isEqualTo("svc.ns.svc.cluster.local");
+    assertThat(bag.get(LATER)).isEqualTo("GET");
+    assertThat(bag.get(AttributeName.of("request.method"))).isNull();
+    assertThat(bag.badEntryCount()).isEqualTo(1);
   }
 
   @Test

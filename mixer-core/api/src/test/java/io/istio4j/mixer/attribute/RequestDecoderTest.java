@@ -85,6 +85,27 @@ class RequestDecoderTest {
   }
 
   @Test
+  void aRecordWhoseOwnWordsComeAfterItsEntriesDoesNotUseDefaultWords() throws Exception {
+    java.io.ByteArrayOutputStream rec = new java.io.ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(rec);
+    c.writeTag(2, 2);
+    c.writeUInt32NoTag(com.google.protobuf.CodedOutputStream.computeSInt32Size(1, 152)
+        + com.google.protobuf.CodedOutputStream.computeSInt32Size(2, -1));
+    c.writeSInt32(1, 152);
+    c.writeSInt32(2, -1);
+    c.writeString(1, "own-value");
+    c.flush();
+    ReportRequest wire = ReportRequest.newBuilder()
+        .addDefaultWords("default-value")
+        .addAttributes(CompressedAttributes.parseFrom(rec.toByteArray()))
+        .build();
+    List<Object> values = new ArrayList<>();
+    RequestDecoder.decodeReport(wire.toByteArray())
+        .forEachRecord(bag -> values.add(bag.get(AttributeName.of("destination.service"))));
+    assertThat(values).containsExactly("own-value");
+  }
+
+  @Test
   void badIndexInALaterRecordFailsWithTheClientFallbackPrefix() {
     ReportRequest wire = ReportRequest.newBuilder()
         .addAttributes(CompressedAttributes.newBuilder().putStrings(152, 90).putInt64S(400, 1))
