@@ -30,8 +30,10 @@ public final class CompressedAttributeBag implements AttributeBag {
   static final byte TIMESTAMP = 5;
   static final byte DURATION = 6;
   static final byte BYTES = 7;
-  static final byte STRING_MAP_RAW = 8; // v1, v2: where its bytes are; decoded on first access
-  static final byte STRING_MAP = 9; // v1, v2: its first index pair in mapPool and the pair count
+  static final byte STRING_MAP_RAW = 8; // where its bytes are; decoded on first access
+  static final byte STRING_MAP = 9; // its first index pair in mapPool and the pair count
+  static final byte TIMESTAMP_WIDE = 10; // beyond years 1677-2262: seconds, nanos in wideNanos
+  static final byte DURATION_WIDE = 11; // beyond 292 years: seconds, nanos in wideNanos
 
   private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
       .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -48,15 +50,16 @@ public final class CompressedAttributeBag implements AttributeBag {
   private final byte[] buf;
   private final DecodeLimits limits;
 
-  private int[] wordOff;
-  private int[] wordLen;
+  private int[] words; // word i: offset at 2i, length at 2i + 1
   private int wordCount;
 
   private int count;
   private int[] nameIndex;
   private byte[] type;
+  // One long per entry: the value (string index, int64, double bits, bool), epoch or duration
+  // nanoseconds, or (offset << 32 | length) of bytes and maps.
   private long[] v1;
-  private int[] v2;
+  private int[] wideNanos; // only for the rare *_WIDE entries
   private int sizeHint;
   private byte[] wordState; // per message word: 0 unchecked, 1 valid UTF-8, 2 invalid
   private int[] mapPool;
@@ -88,7 +91,7 @@ public final class CompressedAttributeBag implements AttributeBag {
 
   /** Decodes the CompressedAttributes in {@code buf[off, off+len)} with its own dictionary. */
   static CompressedAttributeBag parse(byte[] buf, int off, int len, DecodeLimits limits) {
-    return parse(buf, off, len, limits, null, null, 0);
+    return parse(buf, off, len, limits, null, 0);
   }
 
   /**
@@ -98,12 +101,11 @@ public final class CompressedAttributeBag implements AttributeBag {
    * message puts words after entries that need them is it read a second time.
    */
   static CompressedAttributeBag parse(byte[] buf, int off, int len, DecodeLimits limits,
-      int[] defaultOff, int[] defaultLen, int defaultCount) {
+      int[] defaultWords, int defaultCount) {
     CompressedAttributeBag bag = new CompressedAttributeBag(buf, limits);
     bag.sizeHint = len;
     if (defaultCount > 0) {
-      bag.wordOff = defaultOff;
-      bag.wordLen = defaultLen;
+      bag.words = defaultWords;
       bag.wordCount = defaultCount;
       bag.usingDefaultWords = true;
     }
@@ -263,23 +265,20 @@ public final class CompressedAttributeBag implements AttributeBag {
       // The message has words of its own after all: entries read so far used the default ones.
       usingDefaultWords = false;
       deferred |= count > 0;
-      wordOff = null;
+      words = null;
       wordCount = 0;
     }
-    if (wordOff == null) {
-      int n = Math.max(4, Math.min(32, sizeHint / 32));
-      wordOff = new int[n];
-      wordLen = new int[n];
-    } else if (wordCount == wordOff.length) {
+    if (words == null) {
+      words = new int[2 * Math.max(4, Math.min(32, sizeHint / 32))];
+    } else if (2 * wordCount == words.length) {
       if (wordCount >= limits.maxWords()) {
         throw AttributeDecodeException.limit(
             "more than " + limits.maxWords() + " words in a message dictionary");
       }
-      wordOff = Arrays.copyOf(wordOff, wordCount * 2);
-      wordLen = Arrays.copyOf(wordLen, wordCount * 2);
+      words = Arrays.copyOf(words, words.length * 2);
     }
-    wordOff[wordCount] = off;
-    wordLen[wordCount++] = len;
+    words[2 * wordCount] = off;
+    words[2 * wordCount++ + 1] = len;
   }
 
   /** Makes room for one more entry. Sized from the message length, then doubling. */
@@ -289,7 +288,6 @@ public final class CompressedAttributeBag implements AttributeBag {
       nameIndex = new int[n];
       type = new byte[n];
       v1 = new long[n];
-      v2 = new int[n];
     } else if (count == nameIndex.length) {
       if (count >= limits.maxAttributes()) {
         throw AttributeDecodeException.limit(
@@ -299,7 +297,9 @@ public final class CompressedAttributeBag implements AttributeBag {
       nameIndex = Arrays.copyOf(nameIndex, n);
       type = Arrays.copyOf(type, n);
       v1 = Arrays.copyOf(v1, n);
-      v2 = Arrays.copyOf(v2, n);
+      if (wideNanos != null) {
+        wideNanos = Arrays.copyOf(wideNanos, n);
+      }
     }
   }
 
@@ -363,9 +363,25 @@ public final class CompressedAttributeBag implements AttributeBag {
   private void store(int key, byte t, long a, int b) {
     ensureEntryCapacity();
     nameIndex[count] = admit(key, t, a, b);
-    type[count] = t;
-    v1[count] = a;
-    v2[count++] = b;
+    switch (t) {
+      case BYTES, STRING_MAP_RAW -> v1[count] = a << 32 | (b & 0xffffffffL);
+      case TIMESTAMP, DURATION -> {
+        long nanos = a * 1_000_000_000L + b;
+        if (Math.multiplyHigh(a, 1_000_000_000L) != (a * 1_000_000_000L >> 63)
+            || ((a * 1_000_000_000L ^ nanos) & (b ^ nanos)) < 0) {
+          t = t == TIMESTAMP ? TIMESTAMP_WIDE : DURATION_WIDE; // does not fit in a long of nanos
+          if (wideNanos == null) {
+            wideNanos = new int[nameIndex.length];
+          }
+          wideNanos[count] = b;
+          v1[count] = a;
+        } else {
+          v1[count] = nanos;
+        }
+      }
+      default -> v1[count] = a;
+    }
+    type[count++] = t;
   }
 
   /**
@@ -423,9 +439,9 @@ public final class CompressedAttributeBag implements AttributeBag {
     int pairs;
     try {
       if (mapReader == null) {
-        mapReader = new WireReader(buf, (int) v1[i], v2[i]);
+        mapReader = new WireReader(buf, offset(i), length(i));
       } else {
-        mapReader.reset((int) v1[i], v2[i]);
+        mapReader.reset(offset(i), length(i));
       }
       pairs = readMap(mapReader);
     } catch (AttributeDecodeException e) {
@@ -442,8 +458,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       }
     }
     type[i] = STRING_MAP;
-    v1[i] = start;
-    v2[i] = pairs;
+    v1[i] = (long) start << 32 | pairs;
     return true;
   }
 
@@ -567,7 +582,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       return index;
     }
     int slot = -index - 1;
-    AttributeName n = NameTable.find(buf, wordOff[slot], wordLen[slot]);
+    AttributeName n = NameTable.find(buf, words[2 * slot], words[2 * slot + 1]);
     return n == null ? index : n.id();
   }
 
@@ -577,7 +592,8 @@ public final class CompressedAttributeBag implements AttributeBag {
       return GlobalDictionary.word(index);
     }
     int slot = -index - 1;
-    return validWord(slot) ? new String(buf, wordOff[slot], wordLen[slot], StandardCharsets.UTF_8) : null;
+    return validWord(slot)
+        ? new String(buf, words[2 * slot], words[2 * slot + 1], StandardCharsets.UTF_8) : null;
   }
 
   private boolean validWord(int slot) {
@@ -585,7 +601,8 @@ public final class CompressedAttributeBag implements AttributeBag {
       wordState = new byte[wordCount];
     }
     if (wordState[slot] == 0) {
-      wordState[slot] = WireReader.isValidUtf8(buf, wordOff[slot], wordOff[slot] + wordLen[slot]) ? (byte) 1 : 2;
+      int off = words[2 * slot];
+      wordState[slot] = WireReader.isValidUtf8(buf, off, off + words[2 * slot + 1]) ? (byte) 1 : 2;
     }
     return wordState[slot] == 1;
   }
@@ -664,15 +681,25 @@ public final class CompressedAttributeBag implements AttributeBag {
 
   /** Returns the value index stored under key (the last one on the wire), or MIN_VALUE. */
   private int mapLookup(int i, MapKey key) {
-    int start = (int) v1[i];
+    int start = offset(i);
     int globalKey = key.globalIndex();
-    for (int p = start + 2 * v2[i] - 2; p >= start; p -= 2) {
+    for (int p = start + 2 * length(i) - 2; p >= start; p -= 2) {
       int k = mapPool[p];
-      if (k >= 0 ? k == globalKey : key.matches(buf, wordOff[-k - 1], wordLen[-k - 1])) {
+      if (k >= 0 ? k == globalKey : key.matches(buf, words[-2 * k - 2], words[-2 * k - 1])) {
         return mapPool[p + 1];
       }
     }
     return Integer.MIN_VALUE;
+  }
+
+  /** The offset of a BYTES or map entry's bytes, or a decoded map's first pair in the pool. */
+  private int offset(int i) {
+    return (int) (v1[i] >>> 32);
+  }
+
+  /** The length of a BYTES or map entry's bytes, or a decoded map's pair count. */
+  private int length(int i) {
+    return (int) v1[i];
   }
 
   private Object value(int i) {
@@ -684,9 +711,12 @@ public final class CompressedAttributeBag implements AttributeBag {
       case INT64 -> v1[i];
       case DOUBLE -> Double.longBitsToDouble(v1[i]);
       case BOOL -> v1[i] != 0;
-      case TIMESTAMP -> Instant.ofEpochSecond(v1[i], v2[i]);
-      case DURATION -> Duration.ofSeconds(v1[i], v2[i]);
-      case BYTES -> Arrays.copyOfRange(buf, (int) v1[i], (int) v1[i] + v2[i]);
+      case TIMESTAMP -> Instant.ofEpochSecond(Math.floorDiv(v1[i], 1_000_000_000L),
+          Math.floorMod(v1[i], 1_000_000_000L));
+      case DURATION -> Duration.ofNanos(v1[i]);
+      case TIMESTAMP_WIDE -> Instant.ofEpochSecond(v1[i], wideNanos[i]);
+      case DURATION_WIDE -> Duration.ofSeconds(v1[i], wideNanos[i]);
+      case BYTES -> Arrays.copyOfRange(buf, offset(i), offset(i) + length(i));
       default -> decodeMap(i) ? materializeMap(i) : null;
     };
     // Keep what cost an allocation, for the next lookup of the same attribute; byte[] is mutable,
@@ -703,7 +733,7 @@ public final class CompressedAttributeBag implements AttributeBag {
 
   private Map<String, String> materializeMap(int i) {
     Map<String, String> m = new LinkedHashMap<>();
-    for (int p = (int) v1[i], end = p + 2 * v2[i]; p < end; p += 2) {
+    for (int p = offset(i), end = p + 2 * length(i); p < end; p += 2) {
       String k = word(mapPool[p]);
       String v = word(mapPool[p + 1]);
       if (k == null || v == null) {

@@ -16,21 +16,19 @@ public final class DecodedReportRequest {
   private final int[] recordOff;
   private final int[] recordLen;
   private final int recordCount;
-  private final int[] defaultWordOff;
-  private final int[] defaultWordLen;
+  private final int[] defaultWords;
   private final int defaultWordCount;
   private final int globalWordCount;
   private final DecodeLimits limits;
 
   DecodedReportRequest(byte[] buf, int[] recordOff, int[] recordLen, int recordCount,
-      int[] defaultWordOff, int[] defaultWordLen, int defaultWordCount, int globalWordCount,
+      int[] defaultWords, int defaultWordCount, int globalWordCount,
       DecodeLimits limits) {
     this.buf = buf;
     this.recordOff = recordOff;
     this.recordLen = recordLen;
     this.recordCount = recordCount;
-    this.defaultWordOff = defaultWordOff;
-    this.defaultWordLen = defaultWordLen;
+    this.defaultWords = defaultWords;
     this.defaultWordCount = defaultWordCount;
     this.globalWordCount = globalWordCount;
     this.limits = limits;
@@ -60,7 +58,7 @@ public final class DecodedReportRequest {
     MutableAttributeBag bag = new MutableAttributeBag();
     for (int i = 0; i < recordCount; i++) {
       CompressedAttributeBag record = CompressedAttributeBag.parse(buf, recordOff[i], recordLen[i],
-          limits, defaultWordOff, defaultWordLen, defaultWordCount);
+          limits, defaultWords, defaultWordCount);
       try {
         record.resolve(i > 0);
       } catch (AttributeDecodeException e) {

@@ -124,8 +124,7 @@ public final class RequestDecoder {
     int[] recOff = new int[4];
     int[] recLen = new int[4];
     int recCount = 0;
-    int[] wordOff = new int[8];
-    int[] wordLen = new int[8];
+    int[] words = new int[16]; // offset, length pairs
     int wordCount = 0;
     int globalWordCount = 0;
     while (r.hasMore()) {
@@ -150,16 +149,15 @@ public final class RequestDecoder {
             throw AttributeDecodeException.limit(
                 "more than " + limits.maxWords() + " words in default_words");
           }
-          if (wordCount == wordOff.length) {
-            wordOff = Arrays.copyOf(wordOff, wordCount * 2);
-            wordLen = Arrays.copyOf(wordLen, wordCount * 2);
+          if (2 * wordCount == words.length) {
+            words = Arrays.copyOf(words, words.length * 2);
           }
           int n = r.readLength();
           if (!WireReader.isValidUtf8(message, r.pos, r.pos + n)) {
             throw AttributeDecodeException.malformed("default_words[" + wordCount + "] is not valid UTF-8");
           }
-          wordOff[wordCount] = r.pos;
-          wordLen[wordCount++] = n;
+          words[2 * wordCount] = r.pos;
+          words[2 * wordCount++ + 1] = n;
           r.pos += n;
         }
         case 3 << 3 | WireReader.VARINT -> globalWordCount = (int) r.readVarint64();
@@ -171,7 +169,7 @@ public final class RequestDecoder {
     for (int i = 0; i < recCount; i++) {
       CompressedAttributeBag.parse(message, recOff[i], recLen[i], limits);
     }
-    return new DecodedReportRequest(message, recOff, recLen, recCount, wordOff, wordLen, wordCount,
+    return new DecodedReportRequest(message, recOff, recLen, recCount, words, wordCount,
         globalWordCount, limits);
   }
 

@@ -1,14 +1,11 @@
 package io.istio4j.mixer.client;
 
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.attribute.GoDuration;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.CheckResponse.QuotaResult;
-import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.v1.ReferencedAttributes;
 import io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch;
 import java.io.PrintWriter;
@@ -18,24 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code mixc check}: one or more Check calls, printed as upstream's mixc prints them. */
 @Command(name = "check", mixinStandardHelpOptions = true, description = "Invokes Mixer's Check API.")
-final class CheckCommand implements Callable<Integer> {
-
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Mixin
-  Mixc.Target target = new Mixc.Target();
-
-  @CommandLine.ArgGroup(exclusive = false)
-  AttributeFlags attributes = new AttributeFlags();
+final class CheckCommand extends MixerCommand {
 
   @Option(names = {"-q", "--quotas"}, description = "name=amount,... quotas to allocate (best effort).")
   String quotas;
@@ -45,36 +31,18 @@ final class CheckCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter out = Mixc.out(spec);
     CheckRequest request;
     Set<String> stringMaps;
     try {
-      Map<String, Object> attrs = attributes.toMap();
+      Map<String, Object> attrs = attributeMap();
       stringMaps = mapNames(attrs);
       request = build(attrs, parseQuotas(quotas));
     } catch (IllegalArgumentException e) {
-      spec.commandLine().getErr().println("mixc: " + e.getMessage());
-      return 2;
+      return usageError(e);
     }
-    ManagedChannel channel = target.channel();
-    int failures = 0;
-    try {
-      MixerGrpc.MixerBlockingStub mixer = MixerGrpc.newBlockingStub(channel);
-      for (int i = 0; i < repeat; i++) {
-        try {
-          print(out, mixer.check(request.toBuilder().setDeduplicationId(UUID.randomUUID().toString()).build()),
-              stringMaps);
-        } catch (StatusRuntimeException e) {
-          failures++;
-          out.println("Check RPC failed with: " + e.getStatus().getCode() + " "
-              + e.getStatus().getDescription());
-        }
-      }
-    } finally {
-      channel.shutdownNow();
-    }
-    out.flush();
-    return failures == 0 ? 0 : 1;
+    return callRepeatedly("Check", repeat, (mixer, out) -> print(out,
+        mixer.check(request.toBuilder().setDeduplicationId(UUID.randomUUID().toString()).build()),
+        stringMaps));
   }
 
   /** As upstream mixc: every word in the message dictionary, global_word_count 0. */

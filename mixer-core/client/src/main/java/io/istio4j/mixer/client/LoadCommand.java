@@ -9,16 +9,12 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.istio4j.mixer.attribute.GoDuration;
+import io.istio4j.mixer.transport.RawMarshaller;
 import io.istio4j.mixer.v1.MixerGrpc;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,7 +22,6 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,18 +31,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
     description = "Generates load against Mixer and prints requests/s and latency percentiles.")
-final class LoadCommand implements Callable<Integer> {
+final class LoadCommand extends MixerCommand {
 
   enum LoadTarget { check, report, health }
-
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Mixin
-  Mixc.Target target = new Mixc.Target();
-
-  @CommandLine.ArgGroup(exclusive = false)
-  AttributeFlags attributes = new AttributeFlags();
 
   @Option(names = {"-q", "--quotas"}, description = "name=amount,... quotas to allocate with each Check.")
   String quotas;
@@ -68,25 +54,9 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "2s", description = "Unmeasured run time first (default: ${DEFAULT-VALUE}).")
   String warmup;
 
-  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream in) {
-      try {
-        return in.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
-
   @Override
   public Integer call() throws Exception {
-    PrintWriter out = Mixc.out(spec);
+    PrintWriter out = out();
     Duration measured;
     Duration warm;
     byte[] request;
@@ -97,7 +67,7 @@ final class LoadCommand implements Callable<Integer> {
       if (concurrency < 1 || connections < 1 || measured.isNegative() || measured.isZero()) {
         throw new IllegalArgumentException("--concurrency and --connections must be >= 1, --duration > 0");
       }
-      Map<String, Object> attrs = attributes.toMap();
+      Map<String, Object> attrs = attributeMap();
       switch (loadTarget) {
         case check -> {
           request = CheckCommand.build(attrs, CheckCommand.parseQuotas(quotas)).toByteArray();
@@ -113,8 +83,7 @@ final class LoadCommand implements Callable<Integer> {
         }
       }
     } catch (IllegalArgumentException e) {
-      spec.commandLine().getErr().println("mixc: " + e.getMessage());
-      return 2;
+      return usageError(e);
     }
 
     ManagedChannel[] channels = new ManagedChannel[connections];
@@ -134,7 +103,7 @@ final class LoadCommand implements Callable<Integer> {
   }
 
   private static <Q, R> MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<Q, R> m) {
-    return m.toBuilder(RAW, RAW).build();
+    return m.toBuilder(RawMarshaller.INSTANCE, RawMarshaller.INSTANCE).build();
   }
 
   private Result run(ManagedChannel[] channels, MethodDescriptor<byte[], byte[]> method, byte[] request,

@@ -2,7 +2,6 @@ package io.istio4j.mixer.client;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,9 +44,5 @@ public final class Mixc implements Runnable {
       return NettyChannelBuilder.forTarget(mixer).usePlaintext().directExecutor()
           .maxInboundMessageSize(16 << 20).build();
     }
-  }
-
-  static PrintWriter out(CommandLine.Model.CommandSpec spec) {
-    return spec.commandLine().getOut();
   }
 }

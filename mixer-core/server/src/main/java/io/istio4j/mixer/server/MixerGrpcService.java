@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
-import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -17,12 +16,10 @@ import io.istio4j.mixer.attribute.AttributeDecodeException;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.RequestDecoder;
+import io.istio4j.mixer.transport.RawMarshaller;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.v1.ReportResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,40 +33,11 @@ final class MixerGrpcService {
 
   private static final Logger log = LoggerFactory.getLogger(MixerGrpcService.class);
 
-  private static final MethodDescriptor.Marshaller<byte[]> RAW = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new java.io.ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream in) {
-      try {
-        if (in instanceof KnownLength) {
-          int n = in.available();
-          byte[] b = in.readNBytes(n);
-          if (in.read() == -1) {
-            return b;
-          }
-          // More than announced: fall back to reading everything.
-          java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(n * 2 + 16);
-          out.write(b);
-          out.write(in.read());
-          in.transferTo(out);
-          return out.toByteArray();
-        }
-        return in.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
-
   static final MethodDescriptor<byte[], CheckResponse> CHECK =
-      MixerGrpc.getCheckMethod().toBuilder(RAW, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
+      MixerGrpc.getCheckMethod().toBuilder(RawMarshaller.INSTANCE, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
           .build();
   static final MethodDescriptor<byte[], ReportResponse> REPORT =
-      MixerGrpc.getReportMethod().toBuilder(RAW, ProtoUtils.marshaller(ReportResponse.getDefaultInstance()))
+      MixerGrpc.getReportMethod().toBuilder(RawMarshaller.INSTANCE, ProtoUtils.marshaller(ReportResponse.getDefaultInstance()))
           .build();
 
   private static final ReportResponse REPORT_OK = ReportResponse.getDefaultInstance();
