@@ -4,43 +4,48 @@ import io.istio4j.mixer.attribute.GoDuration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** The attribute flags of {@code mixc check|report|load}, as upstream's mixc spells them. */
+/**
+ * The attribute flags of {@code mixc check|report|load}, as upstream's mixc spells them. Each takes
+ * a comma-separated list and may be repeated.
+ */
 final class AttributeFlags {
 
   @Option(names = {"-s", "--string_attributes"}, description = "name=value,... STRING attributes.")
-  String strings;
+  List<String> strings = new ArrayList<>();
 
   @Option(names = {"-i", "--int64_attributes"}, description = "name=value,... INT64 attributes.")
-  String int64s;
+  List<String> int64s = new ArrayList<>();
 
   @Option(names = {"-d", "--double_attributes"}, description = "name=value,... DOUBLE attributes.")
-  String doubles;
+  List<String> doubles = new ArrayList<>();
 
   @Option(names = {"-b", "--bool_attributes"}, description = "name=value,... BOOL attributes.")
-  String bools;
+  List<String> bools = new ArrayList<>();
 
   @Option(names = {"-t", "--timestamp_attributes"},
       description = "name=value,... TIMESTAMP attributes (RFC 3339).")
-  String timestamps;
+  List<String> timestamps = new ArrayList<>();
 
   @Option(names = "--duration_attributes", description = "name=value,... DURATION attributes (10s, 1.5ms).")
-  String durations;
+  List<String> durations = new ArrayList<>();
 
   @Option(names = "--bytes_attributes",
       description = "name=value,... bytes attributes, hex bytes separated by ':' (c0:0:0:2).")
-  String bytes;
+  List<String> bytes = new ArrayList<>();
 
   @Option(names = "--stringmap_attributes",
       description = "name=k1:v1;k2:v2,... STRING_MAP attributes.")
-  String stringMaps;
+  List<String> stringMaps = new ArrayList<>();
 
   @Option(names = {"-a", "--attributes"},
       description = "name=value,... attributes typed by their value: int, double, bool, timestamp, duration, else string.")
-  String auto;
+  List<String> auto = new ArrayList<>();
 
   /** All attributes given, by name; throws IllegalArgumentException naming a bad flag value. */
   Map<String, Object> toMap() {
@@ -59,6 +64,12 @@ final class AttributeFlags {
 
   private interface Parser {
     Object parse(String value);
+  }
+
+  private static void parse(Map<String, Object> m, List<String> lists, String flag, Parser parser) {
+    for (String list : lists) {
+      parse(m, list, flag, parser);
+    }
   }
 
   private static void parse(Map<String, Object> m, String list, String flag, Parser parser) {

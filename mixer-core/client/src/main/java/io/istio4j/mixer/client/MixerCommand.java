@@ -21,7 +21,7 @@ abstract class MixerCommand implements Callable<Integer> {
   @Mixin
   Mixc.Target target = new Mixc.Target();
 
-  @CommandLine.ArgGroup(exclusive = false)
+  @Mixin
   AttributeFlags attributes = new AttributeFlags();
 
   PrintWriter out() {

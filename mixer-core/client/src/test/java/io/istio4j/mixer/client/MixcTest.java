@@ -67,6 +67,17 @@ class MixcTest {
   }
 
   @Test
+  void attributeFlagsMayBeRepeated() {
+    AttributeFlags flags = new AttributeFlags();
+    picocli.CommandLine.populateCommand(new Object() {
+      @picocli.CommandLine.Mixin
+      AttributeFlags f = flags;
+    }, "-s", "a.b=1,c.d=2", "-s", "e.f=3", "-i", "g.h=4", "-i", "i.j=5");
+    assertThat(flags.toMap()).containsExactlyInAnyOrderEntriesOf(
+        Map.of("a.b", "1", "c.d", "2", "e.f", "3", "g.h", 4L, "i.j", 5L));
+  }
+
+  @Test
   void badFlagValuesAreNamed() {
     Run r = mixc("check", "-m", mixer(), "-i", "request.size=twelve");
     assertThat(r.exit()).isEqualTo(2);
