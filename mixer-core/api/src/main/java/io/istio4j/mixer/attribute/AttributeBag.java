@@ -9,7 +9,8 @@ import java.util.Set;
  * <p>Values have these Java types: STRING (and the other string-like types) {@link String}; INT64
  * {@link Long}; DOUBLE {@link Double}; BOOL {@link Boolean}; TIMESTAMP {@link java.time.Instant};
  * DURATION {@link java.time.Duration}; bytes and IP_ADDRESS {@code byte[]}; STRING_MAP
- * {@code Map<String, String>}.
+ * {@code Map<String, String>}. Values are shared, not copied: a {@code byte[]} handed out must not
+ * be modified, and maps are unmodifiable.
  *
  * <p>{@link #get} and {@link #getMapValue} record what they read in {@link #references()}: a found
  * attribute as EXACT, a missing one as ABSENCE, and map keys one by one. Those records become the
@@ -31,6 +32,9 @@ public interface AttributeBag {
    * ABSENCE of {@code map} when the map is missing, else EXACT or ABSENCE of the single key.
    */
   String getMapValue(AttributeName map, MapKey key);
+
+  /** Whether {@code name} is present. Not recorded: use it to tell apart outcomes already recorded. */
+  boolean contains(AttributeName name);
 
   /** The names of all attributes present. Not recorded. */
   Set<String> names();

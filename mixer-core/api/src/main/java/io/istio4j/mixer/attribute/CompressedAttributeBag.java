@@ -658,6 +658,11 @@ public final class CompressedAttributeBag implements AttributeBag {
   }
 
   @Override
+  public boolean contains(AttributeName name) {
+    return count != 0 && find(name.id()) >= 0;
+  }
+
+  @Override
   public String getMapValue(AttributeName map, MapKey key) {
     int i = count == 0 ? -1 : find(map.id());
     if (i < 0) {
@@ -719,9 +724,8 @@ public final class CompressedAttributeBag implements AttributeBag {
       case BYTES -> Arrays.copyOfRange(buf, offset(i), offset(i) + length(i));
       default -> decodeMap(i) ? materializeMap(i) : null;
     };
-    // Keep what cost an allocation, for the next lookup of the same attribute; byte[] is mutable,
-    // so it is copied afresh each time.
-    if (v != null && type[i] != BYTES && type[i] != BOOL
+    // Keep what cost an allocation, for the next lookup of the same attribute.
+    if (v != null && type[i] != BOOL
         && !(type[i] == STRING && v1[i] >= 0) && !(type[i] == INT64 && v1[i] >= -128 && v1[i] <= 127)) {
       if (cache == null) {
         cache = new Object[count];

@@ -75,7 +75,12 @@ public final class MutableAttributeBag implements AttributeBag {
     } else {
       references.exact(name);
     }
-    return v instanceof byte[] ? ((byte[]) v).clone() : v;
+    return v;
+  }
+
+  @Override
+  public boolean contains(AttributeName name) {
+    return name.id() < byId.length && byId[name.id()] != null;
   }
 
   @Override

@@ -8,8 +8,8 @@ import picocli.CommandLine.Option;
 
 /** {@code mixc}: Mixer's client command line. */
 @Command(name = "mixc", mixinStandardHelpOptions = true, version = "mixc",
-    description = "Talks to Mixer: send Check and Report calls, or generate load.",
-    subcommands = {CheckCommand.class, ReportCommand.class, LoadCommand.class})
+    description = "Talks to Mixer: send Check and Report calls, generate load, evaluate expressions.",
+    subcommands = {CheckCommand.class, ReportCommand.class, LoadCommand.class, ExprCommand.class})
 public final class Mixc implements Runnable {
 
   @CommandLine.Spec

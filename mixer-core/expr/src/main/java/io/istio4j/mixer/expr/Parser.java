@@ -1,0 +1,464 @@
+package io.istio4j.mixer.expr;
+
+import io.istio4j.mixer.attribute.GoDuration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Parses Mixer expressions: the subset of Go expressions upstream accepted (it used Go's own
+ * parser), mapped to prefix form as upstream did. Errors read as upstream's:
+ * {@code unable to parse expression 'a = 2': 1:3: expected '==', found '='}.
+ */
+final class Parser {
+
+  private static final Map<String, String> BINARY = Map.ofEntries(
+      Map.entry("==", "EQ"), Map.entry("!=", "NEQ"), Map.entry("||", "LOR"), Map.entry("&&", "LAND"),
+      Map.entry("|", "OR"), Map.entry("<", "LSS"), Map.entry("<=", "LEQ"), Map.entry(">", "GTR"),
+      Map.entry(">=", "GEQ"), Map.entry("+", "ADD"), Map.entry("-", "SUB"), Map.entry("*", "MUL"),
+      Map.entry("/", "QUO"), Map.entry("%", "REM"), Map.entry("&", "AND"), Map.entry("^", "XOR"),
+      Map.entry("<<", "SHL"), Map.entry(">>", "SHR"), Map.entry("&^", "AND_NOT"));
+
+  private static final Map<String, String> UNARY = Map.of(
+      "!", "NOT", "-", "SUB", "+", "ADD", "^", "XOR", "&", "AND", "<-", "ARROW");
+
+  private enum Kind { IDENT, INT, FLOAT, IMAG, STRING, CHAR, OP, EOF }
+
+  private record Token(Kind kind, String text, int pos) {}
+
+  /** Go-style parse error; the caller wraps it with the expression text. */
+  private static final class SyntaxError extends Exception {
+    SyntaxError(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final String src;
+  private int pos;
+  private Token tok;
+
+  private Parser(String src) {
+    this.src = src;
+  }
+
+  /** Parses {@code text}; throws ExpressionException with upstream's wording. */
+  static Expr parse(String text) throws ExpressionException {
+    Parser p = new Parser(text);
+    Object node;
+    try {
+      p.next();
+      node = p.binary(1);
+      if (p.tok.kind != Kind.EOF) {
+        throw p.error(p.tok.pos, "expected 'EOF', found " + p.describe(p.tok));
+      }
+    } catch (SyntaxError e) {
+      throw new ExpressionException("unable to parse expression '" + text + "': " + e.getMessage());
+    }
+    return p.convert(node);
+  }
+
+  // ---- Go AST, as far as these expressions need it ----
+
+  private record Lit(Token token) {}
+
+  private record Ident(String name) {}
+
+  private record Selector(Object x, String sel) {}
+
+  private record Index(Object x, Object index) {}
+
+  private record CallNode(Object fun, List<Object> args) {}
+
+  private record Unary(String op, Object x) {}
+
+  private record Binary(String op, Object x, Object y) {}
+
+  private record Star(Object x) {}
+
+  private record Paren(Object x) {}
+
+  // ---- scanner ----
+
+  private void next() throws SyntaxError {
+    int n = src.length();
+    while (pos < n && (src.charAt(pos) == ' ' || src.charAt(pos) == '\t' || src.charAt(pos) == '\r'
+        || src.charAt(pos) == '\n')) {
+      pos++;
+    }
+    int start = pos;
+    if (pos >= n) {
+      tok = new Token(Kind.EOF, "", start);
+      return;
+    }
+    char c = src.charAt(pos);
+    if (Character.isLetter(c) || c == '_') {
+      while (pos < n && (Character.isLetterOrDigit(src.charAt(pos)) || src.charAt(pos) == '_')) {
+        pos++;
+      }
+      tok = new Token(Kind.IDENT, src.substring(start, pos), start);
+      return;
+    }
+    if (Character.isDigit(c) || (c == '.' && pos + 1 < n && Character.isDigit(src.charAt(pos + 1)))) {
+      scanNumber(start);
+      return;
+    }
+    switch (c) {
+      case '"' -> {
+        pos++;
+        while (true) {
+          if (pos >= n || src.charAt(pos) == '\n') {
+            throw error(start, "string literal not terminated");
+          }
+          char d = src.charAt(pos++);
+          if (d == '\\') {
+            pos++;
+          } else if (d == '"') {
+            break;
+          }
+        }
+        tok = new Token(Kind.STRING, src.substring(start, pos), start);
+        return;
+      }
+      case '`' -> {
+        int end = src.indexOf('`', pos + 1);
+        if (end < 0) {
+          throw error(start, "raw string literal not terminated");
+        }
+        pos = end + 1;
+        tok = new Token(Kind.STRING, src.substring(start, pos), start);
+        return;
+      }
+      case '\'' -> {
+        pos++;
+        while (true) {
+          if (pos >= n || src.charAt(pos) == '\n') {
+            throw error(start, "rune literal not terminated");
+          }
+          char d = src.charAt(pos++);
+          if (d == '\\') {
+            pos++;
+          } else if (d == '\'') {
+            break;
+          }
+        }
+        tok = new Token(Kind.CHAR, src.substring(start, pos), start);
+        return;
+      }
+      default -> { }
+    }
+    for (String op : new String[] {"&^", "<<", ">>", "==", "!=", "<=", ">=", "&&", "||", "<-"}) {
+      if (src.startsWith(op, pos)) {
+        pos += 2;
+        tok = new Token(Kind.OP, op, start);
+        return;
+      }
+    }
+    if ("+-*/%&|^<>=!()[],.:{};".indexOf(c) >= 0) {
+      pos++;
+      tok = new Token(Kind.OP, String.valueOf(c), start);
+      return;
+    }
+    int cp = src.codePointAt(pos);
+    throw error(start, String.format(Locale.ROOT, "illegal character U+%04X '%s'", cp,
+        new String(Character.toChars(cp))));
+  }
+
+  private void scanNumber(int start) {
+    int n = src.length();
+    boolean isFloat = false;
+    if (src.startsWith("0x", pos) || src.startsWith("0X", pos)) {
+      pos += 2;
+      while (pos < n && (Character.digit(src.charAt(pos), 16) >= 0 || src.charAt(pos) == '_')) {
+        pos++;
+      }
+    } else {
+      while (pos < n && (Character.isDigit(src.charAt(pos)) || src.charAt(pos) == '_')) {
+        pos++;
+      }
+      if (pos < n && src.charAt(pos) == '.') {
+        isFloat = true;
+        pos++;
+        while (pos < n && Character.isDigit(src.charAt(pos))) {
+          pos++;
+        }
+      }
+      if (pos < n && (src.charAt(pos) == 'e' || src.charAt(pos) == 'E')) {
+        isFloat = true;
+        pos++;
+        if (pos < n && (src.charAt(pos) == '+' || src.charAt(pos) == '-')) {
+          pos++;
+        }
+        while (pos < n && Character.isDigit(src.charAt(pos))) {
+          pos++;
+        }
+      }
+    }
+    if (pos < n && src.charAt(pos) == 'i') {
+      pos++;
+      tok = new Token(Kind.IMAG, src.substring(start, pos), start);
+      return;
+    }
+    tok = new Token(isFloat ? Kind.FLOAT : Kind.INT, src.substring(start, pos), start);
+  }
+
+  // ---- parser (Go precedence: || 1, && 2, comparisons 3, + - | ^ 4, * / % << >> & &^ 5) ----
+
+  private static int precedence(Token t) {
+    if (t.kind != Kind.OP) {
+      return 0;
+    }
+    return switch (t.text) {
+      case "||" -> 1;
+      case "&&" -> 2;
+      case "==", "!=", "<", "<=", ">", ">=", "=" -> 3; // '=' as Go's parser treats it in an expression
+      case "+", "-", "|", "^" -> 4;
+      case "*", "/", "%", "<<", ">>", "&", "&^" -> 5;
+      default -> 0;
+    };
+  }
+
+  private Object binary(int prec) throws SyntaxError {
+    Object x = unary();
+    while (true) {
+      int p = precedence(tok);
+      if (p < prec) {
+        return x;
+      }
+      Token op = tok;
+      if (op.text.equals("=")) {
+        throw error(op.pos, "expected '==', found '='");
+      }
+      next();
+      Object y = binary(p + 1);
+      x = new Binary(op.text, x, y);
+    }
+  }
+
+  private Object unary() throws SyntaxError {
+    if (tok.kind == Kind.OP) {
+      switch (tok.text) {
+        case "+", "-", "!", "^", "&", "<-" -> {
+          String op = tok.text;
+          next();
+          return new Unary(op, unary());
+        }
+        case "*" -> {
+          next();
+          return new Star(unary());
+        }
+        default -> { }
+      }
+    }
+    return primary();
+  }
+
+  private Object primary() throws SyntaxError {
+    Object x = operand();
+    while (tok.kind == Kind.OP) {
+      switch (tok.text) {
+        case "." -> {
+          next();
+          if (tok.kind != Kind.IDENT) {
+            throw error(tok.pos, "expected selector or type assertion, found " + describe(tok));
+          }
+          x = new Selector(x, tok.text);
+          next();
+        }
+        case "[" -> {
+          next();
+          Object index = binary(1);
+          expect("]");
+          x = new Index(x, index);
+        }
+        case "(" -> {
+          next();
+          List<Object> args = new ArrayList<>();
+          while (!(tok.kind == Kind.OP && tok.text.equals(")"))) {
+            args.add(binary(1));
+            if (tok.kind == Kind.OP && tok.text.equals(",")) {
+              next();
+            } else {
+              break;
+            }
+          }
+          expect(")");
+          x = new CallNode(x, args);
+        }
+        default -> {
+          return x;
+        }
+      }
+    }
+    return x;
+  }
+
+  private Object operand() throws SyntaxError {
+    Token t = tok;
+    switch (t.kind) {
+      case IDENT -> {
+        next();
+        return new Ident(t.text);
+      }
+      case INT, FLOAT, IMAG, STRING, CHAR -> {
+        next();
+        return new Lit(t);
+      }
+      case OP -> {
+        if (t.text.equals("(")) {
+          next();
+          Object x = binary(1);
+          expect(")");
+          return new Paren(x);
+        }
+        throw error(t.pos, "expected operand, found " + describe(t));
+      }
+      default -> throw error(t.pos, "expected operand, found 'EOF'");
+    }
+  }
+
+  private void expect(String op) throws SyntaxError {
+    if (tok.kind != Kind.OP || !tok.text.equals(op)) {
+      throw error(tok.pos, "expected '" + op + "', found " + describe(tok));
+    }
+    next();
+  }
+
+  private String describe(Token t) {
+    return switch (t.kind) {
+      case EOF -> "'EOF'";
+      case OP -> "'" + t.text + "'";
+      default -> t.text;
+    };
+  }
+
+  private SyntaxError error(int offset, String message) {
+    int line = 1;
+    int col = 1;
+    for (int i = 0; i < offset && i < src.length(); i++) {
+      if (src.charAt(i) == '\n') {
+        line++;
+        col = 1;
+      } else {
+        col++;
+      }
+    }
+    return new SyntaxError(line + ":" + col + ": " + message);
+  }
+
+  // ---- Go AST to prefix form, as upstream's evalAST ----
+
+  private Expr convert(Object node) throws ExpressionException {
+    if (node instanceof Paren p) {
+      return convert(p.x);
+    }
+    if (node instanceof Lit l) {
+      return literal(l.token, false);
+    }
+    if (node instanceof Ident id) {
+      if (id.name.equalsIgnoreCase("true") || id.name.equalsIgnoreCase("false")) {
+        return new Expr.Const(ValueType.BOOL, Boolean.valueOf(id.name.toLowerCase(Locale.ROOT)),
+            id.name.toLowerCase(Locale.ROOT));
+      }
+      return new Expr.Var(id.name);
+    }
+    if (node instanceof Selector s) {
+      String name = dotted(s);
+      if (name == null) {
+        throw unexpected(s);
+      }
+      return new Expr.Var(name);
+    }
+    if (node instanceof Index ix) {
+      return new Expr.Call("INDEX", null, List.of(convert(ix.x), convert(ix.index)));
+    }
+    if (node instanceof CallNode c) {
+      List<Expr> args = new ArrayList<>();
+      for (Object a : c.args) {
+        args.add(convert(a));
+      }
+      if (c.fun instanceof Ident id) {
+        return new Expr.Call(id.name, null, args);
+      }
+      if (c.fun instanceof Selector s) {
+        return new Expr.Call(s.sel, convert(s.x), args);
+      }
+      throw unexpected(c);
+    }
+    if (node instanceof Unary u) {
+      // A sign on a number literal makes a negative constant (upstream had no negative literals).
+      if ((u.op.equals("-") || u.op.equals("+")) && u.x instanceof Lit l
+          && (l.token.kind == Kind.INT || l.token.kind == Kind.FLOAT)) {
+        return literal(l.token, u.op.equals("-"));
+      }
+      return new Expr.Call(UNARY.get(u.op), null, List.of(convert(u.x)));
+    }
+    if (node instanceof Binary b) {
+      return new Expr.Call(BINARY.get(b.op), null, List.of(convert(b.x), convert(b.y)));
+    }
+    throw unexpected(node);
+  }
+
+  private static String dotted(Object node) {
+    if (node instanceof Ident id) {
+      return id.name;
+    }
+    if (node instanceof Selector s) {
+      String left = dotted(s.x);
+      return left == null ? null : left + "." + s.sel;
+    }
+    return null;
+  }
+
+  private ExpressionException unexpected(Object node) {
+    return new ExpressionException("unexpected expression: " + node);
+  }
+
+  private Expr literal(Token t, boolean negate) throws ExpressionException {
+    String text = t.text.replace("_", "");
+    try {
+      switch (t.kind) {
+        case INT -> {
+          long v;
+          if (text.startsWith("0x") || text.startsWith("0X")) {
+            v = Long.parseUnsignedLong(text.substring(2), 16);
+            if (v < 0) {
+              throw new NumberFormatException();
+            }
+          } else if (text.length() > 1 && text.startsWith("0")) {
+            v = Long.parseLong(text.substring(1), 8);
+          } else {
+            v = Long.parseLong(text);
+          }
+          v = negate ? -v : v;
+          return new Expr.Const(ValueType.INT64, v, Long.toString(v));
+        }
+        case FLOAT -> {
+          double d = Double.parseDouble(text);
+          d = negate ? -d : d;
+          return new Expr.Const(ValueType.DOUBLE, d, formatDouble(d));
+        }
+        case STRING, CHAR -> {
+          String s = GoStrings.unquote(t.text);
+          try {
+            return new Expr.Const(ValueType.DURATION, GoDuration.parse(s), t.text);
+          } catch (IllegalArgumentException notADuration) {
+            return new Expr.Const(ValueType.STRING, s, GoStrings.quote(s));
+          }
+        }
+        default -> throw new ExpressionException("unexpected expression: " + t.text);
+      }
+    } catch (NumberFormatException e) {
+      throw new ExpressionException("unable to parse expression '" + src + "': invalid number " + t.text);
+    } catch (IllegalArgumentException e) {
+      throw new ExpressionException("unable to parse expression '" + src + "': " + e.getMessage());
+    }
+  }
+
+  static String formatDouble(double d) {
+    if (d == Math.rint(d) && !Double.isInfinite(d) && Math.abs(d) < 1e21) {
+      return Long.toString((long) d);
+    }
+    return Double.toString(d);
+  }
+}
