@@ -62,7 +62,9 @@ public final class CompressedAttributeBag implements AttributeBag {
   private int[] wideNanos; // only for the rare *_WIDE entries
   private int sizeHint;
   private byte[] wordState; // per message word: 0 unchecked, 1 valid UTF-8, 2 invalid
+  private String[] wordStrings; // message words made Strings so far
   private int[] mapPool;
+  private int[] mapTags; // MapKey.tag of each pair's key, at pair index (pool index / 2)
   private int mapPoolSize;
   private Object[] cache;
   private WireReader mapReader;
@@ -457,6 +459,18 @@ public final class CompressedAttributeBag implements AttributeBag {
         return false;
       }
     }
+    if (mapPoolSize > start && (mapTags == null || mapTags.length < mapPoolSize / 2)) {
+      mapTags = mapTags == null ? new int[mapPool.length / 2] : Arrays.copyOf(mapTags, mapPool.length / 2);
+    }
+    for (int p = start; p < mapPoolSize; p += 2) {
+      int k = mapPool[p];
+      if (k >= 0) {
+        byte[] w = GlobalDictionary.utf8(k);
+        mapTags[p / 2] = MapKey.tag(w, 0, w.length);
+      } else {
+        mapTags[p / 2] = MapKey.tag(buf, words[-2 * k - 2], words[-2 * k - 1]);
+      }
+    }
     type[i] = STRING_MAP;
     v1[i] = (long) start << 32 | pairs;
     return true;
@@ -586,19 +600,37 @@ public final class CompressedAttributeBag implements AttributeBag {
     return n == null ? index : n.id();
   }
 
-  /** The word at a dictionary index, or null when it is not valid UTF-8. */
+  /**
+   * The word at a dictionary index, or null when it is not valid UTF-8. A message word becomes a
+   * String once per bag, however often rules read it.
+   */
   String word(int index) {
     if (index >= 0) {
       return GlobalDictionary.word(index);
     }
+    String[] ws = wordStrings;
     int slot = -index - 1;
-    return validWord(slot)
-        ? new String(buf, words[2 * slot], words[2 * slot + 1], StandardCharsets.UTF_8) : null;
+    if (ws != null && slot < ws.length && ws[slot] != null) {
+      return ws[slot];
+    }
+    return newWord(slot);
+  }
+
+  private String newWord(int slot) {
+    if (wordStrings == null || wordStrings.length < wordCount) { // words may still be arriving
+      wordStrings = wordStrings == null ? new String[wordCount] : Arrays.copyOf(wordStrings, wordCount);
+    }
+    String w = null;
+    if (validWord(slot)) {
+      w = new String(buf, words[2 * slot], words[2 * slot + 1], StandardCharsets.UTF_8);
+      wordStrings[slot] = w;
+    }
+    return w;
   }
 
   private boolean validWord(int slot) {
-    if (wordState == null) {
-      wordState = new byte[wordCount];
+    if (wordState == null || wordState.length < wordCount) { // words may still be arriving
+      wordState = wordState == null ? new byte[wordCount] : Arrays.copyOf(wordState, wordCount);
     }
     if (wordState[slot] == 0) {
       int off = words[2 * slot];
@@ -647,7 +679,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       references.absent(name);
       return null;
     }
-    Object v = value(i);
+    Object v = type[i] == STRING ? word((int) v1[i]) : value(i);
     if (v == null) {
       markBad(i);
       references.absent(name);
@@ -669,12 +701,10 @@ public final class CompressedAttributeBag implements AttributeBag {
       references.absent(map);
       return null;
     }
-    if (type[i] == STRING_MAP_RAW && !decodeMap(i)) {
-      markBad(i);
-      references.absent(map);
+    if (type[i] != STRING_MAP && !mapReadable(i, map, key)) {
       return null;
     }
-    int valueIndex = type[i] == STRING_MAP ? mapLookup(i, key) : Integer.MIN_VALUE;
+    int valueIndex = mapLookup(i, key);
     String value = valueIndex == Integer.MIN_VALUE ? null : word(valueIndex);
     if (value == null) {
       references.absentKey(map, key);
@@ -684,11 +714,32 @@ public final class CompressedAttributeBag implements AttributeBag {
     return value;
   }
 
+  /**
+   * Decodes map entry {@code i} on first read. False, with the lookup recorded, when it cannot be
+   * read as a map: malformed (the entry is left out) or another type (the key is absent).
+   */
+  private boolean mapReadable(int i, AttributeName map, MapKey key) {
+    if (type[i] == STRING_MAP_RAW) {
+      if (decodeMap(i)) {
+        return true;
+      }
+      markBad(i);
+      references.absent(map);
+      return false;
+    }
+    references.absentKey(map, key); // not a map: no key can be present
+    return false;
+  }
+
   /** Returns the value index stored under key (the last one on the wire), or MIN_VALUE. */
   private int mapLookup(int i, MapKey key) {
     int start = offset(i);
     int globalKey = key.globalIndex();
+    int tag = key.tag();
     for (int p = start + 2 * length(i) - 2; p >= start; p -= 2) {
+      if (mapTags[p >> 1] != tag) {
+        continue;
+      }
       int k = mapPool[p];
       if (k >= 0 ? k == globalKey : key.matches(buf, words[-2 * k - 2], words[-2 * k - 1])) {
         return mapPool[p + 1];
@@ -725,8 +776,8 @@ public final class CompressedAttributeBag implements AttributeBag {
       default -> decodeMap(i) ? materializeMap(i) : null;
     };
     // Keep what cost an allocation, for the next lookup of the same attribute.
-    if (v != null && type[i] != BOOL
-        && !(type[i] == STRING && v1[i] >= 0) && !(type[i] == INT64 && v1[i] >= -128 && v1[i] <= 127)) {
+    if (v != null && type[i] != BOOL && type[i] != STRING // words are cached by word()
+        && !(type[i] == INT64 && v1[i] >= -128 && v1[i] <= 127)) {
       if (cache == null) {
         cache = new Object[count];
       }

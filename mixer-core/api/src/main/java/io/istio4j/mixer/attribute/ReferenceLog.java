@@ -23,59 +23,78 @@ public final class ReferenceLog {
   /** One recorded lookup, for tests and tools. */
   public record Reference(String name, String mapKey, Condition condition) {}
 
-  private static final byte ABSENCE = 1;
-  private static final byte EXACT = 2;
-
-  private AttributeName[] names;
-  private byte[] conditions;
+  // Lookups are recorded as ints (ids and a condition bit), so recording stores no references.
+  private int[] names; // AttributeName id << 1 | (exact ? 1 : 0)
   private int count;
-
-  private AttributeName[] mapNames;
-  private MapKey[] keys;
-  private byte[] keyConditions;
+  private long[] keys; // map's AttributeName id << 33 | key id << 1 | (exact ? 1 : 0)
   private int keyCount;
+  private java.util.List<MapKey> unregistered; // keys with no registry id, by -id - 1
 
   void exact(AttributeName name) {
-    add(name, EXACT);
+    add(name.id() << 1 | 1);
   }
 
   void absent(AttributeName name) {
-    add(name, ABSENCE);
+    add(name.id() << 1);
   }
 
   void exactKey(AttributeName map, MapKey key) {
-    addKey(map, key, EXACT);
+    addKey(map, key, 1);
   }
 
   void absentKey(AttributeName map, MapKey key) {
-    addKey(map, key, ABSENCE);
+    addKey(map, key, 0);
   }
 
-  private void add(AttributeName name, byte condition) {
-    if (names == null) {
-      names = new AttributeName[8];
-      conditions = new byte[8];
-    } else if (count == names.length) {
-      names = java.util.Arrays.copyOf(names, count * 2);
-      conditions = java.util.Arrays.copyOf(conditions, count * 2);
+  private void add(int entry) {
+    int[] n = names;
+    if (n == null || count == n.length) {
+      n = growNames();
     }
-    names[count] = name;
-    conditions[count++] = condition;
+    n[count++] = entry;
   }
 
-  private void addKey(AttributeName map, MapKey key, byte condition) {
-    if (mapNames == null) {
-      mapNames = new AttributeName[4];
-      keys = new MapKey[4];
-      keyConditions = new byte[4];
-    } else if (keyCount == mapNames.length) {
-      mapNames = java.util.Arrays.copyOf(mapNames, keyCount * 2);
-      keys = java.util.Arrays.copyOf(keys, keyCount * 2);
-      keyConditions = java.util.Arrays.copyOf(keyConditions, keyCount * 2);
+  private int[] growNames() {
+    names = names == null ? new int[8] : java.util.Arrays.copyOf(names, count * 2);
+    return names;
+  }
+
+  private void addKey(AttributeName map, MapKey key, int exact) {
+    int keyId = key.id();
+    if (keyId < 0) {
+      keyId = addUnregistered(key);
     }
-    mapNames[keyCount] = map;
-    keys[keyCount] = key;
-    keyConditions[keyCount++] = condition;
+    long[] k = keys;
+    if (k == null || keyCount == k.length) {
+      k = growKeys();
+    }
+    k[keyCount++] = (long) map.id() << 33 | (keyId & 0xffffffffL) << 1 | exact;
+  }
+
+  private int addUnregistered(MapKey key) {
+    if (unregistered == null) {
+      unregistered = new ArrayList<>();
+    }
+    unregistered.add(key);
+    return -unregistered.size();
+  }
+
+  private long[] growKeys() {
+    keys = keys == null ? new long[4] : java.util.Arrays.copyOf(keys, keyCount * 2);
+    return keys;
+  }
+
+  private static AttributeName nameOf(int entry) {
+    return NameTable.byId(entry >>> 1);
+  }
+
+  private AttributeName mapOf(long entry) {
+    return NameTable.byId((int) (entry >>> 33));
+  }
+
+  private MapKey keyOf(long entry) {
+    int keyId = (int) (entry >>> 1);
+    return keyId >= 0 ? MapKey.byId(keyId) : unregistered.get(-keyId - 1);
   }
 
   /** True when nothing was recorded since the last {@link #clear()}. */
@@ -87,6 +106,9 @@ public final class ReferenceLog {
   public void clear() {
     count = 0;
     keyCount = 0;
+    if (unregistered != null) {
+      unregistered.clear();
+    }
   }
 
   /** The distinct lookups recorded, in first-recorded order. */
@@ -94,12 +116,12 @@ public final class ReferenceLog {
     List<Reference> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       if (firstOf(i)) {
-        out.add(new Reference(names[i].name(), null, condition(conditions[i])));
+        out.add(new Reference(nameOf(names[i]).name(), null, condition(names[i] & 1)));
       }
     }
     for (int i = 0; i < keyCount; i++) {
       if (firstKeyOf(i)) {
-        out.add(new Reference(mapNames[i].name(), keys[i].key(), condition(keyConditions[i])));
+        out.add(new Reference(mapOf(keys[i]).name(), keyOf(keys[i]).key(), condition((int) keys[i] & 1)));
       }
     }
     return out;
@@ -118,7 +140,7 @@ public final class ReferenceLog {
       if (!firstOf(i)) {
         continue;
       }
-      AttributeName n = names[i];
+      AttributeName n = nameOf(names[i]);
       int index = n.id() < usable ? n.id() : -1;
       if (index < 0) {
         words = words == null ? new ArrayList<>() : words;
@@ -126,19 +148,19 @@ public final class ReferenceLog {
       }
       b.addAttributeMatches(AttributeMatch.newBuilder()
           .setName(index)
-          .setCondition(condition(conditions[i])));
+          .setCondition(condition(names[i] & 1)));
     }
     for (int i = 0; i < keyCount; i++) {
       if (!firstKeyOf(i)) {
         continue;
       }
-      AttributeName n = mapNames[i];
+      AttributeName n = mapOf(keys[i]);
       int nameIndex = n.id() < usable ? n.id() : -1;
       if (nameIndex < 0) {
         words = words == null ? new ArrayList<>() : words;
         nameIndex = slot(words, n.name());
       }
-      MapKey k = keys[i];
+      MapKey k = keyOf(keys[i]);
       int keyIndex = k.globalIndex() >= 0 && k.globalIndex() < usable ? k.globalIndex() : -1;
       if (keyIndex < 0) {
         words = words == null ? new ArrayList<>() : words;
@@ -147,7 +169,7 @@ public final class ReferenceLog {
       b.addAttributeMatches(AttributeMatch.newBuilder()
           .setName(nameIndex)
           .setMapKey(keyIndex)
-          .setCondition(condition(keyConditions[i])));
+          .setCondition(condition((int) keys[i] & 1)));
     }
     if (words != null) {
       b.addAllWords(words);
@@ -165,9 +187,9 @@ public final class ReferenceLog {
   }
 
   private boolean firstOf(int i) {
-    AttributeName n = names[i];
+    int id = names[i] >>> 1;
     for (int j = 0; j < i; j++) {
-      if (names[j] == n) {
+      if (names[j] >>> 1 == id) {
         return false;
       }
     }
@@ -175,15 +197,17 @@ public final class ReferenceLog {
   }
 
   private boolean firstKeyOf(int i) {
+    AttributeName map = mapOf(keys[i]);
+    MapKey key = keyOf(keys[i]);
     for (int j = 0; j < i; j++) {
-      if (mapNames[j] == mapNames[i] && keys[j].equals(keys[i])) {
+      if (mapOf(keys[j]) == map && keyOf(keys[j]).equals(key)) {
         return false;
       }
     }
     return true;
   }
 
-  private static Condition condition(byte c) {
-    return c == EXACT ? Condition.EXACT : Condition.ABSENCE;
+  private static Condition condition(int exact) {
+    return exact == 1 ? Condition.EXACT : Condition.ABSENCE;
   }
 }

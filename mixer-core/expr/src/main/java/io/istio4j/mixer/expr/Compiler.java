@@ -83,6 +83,13 @@ final class Compiler {
         if (b instanceof Node.Var v && a.constant() != null) {
           return new Node.VarEqualsConst(v, a.constant(), negate);
         }
+        boolean plainEquals = a.type != ValueType.IP_ADDRESS && a.type != ValueType.DOUBLE;
+        if (plainEquals && b.constant() != null) {
+          return new Node.EqualsConst(a, b.constant(), negate);
+        }
+        if (plainEquals && a.constant() != null) {
+          return new Node.EqualsConst(b, a.constant(), negate);
+        }
         return new Node.Equal(a, b, negate);
       }
       case "LOR", "LAND" -> {

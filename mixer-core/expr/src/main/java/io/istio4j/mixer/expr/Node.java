@@ -154,7 +154,7 @@ abstract class Node {
 
     @Override
     Object eval(AttributeBag bag) {
-      MapKey k = constantKey != null ? constantKey : MapKey.of((String) key.eval(bag));
+      MapKey k = constantKey != null ? constantKey : MapKey.unregistered((String) key.eval(bag));
       String v = bag.getMapValue(map, k);
       if (v != null) {
         return v;
@@ -173,7 +173,7 @@ abstract class Node {
         if (kv == ABSENT) {
           return ABSENT;
         }
-        k = MapKey.of((String) kv);
+        k = MapKey.unregistered((String) kv);
       }
       String v = bag.getMapValue(map, k);
       return v == null ? ABSENT : v;
@@ -287,6 +287,24 @@ abstract class Node {
     @Override
     boolean evalBool(AttributeBag bag) {
       return negate != equal(var.type, var.eval(bag), value);
+    }
+  }
+
+  /** {@code expression == constant} for types whose equality is {@code equals}: no type dispatch. */
+  static final class EqualsConst extends Predicate {
+    final Node node;
+    final Object value;
+    final boolean negate;
+
+    EqualsConst(Node node, Object value, boolean negate) {
+      this.node = node;
+      this.value = value;
+      this.negate = negate;
+    }
+
+    @Override
+    boolean evalBool(AttributeBag bag) {
+      return negate != value.equals(node.eval(bag));
     }
   }
 
