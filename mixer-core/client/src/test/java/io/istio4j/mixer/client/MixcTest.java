@@ -106,6 +106,32 @@ class MixcTest {
   }
 
   @Test
+  void exprEvaluatesJsonLinesInOrderAndSurvivesMalformedOnes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path in = dir.resolve("in.jsonl");
+    java.nio.file.Files.write(in, java.util.List.of(
+        "{\"expression\": \"request.size | 200\", \"manifest\": {\"request.size\": \"INT64\"}, \"attributes\": {}}",
+        "not json at all",
+        "{\"expression\": \"a = 2\", \"manifest\": {\"a\": \"INT64\"}, \"attributes\": {\"a\": 2}}",
+        "{\"expression\": \"a == 2\", \"manifest\": {\"a\": \"INT64\"}, \"attributes\": {}}",
+        "{\"expression\": \"source.ip\", \"manifest\": {\"source.ip\": \"IP_ADDRESS\"}, \"attributes\": {\"source.ip\": \"10.0.0.1\"}}",
+        "{\"expression\": \"d\", \"manifest\": {\"d\": \"DURATION\"}, \"attributes\": {\"d\": \"1500ms\"}}",
+        "{\"expression\": \"m\", \"manifest\": {\"m\": \"STRING_MAP\"}, \"attributes\": {\"m\": {\"k\": \"v\"}}}",
+        "{\"expression\": \"a\", \"manifest\": {\"a\": \"INT64\"}, \"attributes\": {\"a\": \"two\"}}"));
+    Run r = mixc("expr", in.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out().lines()).containsExactly(
+        "{\"type\":\"INT64\",\"value\":200}",
+        "{\"error\":\"not JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\",\"phase\":\"input\"}",
+        "{\"error\":\"unable to parse expression 'a = 2': 1:3: expected '==', found '='\",\"phase\":\"compile\"}",
+        "{\"error\":\"lookup failed: 'a'\",\"phase\":\"eval\"}",
+        "{\"type\":\"IP_ADDRESS\",\"value\":\"10.0.0.1\"}",
+        "{\"type\":\"DURATION\",\"value\":\"1.5s\"}",
+        "{\"type\":\"STRING_MAP\",\"value\":{\"k\":\"v\"}}",
+        "{\"error\":\"attribute a: \\\"two\\\" is not a valid INT64 (not an integer)\",\"phase\":\"input\"}");
+  }
+
+  @Test
   void autoTypedAttributesPickTheNarrowestType() {
     assertThat(AttributeFlags.auto("42")).isEqualTo(42L);
     assertThat(AttributeFlags.auto("4.5")).isEqualTo(4.5);
