@@ -253,14 +253,22 @@ abstract class Node {
     abstract boolean evalBool(AttributeBag bag);
   }
 
-  static final class Equal extends Predicate {
+  /** A BOOL node with two operands. */
+  abstract static class Binary extends Predicate {
     final Node left;
     final Node right;
+
+    Binary(Node left, Node right) {
+      this.left = left;
+      this.right = right;
+    }
+  }
+
+  static final class Equal extends Binary {
     final boolean negate;
 
     Equal(Node left, Node right, boolean negate) {
-      this.left = left;
-      this.right = right;
+      super(left, right);
       this.negate = negate;
     }
 
@@ -318,13 +326,9 @@ abstract class Node {
     return a.equals(b);
   }
 
-  static final class Lor extends Predicate {
-    final Node left;
-    final Node right;
-
+  static final class Lor extends Binary {
     Lor(Node left, Node right) {
-      this.left = left;
-      this.right = right;
+      super(left, right);
     }
 
     @Override
@@ -334,13 +338,9 @@ abstract class Node {
   }
 
   /** Upstream evaluates both operands of {@code &&}, so an error on the right is never hidden. */
-  static final class Land extends Predicate {
-    final Node left;
-    final Node right;
-
+  static final class Land extends Binary {
     Land(Node left, Node right) {
-      this.left = left;
-      this.right = right;
+      super(left, right);
     }
 
     @Override
@@ -365,14 +365,11 @@ abstract class Node {
   }
 
   /** {@code <, <=, >, >=} on INT64, DOUBLE, DURATION and TIMESTAMP. */
-  static final class Compare extends Predicate {
-    final Node left;
-    final Node right;
+  static final class Compare extends Binary {
     final String op;
 
     Compare(Node left, Node right, String op) {
-      this.left = left;
-      this.right = right;
+      super(left, right);
       this.op = op;
     }
 
@@ -450,24 +447,21 @@ abstract class Node {
   }
 
   /** A BOOL function of two arguments (match, startsWith, endsWith, matches). */
-  static final class BinaryPredicate extends Predicate {
+  static final class BinaryPredicate extends Binary {
     interface Fn {
       boolean test(Object a, Object b);
     }
 
-    final Node a;
-    final Node b;
     final Fn fn;
 
     BinaryPredicate(Node a, Node b, Fn fn) {
-      this.a = a;
-      this.b = b;
+      super(a, b);
       this.fn = fn;
     }
 
     @Override
     boolean evalBool(AttributeBag bag) {
-      return fn.test(a.eval(bag), b.eval(bag));
+      return fn.test(left.eval(bag), right.eval(bag));
     }
   }
 

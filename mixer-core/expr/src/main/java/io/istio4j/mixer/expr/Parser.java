@@ -105,18 +105,7 @@ final class Parser {
     }
     switch (c) {
       case '"' -> {
-        pos++;
-        while (true) {
-          if (pos >= n || src.charAt(pos) == '\n') {
-            throw error(start, "string literal not terminated");
-          }
-          char d = src.charAt(pos++);
-          if (d == '\\') {
-            pos++;
-          } else if (d == '"') {
-            break;
-          }
-        }
+        scanQuoted('"', "string literal not terminated");
         tok = new Token(Kind.STRING, src.substring(start, pos), start);
         return;
       }
@@ -130,18 +119,7 @@ final class Parser {
         return;
       }
       case '\'' -> {
-        pos++;
-        while (true) {
-          if (pos >= n || src.charAt(pos) == '\n') {
-            throw error(start, "rune literal not terminated");
-          }
-          char d = src.charAt(pos++);
-          if (d == '\\') {
-            pos++;
-          } else if (d == '\'') {
-            break;
-          }
-        }
+        scanQuoted('\'', "rune literal not terminated");
         tok = new Token(Kind.CHAR, src.substring(start, pos), start);
         return;
       }
@@ -162,6 +140,22 @@ final class Parser {
     int cp = src.codePointAt(pos);
     throw error(start, String.format(Locale.ROOT, "illegal character U+%04X '%s'", cp,
         new String(Character.toChars(cp))));
+  }
+
+  /** Moves past a quoted literal starting at {@code pos}, honouring backslash escapes. */
+  private void scanQuoted(char quote, String unterminated) throws SyntaxError {
+    int start = pos++;
+    while (true) {
+      if (pos >= src.length() || src.charAt(pos) == '\n') {
+        throw error(start, unterminated);
+      }
+      char d = src.charAt(pos++);
+      if (d == '\\') {
+        pos++;
+      } else if (d == quote) {
+        return;
+      }
+    }
   }
 
   private void scanNumber(int start) {
