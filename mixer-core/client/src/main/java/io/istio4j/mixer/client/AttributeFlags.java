@@ -3,7 +3,6 @@ package io.istio4j.mixer.client;
 import io.istio4j.mixer.attribute.GoDuration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -156,13 +155,5 @@ final class AttributeFlags {
       // not a duration
     }
     return v;
-  }
-
-  static String hex(byte[] b) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < b.length; i++) {
-      sb.append(i == 0 ? "" : ":").append(HexFormat.of().toHexDigits(b[i]));
-    }
-    return sb.toString();
   }
 }

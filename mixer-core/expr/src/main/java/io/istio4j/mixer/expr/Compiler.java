@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -327,11 +326,5 @@ final class Compiler {
     } catch (URISyntaxException e) {
       return false;
     }
-  }
-
-  static List<String> functions() {
-    return List.of("EQ", "NEQ", "LOR", "LAND", "OR", "INDEX", "NOT", "LSS", "LEQ", "GTR", "GEQ", "ip",
-        "timestamp", "match", "matches", "startsWith", "endsWith", "email", "dnsName", "uri",
-        "emptyStringMap", "conditional", "size");
   }
 }
