@@ -64,7 +64,7 @@ public final class CompressedAttributeBag implements AttributeBag {
   private byte[] wordState; // per message word: 0 unchecked, 1 valid UTF-8, 2 invalid
   private String[] wordStrings; // message words made Strings so far
   private int[] mapPool;
-  private int[] mapTags; // MapKey.tag of each pair's key, at pair index (pool index / 2)
+  private long[] mapKeyPrints; // MapKey.fingerprint of each pair's key, at pair index (pool index / 2)
   private int mapPoolSize;
   private Object[] cache;
   private WireReader mapReader;
@@ -459,16 +459,17 @@ public final class CompressedAttributeBag implements AttributeBag {
         return false;
       }
     }
-    if (mapPoolSize > start && (mapTags == null || mapTags.length < mapPoolSize / 2)) {
-      mapTags = mapTags == null ? new int[mapPool.length / 2] : Arrays.copyOf(mapTags, mapPool.length / 2);
+    if (mapPoolSize > start && (mapKeyPrints == null || mapKeyPrints.length < mapPoolSize / 2)) {
+      mapKeyPrints = mapKeyPrints == null
+          ? new long[mapPool.length / 2] : Arrays.copyOf(mapKeyPrints, mapPool.length / 2);
     }
     for (int p = start; p < mapPoolSize; p += 2) {
       int k = mapPool[p];
       if (k >= 0) {
         byte[] w = GlobalDictionary.utf8(k);
-        mapTags[p / 2] = MapKey.tag(w, 0, w.length);
+        mapKeyPrints[p / 2] = MapKey.fingerprint(w, 0, w.length);
       } else {
-        mapTags[p / 2] = MapKey.tag(buf, words[-2 * k - 2], words[-2 * k - 1]);
+        mapKeyPrints[p / 2] = MapKey.fingerprint(buf, words[-2 * k - 2], words[-2 * k - 1]);
       }
     }
     type[i] = STRING_MAP;
@@ -735,13 +736,14 @@ public final class CompressedAttributeBag implements AttributeBag {
   private int mapLookup(int i, MapKey key) {
     int start = offset(i);
     int globalKey = key.globalIndex();
-    int tag = key.tag();
+    long print = key.fingerprint();
+    boolean exact = key.fingerprintIsExact();
     for (int p = start + 2 * length(i) - 2; p >= start; p -= 2) {
-      if (mapTags[p >> 1] != tag) {
+      if (mapKeyPrints[p >> 1] != print) {
         continue;
       }
       int k = mapPool[p];
-      if (k >= 0 ? k == globalKey : key.matches(buf, words[-2 * k - 2], words[-2 * k - 1])) {
+      if (k >= 0 ? k == globalKey : exact || key.matches(buf, words[-2 * k - 2], words[-2 * k - 1])) {
         return mapPool[p + 1];
       }
     }
