@@ -82,6 +82,12 @@ final class Compiler {
         if (b instanceof Node.Var v && a.constant() != null) {
           return new Node.VarEqualsConst(v, a.constant(), negate);
         }
+        if (a instanceof Node.MapIndex m && m.constantKey != null && b.constant() != null) {
+          return new Node.MapValueEqualsConst(m, (String) b.constant(), negate);
+        }
+        if (b instanceof Node.MapIndex m && m.constantKey != null && a.constant() != null) {
+          return new Node.MapValueEqualsConst(m, (String) a.constant(), negate);
+        }
         boolean plainEquals = a.type != ValueType.IP_ADDRESS && a.type != ValueType.DOUBLE;
         if (plainEquals && b.constant() != null) {
           return new Node.EqualsConst(a, b.constant(), negate);

@@ -316,6 +316,32 @@ abstract class Node {
     }
   }
 
+  /** {@code m["key"] == "value"}, the header and label matches: one map lookup, one String equals. */
+  static final class MapValueEqualsConst extends Predicate {
+    final AttributeName map;
+    final MapKey key;
+    final String value;
+    final boolean negate;
+    final MapIndex index;
+
+    MapValueEqualsConst(MapIndex index, String value, boolean negate) {
+      this.map = index.map;
+      this.key = index.constantKey;
+      this.value = value;
+      this.negate = negate;
+      this.index = index;
+    }
+
+    @Override
+    boolean evalBool(AttributeBag bag) {
+      String v = bag.getMapValue(map, key);
+      if (v == null) {
+        v = (String) index.eval(bag); // "" for a missing key, an error for a missing map
+      }
+      return negate != value.equals(v);
+    }
+  }
+
   static boolean equal(ValueType type, Object a, Object b) {
     if (type == ValueType.IP_ADDRESS) {
       return IpAddresses.equal((byte[]) a, (byte[]) b);
