@@ -453,24 +453,19 @@ public final class CompressedAttributeBag implements AttributeBag {
       }
       return false;
     }
-    for (int p = start; p < mapPoolSize; p++) {
-      if (!knownIndex(mapPool[p])) {
-        mapPoolSize = start;
-        return false;
-      }
-    }
     if (mapPoolSize > start && (mapKeyPrints == null || mapKeyPrints.length < mapPoolSize / 2)) {
       mapKeyPrints = mapKeyPrints == null
           ? new long[mapPool.length / 2] : Arrays.copyOf(mapKeyPrints, mapPool.length / 2);
     }
+    // One pass: check both indexes of each pair and fingerprint its key.
     for (int p = start; p < mapPoolSize; p += 2) {
       int k = mapPool[p];
-      if (k >= 0) {
-        byte[] w = GlobalDictionary.utf8(k);
-        mapKeyPrints[p / 2] = MapKey.fingerprint(w, 0, w.length);
-      } else {
-        mapKeyPrints[p / 2] = MapKey.fingerprint(buf, words[-2 * k - 2], words[-2 * k - 1]);
+      if (!knownIndex(k) || !knownIndex(mapPool[p + 1])) {
+        mapPoolSize = start;
+        return false;
       }
+      mapKeyPrints[p >> 1] = k >= 0 ? MapKey.globalFingerprint(k)
+          : MapKey.fingerprintAt(buf, words[-2 * k - 2], words[-2 * k - 1]);
     }
     type[i] = STRING_MAP;
     v1[i] = (long) start << 32 | pairs;

@@ -46,6 +46,31 @@ public final class MapKey {
     return v;
   }
 
+  private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
+      .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final long[] GLOBAL_PRINTS = new long[GlobalDictionary.SIZE];
+
+  static {
+    for (int i = 0; i < GLOBAL_PRINTS.length; i++) {
+      byte[] w = GlobalDictionary.utf8(i);
+      GLOBAL_PRINTS[i] = fingerprint(w, 0, w.length);
+    }
+  }
+
+  /** The fingerprint of global word {@code index}. */
+  static long globalFingerprint(int index) {
+    return GLOBAL_PRINTS[index];
+  }
+
+  /** {@link #fingerprint}, reading eight bytes at once when the buffer has them. */
+  static long fingerprintAt(byte[] b, int off, int len) {
+    if (off + 8 > b.length) {
+      return fingerprint(b, off, len);
+    }
+    long mask = len >= 7 ? 0x00ff_ffff_ffff_ffffL : (1L << (8 * len)) - 1;
+    return (long) Math.min(len, 255) << 56 | ((long) LONGS.get(b, off) & mask);
+  }
+
   long fingerprint() {
     return fingerprint;
   }
