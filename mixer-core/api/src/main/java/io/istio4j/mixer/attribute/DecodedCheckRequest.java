@@ -48,7 +48,10 @@ public final class DecodedCheckRequest {
     return globalWordCount;
   }
 
-  /** The client's id for this call, reused on retries ("" when absent). Decoded on first use. */
+  /**
+   * The client's id for this call, reused on retries ("" when absent). Decoded when asked for; an
+   * id that is not valid UTF-8 has its bad bytes replaced (it is only ever compared for equality).
+   */
   public String deduplicationId() {
     return new String(buf, deduplicationIdOff, deduplicationIdLen, StandardCharsets.UTF_8);
   }

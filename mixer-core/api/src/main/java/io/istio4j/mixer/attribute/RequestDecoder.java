@@ -49,12 +49,9 @@ public final class RequestDecoder {
         }
         case 2 << 3 | WireReader.VARINT -> globalWordCount = (int) r.readVarint64();
         case 3 << 3 | WireReader.LENGTH_DELIMITED -> {
-          dedupLen = r.readLength();
+          dedupLen = r.readLength(); // checked for UTF-8 when read (DecodedCheckRequest)
           dedupOff = r.pos;
           r.pos += dedupLen;
-          if (!WireReader.isValidUtf8(message, dedupOff, r.pos)) {
-            throw AttributeDecodeException.malformed("deduplication_id is not valid UTF-8");
-          }
         }
         case 4 << 3 | WireReader.LENGTH_DELIMITED -> {
           if (quotas.size() >= limits.maxAttributes()) {
@@ -81,7 +78,7 @@ public final class RequestDecoder {
     while (r.hasMore()) {
       int tag = r.readTag();
       if (tag == (1 << 3 | WireReader.LENGTH_DELIMITED)) {
-        name = readString(r, "quota name");
+        name = readQuotaName(r);
       } else if (tag == (2 << 3 | WireReader.LENGTH_DELIMITED)) {
         int params = r.pushLimit();
         while (r.hasMore()) {
@@ -107,6 +104,33 @@ public final class RequestDecoder {
     Map<String, QuotaParams> m = quotas instanceof LinkedHashMap ? quotas : new LinkedHashMap<>(quotas);
     m.put(name, p);
     return m;
+  }
+
+  private record QuotaName(String name, byte[] utf8) {}
+
+  // Proxies ask for the same quota name on every Check (Envoy: "RequestCount"): reuse its String.
+  private static volatile QuotaName lastQuotaName =
+      new QuotaName("RequestCount", "RequestCount".getBytes(StandardCharsets.UTF_8));
+
+  private static String readQuotaName(WireReader r) {
+    int n = r.readLength();
+    QuotaName last = lastQuotaName;
+    if (n == last.utf8.length && Arrays.equals(last.utf8, 0, n, r.buf, r.pos, r.pos + n)) {
+      r.pos += n;
+      return last.name;
+    }
+    r.pos -= varintSize(n);
+    String name = readString(r, "quota name");
+    lastQuotaName = new QuotaName(name, name.getBytes(StandardCharsets.UTF_8));
+    return name;
+  }
+
+  private static int varintSize(int n) {
+    int size = 1;
+    while ((n >>>= 7) != 0) {
+      size++;
+    }
+    return size;
   }
 
   /** Decodes a ReportRequest with the default limits. */
