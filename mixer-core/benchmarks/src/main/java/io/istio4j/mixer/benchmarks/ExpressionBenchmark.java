@@ -1,5 +1,6 @@
 package io.istio4j.mixer.benchmarks;
 
+import io.istio4j.adapter.ValueType;
 import com.google.protobuf.ByteString;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.types.MapType;
@@ -13,7 +14,6 @@ import io.istio4j.mixer.attribute.CompressedAttributeBag;
 import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.expr.Expression;
 import io.istio4j.mixer.expr.ExpressionCompiler;
-import io.istio4j.mixer.expr.ValueType;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.client;
 
+import io.istio4j.adapter.ValueType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +13,6 @@ import io.istio4j.mixer.expr.Expression;
 import io.istio4j.mixer.expr.ExpressionCompiler;
 import io.istio4j.mixer.expr.ExpressionException;
 import io.istio4j.mixer.expr.IpAddresses;
-import io.istio4j.mixer.expr.ValueType;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.expr;
 
+import io.istio4j.adapter.ValueType;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import java.net.URI;

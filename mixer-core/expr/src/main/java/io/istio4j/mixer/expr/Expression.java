@@ -1,5 +1,6 @@
 package io.istio4j.mixer.expr;
 
+import io.istio4j.adapter.ValueType;
 import io.istio4j.mixer.attribute.AttributeBag;
 
 /**

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.expr;
 
+import io.istio4j.adapter.ValueType;
 import static java.util.Objects.requireNonNull;
 
 import java.util.Map;
