@@ -1,0 +1,99 @@
+package io.istio4j.mixer.runtime;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import java.util.Map;
+
+/**
+ * Reads a config object's {@code spec} into a protobuf message with proto3 JSON rules, as upstream
+ * did: field names in lowerCamelCase or as in the .proto, durations as {@code "1s"}, enums by
+ * name; an unknown field is an error that names it.
+ *
+ * <pre>{@code
+ * Message params = SpecParser.parse(Map.of("validDuration", "5s"), denier.defaultConfig());
+ * }</pre>
+ */
+public final class SpecParser {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+
+  private SpecParser() {}
+
+  /**
+   * Parses {@code spec} (maps, lists, strings, numbers and booleans, as YAML gives them) into a
+   * message of {@code prototype}'s type. Fields the spec names replace the prototype's values (an
+   * explicit {@code 0} too); the others keep the prototype's defaults.
+   *
+   * @throws SpecException naming the problem
+   */
+  public static Message parse(Map<String, ?> spec, Message prototype) throws SpecException {
+    String json;
+    try {
+      json = JSON.writeValueAsString(spec);
+    } catch (JsonProcessingException e) {
+      throw new SpecException("spec cannot be written as JSON: " + e.getOriginalMessage());
+    }
+    Message.Builder parsed = prototype.newBuilderForType();
+    try {
+      PARSER.merge(json, parsed);
+    } catch (InvalidProtocolBufferException e) {
+      throw new SpecException(e.getMessage());
+    } catch (RuntimeException e) {
+      throw new SpecException("spec is not a valid " + prototype.getDescriptorForType().getFullName()
+          + ": " + e.getMessage());
+    }
+    Message.Builder result = prototype.toBuilder();
+    Descriptor type = prototype.getDescriptorForType();
+    for (String key : spec.keySet()) {
+      FieldDescriptor fd = field(type, key);
+      if (fd == null) {
+        continue;
+      }
+      result.clearField(fd);
+      if (fd.isRepeated() || fd.getJavaType() != FieldDescriptor.JavaType.MESSAGE || parsed.hasField(fd)) {
+        result.setField(fd, parsed.getField(fd));
+      }
+    }
+    return result.build();
+  }
+
+  /** Parses a JSON object {@code spec} into a message of {@code prototype}'s type. */
+  @SuppressWarnings("unchecked")
+  public static Message parse(String json, Message prototype) throws SpecException {
+    Map<String, Object> spec;
+    try {
+      spec = JSON.readValue(json, Map.class);
+    } catch (JsonProcessingException e) {
+      throw new SpecException("spec is not a JSON object: " + e.getOriginalMessage());
+    }
+    return parse(spec == null ? Map.of() : spec, prototype);
+  }
+
+  private static FieldDescriptor field(Descriptor type, String key) {
+    FieldDescriptor fd = type.findFieldByName(key);
+    if (fd != null) {
+      return fd;
+    }
+    for (FieldDescriptor f : type.getFields()) {
+      if (f.getJsonName().equals(key)) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  /** A spec that does not fit its message. */
+  public static final class SpecException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    SpecException(String message) {
+      super(message);
+    }
+  }
+}
