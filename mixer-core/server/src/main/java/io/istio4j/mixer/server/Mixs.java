@@ -13,7 +13,7 @@ import sun.misc.Signal;
 /** {@code mixs}: the Mixer server's command line. */
 @Command(name = "mixs", mixinStandardHelpOptions = true, versionProvider = Mixs.Version.class,
     description = "Mixer server: policy checks, quota and telemetry for the service mesh.",
-    subcommands = {Mixs.ServerCommand.class, Mixs.VersionCommand.class})
+    subcommands = {Mixs.ServerCommand.class, InventoryCommand.class, Mixs.VersionCommand.class})
 public final class Mixs implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(Mixs.class);

@@ -1,0 +1,45 @@
+package io.istio4j.mixer.server;
+
+import io.istio4j.adapter.AdapterInfo;
+import io.istio4j.adapter.template.Template;
+import io.istio4j.mixer.runtime.Adapters;
+import io.istio4j.mixer.runtime.Templates;
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code mixs inventory}: the templates and adapters compiled into this build, so an operator can
+ * see exactly what a Mixer distribution contains and which config kinds it accepts.
+ */
+@Command(name = "inventory", mixinStandardHelpOptions = true,
+    description = "Lists the templates and adapters compiled into this build.")
+final class InventoryCommand implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    ClassLoader loader = InventoryCommand.class.getClassLoader();
+    Templates templates;
+    Adapters adapters;
+    try {
+      templates = Templates.load(loader);
+      adapters = Adapters.load(loader, templates);
+    } catch (RuntimeException | java.util.ServiceConfigurationError e) {
+      System.err.println("mixs inventory: this build is inconsistent: " + e.getMessage());
+      return 1;
+    }
+    print(System.out, templates, adapters);
+    return 0;
+  }
+
+  static void print(PrintStream out, Templates templates, Adapters adapters) {
+    out.printf("TEMPLATES (%d)%n", templates.all().size());
+    for (Template t : templates.all()) {
+      out.printf("  %-16s %-8s %s%n", t.name(), t.variety(), t.handlerType().getName());
+    }
+    out.printf("ADAPTERS (%d)%n", adapters.all().size());
+    for (AdapterInfo a : adapters.all()) {
+      out.printf("  %-16s %-40s %s%n", a.name(), String.join(",", a.supportedTemplates()), a.description());
+    }
+  }
+}
