@@ -26,13 +26,17 @@ import java.util.regex.Pattern;
  * @param supportedTemplates names of the templates every handler of this adapter implements
  * @param defaultConfig the config message with its defaults; handler specs are read into its type
  * @param builderFactory makes a new builder for each configured handler
+ * @param blocking true when the handlers' methods may wait on I/O (a network backend, a disk):
+ *     Mixer then calls them on a bounded pool with a deadline; false (the default) for handlers
+ *     that answer from memory, which Mixer calls inline on the request's thread
  */
 public record AdapterInfo(
     String name,
     String description,
     List<String> supportedTemplates,
     Message defaultConfig,
-    Supplier<? extends HandlerBuilder<?>> builderFactory) {
+    Supplier<? extends HandlerBuilder<?>> builderFactory,
+    boolean blocking) {
 
   private static final Pattern RFC1035_LABEL = Pattern.compile("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
 
@@ -65,6 +69,7 @@ public record AdapterInfo(
     private final List<String> supportedTemplates = new ArrayList<>();
     private Message defaultConfig;
     private Supplier<? extends HandlerBuilder<?>> builderFactory;
+    private boolean blocking;
 
     private Builder(String name) {
       this.name = requireNonNull(name, "name");
@@ -94,9 +99,15 @@ public record AdapterInfo(
       return this;
     }
 
+    /** Marks the adapter's handlers as waiting on I/O; see {@link AdapterInfo#blocking()}. */
+    public Builder blocking() {
+      this.blocking = true;
+      return this;
+    }
+
     /** Builds the info; throws IllegalArgumentException or NullPointerException for bad parts. */
     public AdapterInfo build() {
-      return new AdapterInfo(name, description, supportedTemplates, defaultConfig, builderFactory);
+      return new AdapterInfo(name, description, supportedTemplates, defaultConfig, builderFactory, blocking);
     }
   }
 }

@@ -44,6 +44,35 @@ public final class ExpressionCompiler {
     return compile(text).type();
   }
 
+  /**
+   * True when {@code text} parses and one of its top-level {@code &&} conjuncts is {@code attribute
+   * == "value"} (either way round): how upstream recognised TCP rules ({@code context.protocol ==
+   * "tcp"}).
+   */
+  public static boolean hasEqualityConjunct(String text, String attribute, String value) {
+    try {
+      return hasConjunct(Parser.parse(text), attribute, value);
+    } catch (ExpressionException e) {
+      return false;
+    }
+  }
+
+  private static boolean hasConjunct(Expr e, String attribute, String value) {
+    if (!(e instanceof Expr.Call c) || c.target() != null || c.args().size() != 2) {
+      return false;
+    }
+    if (c.fn().equals("LAND")) {
+      return hasConjunct(c.args().get(0), attribute, value) || hasConjunct(c.args().get(1), attribute, value);
+    }
+    return c.fn().equals("EQ") && (isPair(c.args().get(0), c.args().get(1), attribute, value)
+        || isPair(c.args().get(1), c.args().get(0), attribute, value));
+  }
+
+  private static boolean isPair(Expr var, Expr constant, String attribute, String value) {
+    return var instanceof Expr.Var v && v.name().equals(attribute)
+        && constant instanceof Expr.Const k && value.equals(k.value());
+  }
+
   private record CompiledExpression(String text, Node root) implements Expression {
     @Override
     public ValueType type() {

@@ -1,5 +1,7 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.mixer.runtime.RequestProcessor;
+
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;

@@ -1,5 +1,7 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.mixer.runtime.RequestProcessor;
+
 import com.google.protobuf.Duration;
 import com.google.rpc.Status;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;

@@ -1,5 +1,7 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.mixer.runtime.RequestProcessor;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package io.istio4j.mixer.server;
+package io.istio4j.mixer.runtime;
 
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.DecodedReportRequest;

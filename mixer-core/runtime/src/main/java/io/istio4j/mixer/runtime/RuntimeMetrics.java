@@ -1,0 +1,103 @@
+package io.istio4j.mixer.runtime;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The runtime's own metrics: dispatches and their latency by handler, adapter and template; config
+ * objects by state; the snapshot version; resolution failures. Label children are looked up when a
+ * snapshot is built, so dispatching allocates nothing for metrics.
+ */
+public final class RuntimeMetrics {
+
+  private final Counter dispatches;
+  private final Histogram dispatchSeconds;
+  private final Gauge objects;
+  private final Gauge version;
+  private final Counter reloads;
+  private final Counter resolveErrors;
+  private final Counter instanceErrors;
+  private final Map<String, Stats> stats = new ConcurrentHashMap<>();
+
+  /** Registers the runtime's metrics on {@code registry}. */
+  public RuntimeMetrics(PrometheusRegistry registry) {
+    dispatches = Counter.builder().name("mixer_runtime_dispatches")
+        .help("Calls to handlers, by handler, adapter, template and result (ok, error, timeout)")
+        .labelNames("handler", "adapter", "template", "result").register(registry);
+    dispatchSeconds = Histogram.builder().name("mixer_runtime_dispatch_duration_seconds")
+        .help("Time handlers took per call").classicUpperBounds(
+            0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)
+        .labelNames("handler", "adapter", "template").register(registry);
+    objects = Gauge.builder().name("mixer_config_objects")
+        .help("Config objects of the live snapshot, by state (active, unused, rejected)")
+        .labelNames("state").register(registry);
+    version = Gauge.builder().name("mixer_config_snapshot_version")
+        .help("Version of the live config snapshot; 0 until config is loaded").register(registry);
+    reloads = Counter.builder().name("mixer_config_reloads")
+        .help("Config snapshots built, by result (applied, failed)").labelNames("result").register(registry);
+    resolveErrors = Counter.builder().name("mixer_runtime_resolve_errors")
+        .help("Requests whose rules could not be resolved (identity attribute missing, match failed)")
+        .labelNames("method").register(registry);
+    instanceErrors = Counter.builder().name("mixer_runtime_instance_errors")
+        .help("Instances that could not be built from a request's attributes, by template")
+        .labelNames("template").register(registry);
+    for (ObjectStatus.State s : ObjectStatus.State.values()) {
+      objects.labelValues(s.name().toLowerCase(java.util.Locale.ROOT)).set(0);
+    }
+  }
+
+  /** The data points of one (handler, template) pair. */
+  public static final class Stats {
+    final CounterDataPoint ok;
+    final CounterDataPoint error;
+    final CounterDataPoint timeout;
+    final DistributionDataPoint seconds;
+
+    Stats(CounterDataPoint ok, CounterDataPoint error, CounterDataPoint timeout, DistributionDataPoint seconds) {
+      this.ok = ok;
+      this.error = error;
+      this.timeout = timeout;
+      this.seconds = seconds;
+    }
+  }
+
+  Stats stats(String handler, String adapter, String template) {
+    return stats.computeIfAbsent(handler + "\n" + template, k -> new Stats(
+        dispatches.labelValues(handler, adapter, template, "ok"),
+        dispatches.labelValues(handler, adapter, template, "error"),
+        dispatches.labelValues(handler, adapter, template, "timeout"),
+        dispatchSeconds.labelValues(handler, adapter, template)));
+  }
+
+  void snapshot(long v, List<ObjectStatus> statuses) {
+    Map<ObjectStatus.State, Integer> counts = new EnumMap<>(ObjectStatus.State.class);
+    for (ObjectStatus s : statuses) {
+      counts.merge(s.state(), 1, Integer::sum);
+    }
+    for (ObjectStatus.State s : ObjectStatus.State.values()) {
+      objects.labelValues(s.name().toLowerCase(java.util.Locale.ROOT)).set(counts.getOrDefault(s, 0));
+    }
+    version.set(v);
+    reloads.labelValues("applied").inc();
+  }
+
+  void reloadFailed() {
+    reloads.labelValues("failed").inc();
+  }
+
+  void resolveError(String method) {
+    resolveErrors.labelValues(method).inc();
+  }
+
+  void instanceError(String template) {
+    instanceErrors.labelValues(template).inc();
+  }
+}

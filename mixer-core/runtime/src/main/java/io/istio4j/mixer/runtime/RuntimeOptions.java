@@ -1,0 +1,55 @@
+package io.istio4j.mixer.runtime;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * How the runtime resolves and dispatches.
+ *
+ * @param defaultNamespace the namespace whose rules apply to every request ({@code
+ *     --configDefaultNamespace})
+ * @param identityAttribute the attribute whose second dot-separated segment is the namespace of
+ *     the request ({@code --configIdentityAttribute})
+ * @param handlerTimeout how long a blocking handler call may take
+ * @param failurePolicy what a Check gets when a handler fails or an instance cannot be built
+ * @param adapterWorkerPoolSize threads for blocking handlers
+ */
+public record RuntimeOptions(
+    String defaultNamespace,
+    String identityAttribute,
+    Duration handlerTimeout,
+    FailurePolicy failurePolicy,
+    int adapterWorkerPoolSize) {
+
+  /** Upstream's defaults, fail-closed, 1 s handler deadline, 64 workers. */
+  public static final RuntimeOptions DEFAULTS =
+      new RuntimeOptions("istio-system", "destination.service", Duration.ofSeconds(1), FailurePolicy.CLOSED, 64);
+
+  /** Checks the parts. */
+  public RuntimeOptions {
+    requireNonNull(defaultNamespace, "defaultNamespace");
+    requireNonNull(identityAttribute, "identityAttribute");
+    requireNonNull(handlerTimeout, "handlerTimeout");
+    requireNonNull(failurePolicy, "failurePolicy");
+    if (adapterWorkerPoolSize < 1) {
+      throw new IllegalArgumentException("adapterWorkerPoolSize: " + adapterWorkerPoolSize + " (expected: >= 1)");
+    }
+  }
+
+  /** A copy with another default namespace. */
+  public RuntimeOptions withDefaultNamespace(String namespace) {
+    return new RuntimeOptions(namespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize);
+  }
+
+  /**
+   * What a Check answers when a handler throws, misses its deadline, or an instance for it cannot
+   * be built. Either way the answer is not cacheable (valid for 0 s and 0 uses).
+   */
+  public enum FailurePolicy {
+    /** Deny: status INTERNAL naming the handler and the failure. Clients that fail open still allow. */
+    CLOSED,
+    /** Allow: status OK, as Mixer 0.2/0.3 effectively did. */
+    OPEN
+  }
+}

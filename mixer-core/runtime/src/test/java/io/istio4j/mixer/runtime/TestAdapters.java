@@ -1,0 +1,186 @@
+package io.istio4j.mixer.runtime;
+
+
+import io.istio4j.adapter.AdapterInfo;
+import io.istio4j.adapter.CheckResult;
+import io.istio4j.adapter.ConfigErrors;
+import io.istio4j.adapter.Env;
+import io.istio4j.adapter.Handler;
+import io.istio4j.adapter.QuotaArgs;
+import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.Status;
+import io.istio4j.mixer.runtime.testing.TestParams;
+import io.istio4j.template.checknothing.CheckNothingHandler;
+import io.istio4j.template.checknothing.CheckNothingHandlerBuilder;
+import io.istio4j.template.checknothing.CheckNothingInstance;
+import io.istio4j.template.listentry.ListEntryHandler;
+import io.istio4j.template.listentry.ListEntryHandlerBuilder;
+import io.istio4j.template.listentry.ListEntryInstance;
+import io.istio4j.template.metric.MetricHandler;
+import io.istio4j.template.metric.MetricHandlerBuilder;
+import io.istio4j.template.metric.MetricInstance;
+import io.istio4j.template.quota.QuotaHandler;
+import io.istio4j.template.quota.QuotaHandlerBuilder;
+import io.istio4j.template.quota.QuotaInstance;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Adapters for runtime tests. {@code testcheck} (checknothing, listentry, quota): DENY mode denies
+ * with "denied by test"; ALLOW mode allows; label {@code throw} makes it throw, label {@code
+ * sleepMillis} makes it slow; quota grants at most {@code validUseCount}. {@code testmetric}
+ * records every batch. {@code testslow} is testcheck declared blocking.
+ */
+final class TestAdapters {
+
+  static final Map<String, List<List<MetricInstance>>> BATCHES = new ConcurrentHashMap<>();
+  static final List<QuotaArgs> QUOTA_ARGS = new CopyOnWriteArrayList<>();
+  static final List<String> CLOSED = new CopyOnWriteArrayList<>();
+  static final AtomicInteger BUILDS = new AtomicInteger();
+
+  private TestAdapters() {}
+
+  static void reset() {
+    BATCHES.clear();
+    QUOTA_ARGS.clear();
+    CLOSED.clear();
+    BUILDS.set(0);
+  }
+
+  static Adapters adapters(Templates templates) {
+    return Adapters.of(templates, () -> check("testcheck", false), () -> check("testslow", true), () ->
+        AdapterInfo.builder("testmetric")
+            .supportedTemplates("metric")
+            .defaultConfig(TestParams.getDefaultInstance())
+            .builderFactory(MetricBuilder::new)
+            .build());
+  }
+
+  private static AdapterInfo check(String name, boolean blocking) {
+    AdapterInfo.Builder b = AdapterInfo.builder(name)
+        .description("test check adapter")
+        .supportedTemplates("checknothing", "listentry", "quota")
+        .defaultConfig(TestParams.newBuilder().setValidUseCount(1000).build())
+        .builderFactory(() -> new CheckBuilder(name));
+    return (blocking ? b.blocking() : b).build();
+  }
+
+  static final class CheckBuilder implements CheckNothingHandlerBuilder<TestParams>,
+      ListEntryHandlerBuilder<TestParams>, QuotaHandlerBuilder<TestParams> {
+    private final String name;
+    private TestParams params;
+
+    CheckBuilder(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public void setAdapterConfig(TestParams config) {
+      params = config;
+    }
+
+    @Override
+    public ConfigErrors validate() {
+      ConfigErrors e = new ConfigErrors();
+      if (params.getValidUseCount() < 0) {
+        e.add("validUseCount", "must be >= 0");
+      }
+      return e;
+    }
+
+    @Override
+    public Handler build(Env env) {
+      BUILDS.incrementAndGet();
+      return new CheckHandler(name, params);
+    }
+  }
+
+  static final class CheckHandler implements CheckNothingHandler, ListEntryHandler, QuotaHandler {
+    private final String name;
+    private final TestParams params;
+
+    CheckHandler(String name, TestParams params) {
+      this.name = name;
+      this.params = params;
+    }
+
+    private CheckResult result(String what) {
+      if (params.getLabelsMap().containsKey("throw")) {
+        throw new IllegalStateException(params.getLabelsMap().get("throw"));
+      }
+      if (params.getLabelsMap().containsKey("sleepMillis")) {
+        try {
+          Thread.sleep(Long.parseLong(params.getLabelsMap().get("sleepMillis")));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      Duration d = Duration.ofSeconds(params.getValidDuration().getSeconds(), params.getValidDuration().getNanos());
+      Status s = params.getMode() == TestParams.Mode.DENY
+          ? Status.of(Status.Code.PERMISSION_DENIED, "denied by test " + what) : Status.OK;
+      return CheckResult.of(s, d, params.getValidUseCount());
+    }
+
+    @Override
+    public CheckResult handleCheckNothing(CheckNothingInstance instance) {
+      return result(instance.name());
+    }
+
+    @Override
+    public CheckResult handleListEntry(ListEntryInstance instance) {
+      return result(instance.value());
+    }
+
+    @Override
+    public QuotaResult handleQuota(QuotaInstance instance, QuotaArgs args) {
+      result(instance.name());
+      QUOTA_ARGS.add(args);
+      return QuotaResult.granted(Math.min(args.amount(), params.getValidUseCount()), Duration.ofSeconds(1));
+    }
+
+    @Override
+    public void close() {
+      CLOSED.add(name + ":" + params.getLabelsMap().getOrDefault("id", ""));
+    }
+  }
+
+  static final class MetricBuilder implements MetricHandlerBuilder<TestParams> {
+    private TestParams params;
+
+    @Override
+    public void setAdapterConfig(TestParams config) {
+      params = config;
+    }
+
+    @Override
+    public ConfigErrors validate() {
+      return new ConfigErrors();
+    }
+
+    @Override
+    public Handler build(Env env) {
+      BUILDS.incrementAndGet();
+      String id = params.getLabelsMap().getOrDefault("id", "metric");
+      boolean fail = params.getMode() == TestParams.Mode.DENY;
+      return new MetricHandler() {
+        @Override
+        public void handleMetric(List<MetricInstance> instances) {
+          if (fail) {
+            throw new IllegalStateException("backend down");
+          }
+          BATCHES.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(List.copyOf(instances));
+        }
+
+        @Override
+        public void close() {
+          CLOSED.add("testmetric:" + id);
+        }
+      };
+    }
+  }
+
+}
