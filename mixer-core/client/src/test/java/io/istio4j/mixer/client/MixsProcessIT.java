@@ -39,7 +39,8 @@ class MixsProcessIT {
           .contains("Valid use count: 200, valid duration: 10s")
           .contains("Quota 'RequestCount': granted 2");
 
-      Result report = run("bin/mixc", "report", "-m", "localhost:" + port, "-i", "response.code=200");
+      Result report = run("bin/mixc", "report", "-m", "localhost:" + port,
+          "-s", "destination.service=ratings.default.svc.cluster.local", "-i", "response.code=200");
       assertThat(report.exit()).as(report.out()).isZero();
       assertThat(report.out()).contains("Report RPC returned OK");
 

@@ -74,6 +74,7 @@ public final class Snapshot {
   private final Map<String, Rule[]> rulesByNamespace;
   private final Map<String, HandlerEntry> handlers;
   private final List<ObjectStatus> statuses;
+  private final boolean[] hasRules = new boolean[Variety.values().length];
   private final AtomicInteger holds = new AtomicInteger(1);
   private volatile Runnable onDrained;
 
@@ -88,6 +89,13 @@ public final class Snapshot {
     this.rulesByNamespace = Map.copyOf(rulesByNamespace);
     this.handlers = Collections.unmodifiableMap(handlers);
     this.statuses = List.copyOf(statuses);
+    for (Rule[] rules : rulesByNamespace.values()) {
+      for (Rule r : rules) {
+        for (Variety v : Variety.values()) {
+          hasRules[v.ordinal()] |= !r.actions(v).isEmpty();
+        }
+      }
+    }
   }
 
   /** An empty snapshot: no rules, so every Check gets upstream's defaults. */
@@ -131,6 +139,9 @@ public final class Snapshot {
    * @throws ResolutionException when the identity attribute is missing or a match fails
    */
   public List<Action> resolve(AttributeBag bag, Variety variety) {
+    if (!hasRules[variety.ordinal()]) {
+      return List.of(); // nothing of this variety is configured anywhere: no identity needed
+    }
     Object id = bag.get(identity);
     if (id == null) {
       throw new ResolutionException(identityName + " identity not found in attributes"

@@ -353,13 +353,13 @@ public final class SnapshotBuilder {
       }
       return what + " '" + fqn + "' not found";
     }
+    if (b.rejected(fqn)) {
+      return what + " '" + fqn + "' is rejected: " + b.statuses.get(fqn).error();
+    }
     boolean rightKind = what.equals("handler")
         ? adapters.get(target.kind()).isPresent() : templates.get(target.kind()).isPresent();
     if (!rightKind) {
       return "'" + fqn + "' is a " + target.kind() + ", not " + (what.equals("handler") ? "a handler" : "an instance");
-    }
-    if (b.rejected(fqn)) {
-      return what + " '" + fqn + "' is rejected: " + b.statuses.get(fqn).error();
     }
     return null;
   }

@@ -2,12 +2,12 @@ package io.istio4j.mixer.runtime;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads a config object's {@code spec} into a protobuf message with proto3 JSON rules, as upstream
@@ -48,18 +48,15 @@ public final class SpecParser {
       throw new SpecException("spec is not a valid " + prototype.getDescriptorForType().getFullName()
           + ": " + e.getMessage());
     }
-    Message.Builder result = prototype.toBuilder();
-    Descriptor type = prototype.getDescriptorForType();
-    for (String key : spec.keySet()) {
-      FieldDescriptor fd = field(type, key);
-      if (fd == null) {
-        continue;
-      }
-      result.clearField(fd);
-      if (fd.isRepeated() || fd.getJavaType() != FieldDescriptor.JavaType.MESSAGE || parsed.hasField(fd)) {
-        result.setField(fd, parsed.getField(fd));
+    // The spec's values win; the prototype's defaults fill the fields the spec does not name.
+    Set<String> named = spec.keySet().stream().map(String::valueOf).collect(java.util.stream.Collectors.toSet());
+    for (Map.Entry<FieldDescriptor, Object> e : prototype.getAllFields().entrySet()) {
+      FieldDescriptor fd = e.getKey();
+      if (!named.contains(fd.getName()) && !named.contains(fd.getJsonName())) {
+        parsed.setField(fd, e.getValue());
       }
     }
+    Message.Builder result = parsed;
     return result.build();
   }
 
@@ -73,19 +70,6 @@ public final class SpecParser {
       throw new SpecException("spec is not a JSON object: " + e.getOriginalMessage());
     }
     return parse(spec == null ? Map.of() : spec, prototype);
-  }
-
-  private static FieldDescriptor field(Descriptor type, String key) {
-    FieldDescriptor fd = type.findFieldByName(key);
-    if (fd != null) {
-      return fd;
-    }
-    for (FieldDescriptor f : type.getFields()) {
-      if (f.getJsonName().equals(key)) {
-        return f;
-      }
-    }
-    return null;
   }
 
   /** A spec that does not fit its message. */

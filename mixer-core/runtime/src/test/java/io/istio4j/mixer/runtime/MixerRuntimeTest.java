@@ -448,6 +448,13 @@ class MixerRuntimeTest {
   }
 
   @Test
+  void withNoRuleOfAVarietyTheIdentityAttributeIsNotNeeded() {
+    CheckResponse r = check(Map.of("source.service", "a"));
+    assertThat(r.getPrecondition().getStatus().getCode()).isZero();
+    assertThat(r.getPrecondition().getReferencedAttributes().getAttributeMatchesList()).isEmpty();
+  }
+
+  @Test
   void aMatchThatIsNotBoolIsRejected() {
     config(DENY_ALL + """
         ---

@@ -12,7 +12,15 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.v1.MixerGrpc;
+import io.istio4j.mixer.runtime.Adapters;
+import io.istio4j.mixer.runtime.ConfigStatusJson;
+import io.istio4j.mixer.runtime.MixerRuntime;
+import io.istio4j.mixer.runtime.Templates;
+import io.istio4j.mixer.runtime.config.FsStore;
+import io.istio4j.mixer.runtime.config.MemoryStore;
 import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,14 +41,19 @@ public final class MixerServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(MixerServer.class);
 
+  /** How often {@code fs://} config is checked for edits; they apply within a second. */
+  static final Duration CONFIG_POLL_INTERVAL = Duration.ofMillis(250);
+
   private final ServerOptions options;
   private final Server grpc;
   private final MonitoringServer monitoring;
   private final HealthStatusManager health;
   private final AtomicBoolean ready;
+  private final MixerRuntime runtime;
 
   private MixerServer(ServerOptions options, Server grpc, MonitoringServer monitoring,
-      HealthStatusManager health, AtomicBoolean ready) {
+      HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime) {
+    this.runtime = runtime;
     this.options = options;
     this.grpc = grpc;
     this.monitoring = monitoring;
@@ -48,17 +61,41 @@ public final class MixerServer implements AutoCloseable {
     this.ready = ready;
   }
 
-  /** Starts a Mixer; throws {@link IllegalArgumentException} for bad options or config location. */
+  /**
+   * Starts a Mixer with the adapters and templates on the class path; the first config snapshot is
+   * live before the API serves. Throws {@link IllegalArgumentException} for bad options or config
+   * location.
+   */
   public static MixerServer start(ServerOptions options) throws IOException {
-    return start(options, new NoRulesProcessor());
+    requireNonNull(options, "options");
+    ConfigStoreLocation location = options.configStoreUrl() == null
+        ? null : ConfigStoreLocation.parse(options.configStoreUrl());
+    ServerMetrics metrics = new ServerMetrics();
+    ClassLoader loader = MixerServer.class.getClassLoader();
+    Templates templates = Templates.load(loader);
+    MixerRuntime runtime = new MixerRuntime(templates, Adapters.load(loader, templates), options.runtime(),
+        metrics.registry(), Clock.systemUTC());
+    try {
+      runtime.start(location == null
+          ? new MemoryStore(options.configDefaultNamespace())
+          : new FsStore(location.directory(), options.configDefaultNamespace(), CONFIG_POLL_INTERVAL));
+      return start(options, runtime, metrics, runtime);
+    } catch (IOException | RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
   }
 
   static MixerServer start(ServerOptions options, RequestProcessor processor) throws IOException {
+    return start(options, processor, new ServerMetrics(), null);
+  }
+
+  private static MixerServer start(ServerOptions options, RequestProcessor processor, ServerMetrics metrics,
+      MixerRuntime runtime) throws IOException {
     requireNonNull(options, "options");
     ConfigStoreLocation store = options.configStoreUrl() == null
         ? null : ConfigStoreLocation.parse(options.configStoreUrl());
 
-    ServerMetrics metrics = new ServerMetrics();
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
@@ -77,19 +114,25 @@ public final class MixerServer implements AutoCloseable {
         .build();
 
     AtomicBoolean ready = new AtomicBoolean();
-    MonitoringServer monitoring =
-        new MonitoringServer(options.monitoringPort(), metrics.registry(), ready::get);
-    MixerServer server = new MixerServer(options, grpc, monitoring, health, ready);
+    MonitoringServer monitoring = new MonitoringServer(options.monitoringPort(), metrics.registry(),
+        () -> ready.get() && (runtime == null || runtime.ready()),
+        () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
+            : ConfigStatusJson.render(runtime.snapshot(), runtime.ready()));
+    MixerServer server = new MixerServer(options, grpc, monitoring, health, ready, runtime);
     monitoring.start();
     try {
       grpc.start();
     } catch (IOException e) {
       monitoring.close();
+      if (runtime != null) {
+        runtime.close();
+      }
       throw new IOException("cannot serve gRPC on port " + options.port() + ": " + e.getMessage(), e);
     }
 
     if (store != null) {
-      log.info("config store {}: {} yaml file(s)", options.configStoreUrl(), store.yamlFileCount());
+      log.info("config store {}: {} yaml file(s), snapshot {} live", options.configStoreUrl(),
+          store.yamlFileCount(), runtime == null ? "-" : runtime.snapshot().version());
     }
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -134,6 +177,9 @@ public final class MixerServer implements AutoCloseable {
       grpc.awaitTermination(5, TimeUnit.SECONDS);
     }
     monitoring.close();
+    if (runtime != null) {
+      runtime.close();
+    }
     return clean;
   }
 

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.mixer.runtime.RuntimeOptions;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
@@ -13,7 +14,8 @@ import sun.misc.Signal;
 /** {@code mixs}: the Mixer server's command line. */
 @Command(name = "mixs", mixinStandardHelpOptions = true, versionProvider = Mixs.Version.class,
     description = "Mixer server: policy checks, quota and telemetry for the service mesh.",
-    subcommands = {Mixs.ServerCommand.class, InventoryCommand.class, Mixs.VersionCommand.class})
+    subcommands = {Mixs.ServerCommand.class, ValidateCommand.class, InventoryCommand.class,
+        Mixs.VersionCommand.class})
 public final class Mixs implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(Mixs.class);
@@ -73,6 +75,24 @@ public final class Mixs implements Runnable {
         description = "Concurrent calls per client connection (default: ${DEFAULT-VALUE}).")
     int maxConcurrentStreams;
 
+    @Option(names = "--configIdentityAttribute", defaultValue = "destination.service",
+        description = "Attribute whose second dot-separated segment names the request's namespace "
+            + "(default: ${DEFAULT-VALUE}).")
+    String configIdentityAttribute;
+
+    @Option(names = "--handlerTimeout", defaultValue = "1s", converter = DurationConverter.class,
+        description = "Deadline of a call to a blocking handler (default: ${DEFAULT-VALUE}).")
+    Duration handlerTimeout;
+
+    @Option(names = "--handlerFailurePolicy", defaultValue = "CLOSED",
+        description = "What Check answers when a handler fails or misses its deadline: CLOSED (INTERNAL) "
+            + "or OPEN (OK); never cacheable either way (default: ${DEFAULT-VALUE}).")
+    RuntimeOptions.FailurePolicy handlerFailurePolicy;
+
+    @Option(names = "--adapterWorkerPoolSize", defaultValue = "64",
+        description = "Threads for blocking handlers (default: ${DEFAULT-VALUE}).")
+    int adapterWorkerPoolSize;
+
     @Option(names = "--shutdownGracePeriod", defaultValue = "10s",
         converter = DurationConverter.class,
         description = "Time in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
@@ -84,7 +104,9 @@ public final class Mixs implements Runnable {
       MixerServer server;
       try {
         options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
-            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod);
+            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod,
+            new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
+                handlerFailurePolicy, adapterWorkerPoolSize));
         server = MixerServer.start(options);
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("mixs: " + e.getMessage());

@@ -17,14 +17,15 @@ import java.util.function.BooleanSupplier;
 /**
  * The self-monitoring HTTP endpoint (upstream's port 9093): {@code /metrics} in Prometheus text
  * format, {@code /healthz} (the process is up), {@code /readyz} (config is loaded and the gRPC
- * server serves), {@code /version}.
+ * server serves), {@code /version}, {@code /debug/config} (every config object, its state and error).
  */
 final class MonitoringServer implements AutoCloseable {
 
   private final HttpServer server;
   private final ExecutorService executor;
 
-  MonitoringServer(int port, PrometheusRegistry registry, BooleanSupplier ready) throws IOException {
+  MonitoringServer(int port, PrometheusRegistry registry, BooleanSupplier ready,
+      java.util.function.Supplier<String> debugConfig) throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 16);
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "mixs-monitoring");
@@ -43,10 +44,11 @@ final class MonitoringServer implements AutoCloseable {
       boolean r = ready.getAsBoolean();
       respond(ex, r ? 200 : 503, "text/plain", bytes(r ? "ready\n" : "not ready\n"));
     });
+    server.createContext("/debug/config", ex -> respond(ex, 200, "application/json", bytes(debugConfig.get())));
     server.createContext("/version", ex -> respond(ex, 200, "application/json",
         bytes("{\"name\":\"istio4j-mixs\",\"version\":\"" + BuildInfo.version() + "\"}\n")));
     server.createContext("/", ex -> respond(ex, 404, "text/plain",
-        bytes("not found; try /metrics, /healthz, /readyz, /version\n")));
+        bytes("not found; try /metrics, /healthz, /readyz, /version, /debug/config\n")));
   }
 
   void start() {

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.mixer.runtime.RuntimeOptions;
 import java.time.Duration;
 
 /**
@@ -12,6 +13,8 @@ import java.time.Duration;
  * @param maxMessageSize largest request accepted, in bytes
  * @param maxConcurrentStreams concurrent calls allowed per client connection
  * @param shutdownGracePeriod how long in-flight calls may take to finish on SIGTERM
+ * @param runtime how rules are resolved and handlers called; its default namespace is
+ *     {@code configDefaultNamespace}
  */
 public record ServerOptions(
     int port,
@@ -20,8 +23,17 @@ public record ServerOptions(
     String configDefaultNamespace,
     int maxMessageSize,
     int maxConcurrentStreams,
-    Duration shutdownGracePeriod) {
+    Duration shutdownGracePeriod,
+    RuntimeOptions runtime) {
 
+  /** Options with the runtime's defaults. */
+  public ServerOptions(int port, int monitoringPort, String configStoreUrl, String configDefaultNamespace,
+      int maxMessageSize, int maxConcurrentStreams, Duration shutdownGracePeriod) {
+    this(port, monitoringPort, configStoreUrl, configDefaultNamespace, maxMessageSize, maxConcurrentStreams,
+        shutdownGracePeriod, RuntimeOptions.DEFAULTS);
+  }
+
+  /** Checks the options; the runtime's default namespace becomes {@code configDefaultNamespace}. */
   public ServerOptions {
     checkPort("port", port);
     checkPort("monitoringPort", monitoringPort);
@@ -36,6 +48,14 @@ public record ServerOptions(
       throw new IllegalArgumentException("configDefaultNamespace: " + configDefaultNamespace
           + " (expected: a DNS label such as istio-system)");
     }
+    runtime = runtime == null ? RuntimeOptions.DEFAULTS.withDefaultNamespace(configDefaultNamespace)
+        : runtime.withDefaultNamespace(configDefaultNamespace);
+  }
+
+  /** A copy with {@code configStoreUrl}. */
+  public ServerOptions withConfigStoreUrl(String url) {
+    return new ServerOptions(port, monitoringPort, url, configDefaultNamespace, maxMessageSize,
+        maxConcurrentStreams, shutdownGracePeriod, runtime);
   }
 
   /** Upstream's defaults, with ports chosen by the OS (for tests). */
