@@ -12,14 +12,10 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.v1.MixerGrpc;
-import io.istio4j.mixer.runtime.Adapters;
 import io.istio4j.mixer.runtime.ConfigStatusJson;
 import io.istio4j.mixer.runtime.MixerRuntime;
-import io.istio4j.mixer.runtime.Templates;
-import io.istio4j.mixer.runtime.config.FsStore;
-import io.istio4j.mixer.runtime.config.MemoryStore;
+import io.istio4j.mixer.runtime.config.ConfigStore;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -68,18 +64,23 @@ public final class MixerServer implements AutoCloseable {
    */
   public static MixerServer start(ServerOptions options) throws IOException {
     requireNonNull(options, "options");
-    ConfigStoreLocation location = options.configStoreUrl() == null
-        ? null : ConfigStoreLocation.parse(options.configStoreUrl());
-    ServerMetrics metrics = new ServerMetrics();
-    ClassLoader loader = MixerServer.class.getClassLoader();
-    Templates templates = Templates.load(loader);
-    MixerRuntime runtime = new MixerRuntime(templates, Adapters.load(loader, templates), options.runtime(),
-        metrics.registry(), Clock.systemUTC());
+    if (options.configStoreUrl() != null) {
+      ConfigStoreLocation.parse(options.configStoreUrl()); // a bad location is a clear error before anything starts
+    }
+    com.google.inject.Injector injector;
     try {
-      runtime.start(location == null
-          ? new MemoryStore(options.configDefaultNamespace())
-          : new FsStore(location.directory(), options.configDefaultNamespace(), CONFIG_POLL_INTERVAL));
-      return start(options, runtime, metrics, runtime);
+      injector = com.google.inject.Guice.createInjector(new MixerModule(options));
+    } catch (com.google.inject.CreationException | com.google.inject.ProvisionException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof IllegalArgumentException iae) {
+        throw iae;
+      }
+      throw new IllegalStateException("cannot assemble Mixer: " + cause.getMessage(), cause);
+    }
+    MixerRuntime runtime = injector.getInstance(MixerRuntime.class);
+    try {
+      runtime.start(injector.getInstance(ConfigStore.class));
+      return start(options, runtime, injector.getInstance(ServerMetrics.class), runtime);
     } catch (IOException | RuntimeException e) {
       runtime.close();
       throw e;

@@ -1,0 +1,63 @@
+package io.istio4j.mixer.server;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import io.istio4j.mixer.runtime.Adapters;
+import io.istio4j.mixer.runtime.MixerRuntime;
+import io.istio4j.mixer.runtime.RequestProcessor;
+import io.istio4j.mixer.runtime.Templates;
+import io.istio4j.mixer.runtime.config.ConfigStore;
+import io.istio4j.mixer.runtime.config.FsStore;
+import io.istio4j.mixer.runtime.config.MemoryStore;
+import java.time.Clock;
+
+/**
+ * Wires mixer-core's parts: options, metrics, the template and adapter inventory (found with
+ * ServiceLoader: adapters never see Guice), the config store named by {@code --configStoreURL}, and
+ * the runtime that answers requests.
+ */
+final class MixerModule extends AbstractModule {
+
+  private final ServerOptions options;
+
+  MixerModule(ServerOptions options) {
+    this.options = options;
+  }
+
+  @Override
+  protected void configure() {
+    bind(ServerOptions.class).toInstance(options);
+    bind(ServerMetrics.class).in(Singleton.class);
+    bind(Clock.class).toInstance(Clock.systemUTC());
+    bind(RequestProcessor.class).to(MixerRuntime.class);
+  }
+
+  @Provides
+  @Singleton
+  Templates templates() {
+    return Templates.load(MixerModule.class.getClassLoader());
+  }
+
+  @Provides
+  @Singleton
+  Adapters adapters(Templates templates) {
+    return Adapters.load(MixerModule.class.getClassLoader(), templates);
+  }
+
+  @Provides
+  @Singleton
+  ConfigStore configStore() {
+    if (options.configStoreUrl() == null) {
+      return new MemoryStore(options.configDefaultNamespace());
+    }
+    ConfigStoreLocation location = ConfigStoreLocation.parse(options.configStoreUrl());
+    return new FsStore(location.directory(), options.configDefaultNamespace(), MixerServer.CONFIG_POLL_INTERVAL);
+  }
+
+  @Provides
+  @Singleton
+  MixerRuntime runtime(Templates templates, Adapters adapters, ServerMetrics metrics, Clock clock) {
+    return new MixerRuntime(templates, adapters, options.runtime(), metrics.registry(), clock);
+  }
+}
