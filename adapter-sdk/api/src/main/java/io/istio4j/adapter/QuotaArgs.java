@@ -11,7 +11,8 @@ import static java.util.Objects.requireNonNull;
  *
  * @param deduplicationId identifies a retried request: the same id within the adapter's
  *     deduplication window must not be charged twice
- * @param amount the amount asked for, at least 1
+ * @param amount the amount asked for; a negative amount gives back what was allocated (for quotas
+ *     that are counters rather than rates, as upstream's memquota)
  * @param bestEffort true to accept a partial grant, false for all or nothing
  */
 public record QuotaArgs(String deduplicationId, long amount, boolean bestEffort) {
@@ -19,8 +20,5 @@ public record QuotaArgs(String deduplicationId, long amount, boolean bestEffort)
   /** Checks the parts. */
   public QuotaArgs {
     requireNonNull(deduplicationId, "deduplicationId");
-    if (amount < 0) {
-      throw new IllegalArgumentException("amount: " + amount + " (expected: >= 0)");
-    }
   }
 }

@@ -1,0 +1,300 @@
+package io.istio4j.adapters.memquota;
+
+import io.istio4j.adapter.QuotaArgs;
+import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.Status;
+import io.istio4j.adapters.memquota.config.Params;
+import io.istio4j.template.quota.QuotaHandler;
+import io.istio4j.template.quota.QuotaInstance;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Allocates from in-memory cells, one per (quota instance, dimension values). A cell is a plain
+ * counter when its limit's valid duration is 0, otherwise a rolling window of ceil(duration)
+ * seconds counted in tenths of a second. Each cell is guarded by its own lock, so allocations for
+ * different cells never contend and one cell never grants more than its limit in any window.
+ */
+final class MemQuotaHandler implements QuotaHandler {
+
+  static final int TICKS_PER_SECOND = 10;
+  private static final long NANOS_PER_TICK = 1_000_000_000L / TICKS_PER_SECOND;
+
+  private final Map<String, Limits> limits = new HashMap<>();
+  private final ConcurrentHashMap<CellKey, Cell> cells = new ConcurrentHashMap<>();
+  private final Clock clock;
+  private final long dedupNanos;
+  private volatile Dedup dedup;
+
+  /** A quota's default limit and its overrides. */
+  private record Limits(Limit defaults, Override[] overrides) {}
+
+  /** How much, and for how long. */
+  record Limit(long maxAmount, Duration validDuration) {
+    int ticks() {
+      long seconds = validDuration.getSeconds() + (validDuration.getNano() > 0 ? 1 : 0);
+      return (int) Math.min(Integer.MAX_VALUE / 2, seconds * TICKS_PER_SECOND);
+    }
+  }
+
+  private record Override(String[] keys, String[] values, Limit limit) {
+    boolean matches(Map<String, Object> dims) {
+      for (int i = 0; i < keys.length; i++) {
+        Object v = dims.get(keys[i]);
+        if (v == null || !values[i].equals(v instanceof String s ? s : String.valueOf(v))) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  MemQuotaHandler(Params params, Clock clock) {
+    this.clock = clock;
+    this.dedupNanos = toDuration(params.getMinDeduplicationDuration()).toNanos();
+    this.dedup = new Dedup(nanos());
+    for (Params.Quota q : params.getQuotasList()) {
+      Override[] overrides = new Override[q.getOverridesCount()];
+      for (int i = 0; i < overrides.length; i++) {
+        Params.Override o = q.getOverrides(i);
+        String[] keys = o.getDimensionsMap().keySet().stream().sorted().toArray(String[]::new);
+        String[] values = Arrays.stream(keys).map(k -> o.getDimensionsMap().get(k)).toArray(String[]::new);
+        overrides[i] = new Override(keys, values, new Limit(o.getMaxAmount(), toDuration(o.getValidDuration())));
+      }
+      limits.put(q.getName(), new Limits(new Limit(q.getMaxAmount(), toDuration(q.getValidDuration())), overrides));
+    }
+  }
+
+  @java.lang.Override
+  public QuotaResult handleQuota(QuotaInstance instance, QuotaArgs args) {
+    Limits l = limits.get(instance.name());
+    if (l == null) { // the builder checked every bound instance; a new one needs a new config
+      return new QuotaResult(Status.of(Status.Code.INTERNAL,
+          "memquota has no quota named " + instance.name()), Duration.ZERO, 0);
+    }
+    long now = nanos();
+    Dedup d = dedup(now);
+    String id = args.deduplicationId();
+    if (!id.isEmpty()) {
+      QuotaResult seen = d.get(id);
+      if (seen != null) {
+        return seen;
+      }
+    }
+    Limit limit = select(l, instance.dimensions());
+    Cell cell = cells.computeIfAbsent(new CellKey(instance.name(), instance.dimensions()),
+        k -> limit.validDuration().isZero() ? new Counter() : new Window(limit.ticks()));
+    long granted = cell.allocate(limit.maxAmount(), args.amount(), args.bestEffort(), now / NANOS_PER_TICK);
+    QuotaResult result = QuotaResult.granted(granted, limit.validDuration());
+    if (!id.isEmpty()) {
+      d.put(id, result);
+    }
+    return result;
+  }
+
+  private static Limit select(Limits l, Map<String, Object> dims) {
+    for (Override o : l.overrides()) {
+      if (o.matches(dims)) {
+        return o.limit();
+      }
+    }
+    return l.defaults();
+  }
+
+  private long nanos() {
+    java.time.Instant t = clock.instant();
+    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+  }
+
+  /** Rotates the two deduplication maps once a period has passed; ids live one to two periods. */
+  private Dedup dedup(long now) {
+    Dedup d = dedup;
+    if (now - d.started >= dedupNanos) {
+      synchronized (this) {
+        d = dedup;
+        if (now - d.started >= 2 * dedupNanos) {
+          d = new Dedup(now); // idle for two periods: everything remembered is older than a period
+          dedup = d;
+        } else if (now - d.started >= dedupNanos) {
+          d = new Dedup(now, d.current);
+          dedup = d;
+        }
+      }
+    }
+    return d;
+  }
+
+  /** Drops cells that hold nothing any more, so memory follows the live dimension values. */
+  void sweep() {
+    long tick = nanos() / NANOS_PER_TICK;
+    for (Iterator<Cell> it = cells.values().iterator(); it.hasNext();) {
+      Cell c = it.next();
+      synchronized (c) {
+        if (c.idle(tick)) {
+          it.remove();
+          c.retired = true;
+        }
+      }
+    }
+  }
+
+  int cellCount() {
+    return cells.size();
+  }
+
+  @java.lang.Override
+  public void close() {
+    cells.clear();
+  }
+
+  private static Duration toDuration(com.google.protobuf.Duration d) {
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
+  /** The identity of a cell: the instance and its dimension values, compared by value. */
+  private static final class CellKey {
+    private final String instance;
+    private final Object[] keysAndValues;
+    private final int hash;
+
+    CellKey(String instance, Map<String, Object> dims) {
+      this.instance = instance;
+      Object[] kv = new Object[dims.size() * 2];
+      int i = 0;
+      for (Map.Entry<String, Object> e : dims.entrySet()) {
+        kv[i++] = e.getKey();
+        Object v = e.getValue();
+        kv[i++] = v instanceof byte[] b ? java.nio.ByteBuffer.wrap(b) : v;
+      }
+      this.keysAndValues = kv;
+      this.hash = 31 * instance.hashCode() + Arrays.hashCode(kv);
+    }
+
+    @java.lang.Override
+    public boolean equals(Object o) {
+      return o instanceof CellKey k && k.hash == hash && k.instance.equals(instance)
+          && Arrays.equals(k.keysAndValues, keysAndValues);
+    }
+
+    @java.lang.Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+
+  /** Quota state for one cell; every method runs under the cell's lock. */
+  private abstract static class Cell {
+    boolean retired;
+
+    final synchronized long allocate(long max, long amount, boolean bestEffort, long tick) {
+      if (retired) { // swept between lookup and lock: count as empty; the next call makes a new cell
+        return amount <= max ? amount : bestEffort ? max : 0;
+      }
+      return doAllocate(max, amount, bestEffort, tick);
+    }
+
+    abstract long doAllocate(long max, long amount, boolean bestEffort, long tick);
+
+    abstract boolean idle(long tick);
+  }
+
+  /** A plain counter: allocations stay until released with a negative amount. */
+  private static final class Counter extends Cell {
+    private long inUse;
+
+    @java.lang.Override
+    long doAllocate(long max, long amount, boolean bestEffort, long tick) {
+      if (amount <= 0) {
+        inUse = Math.max(0, inUse + amount);
+        return 0;
+      }
+      long available = max - inUse;
+      long granted = amount <= available ? amount : bestEffort ? Math.max(0, available) : 0;
+      inUse += granted;
+      return granted;
+    }
+
+    @java.lang.Override
+    boolean idle(long tick) {
+      return inUse == 0;
+    }
+  }
+
+  /** A rolling window of {@code slots.length} ticks: what was granted in each tick, and their sum. */
+  private static final class Window extends Cell {
+    private final long[] slots;
+    private long lastTick = Long.MIN_VALUE;
+    private long total;
+
+    Window(int ticks) {
+      slots = new long[Math.max(1, ticks)];
+    }
+
+    @java.lang.Override
+    long doAllocate(long max, long amount, boolean bestEffort, long tick) {
+      advance(tick);
+      if (amount <= 0) {
+        return 0;
+      }
+      long available = max - total;
+      long granted = amount <= available ? amount : bestEffort ? Math.max(0, available) : 0;
+      if (granted > 0) {
+        slots[(int) Math.floorMod(tick, (long) slots.length)] += granted;
+        total += granted;
+      }
+      return granted;
+    }
+
+    /** Forgets the ticks that left the window since the last call. */
+    private void advance(long tick) {
+      if (lastTick == Long.MIN_VALUE || tick - lastTick >= slots.length) {
+        Arrays.fill(slots, 0);
+        total = 0;
+      } else {
+        for (long t = lastTick + 1; t <= tick; t++) {
+          int i = (int) Math.floorMod(t, (long) slots.length);
+          total -= slots[i];
+          slots[i] = 0;
+        }
+      }
+      if (tick > lastTick) {
+        lastTick = tick;
+      }
+    }
+
+    @java.lang.Override
+    boolean idle(long tick) {
+      return lastTick == Long.MIN_VALUE || tick - lastTick >= slots.length;
+    }
+  }
+
+  /** Results by deduplication id, in the current and the previous period. */
+  private static final class Dedup {
+    final long started;
+    final ConcurrentHashMap<String, QuotaResult> current = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, QuotaResult> previous;
+
+    Dedup(long started) {
+      this(started, new ConcurrentHashMap<>());
+    }
+
+    Dedup(long started, ConcurrentHashMap<String, QuotaResult> previous) {
+      this.started = started;
+      this.previous = previous;
+    }
+
+    QuotaResult get(String id) {
+      QuotaResult r = current.get(id);
+      return r != null ? r : previous.get(id);
+    }
+
+    void put(String id, QuotaResult r) {
+      current.put(id, r);
+    }
+  }
+}
