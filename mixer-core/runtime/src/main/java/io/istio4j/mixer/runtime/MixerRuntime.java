@@ -158,7 +158,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
       version = next.version();
       current.set(next);
       ready = true;
-      metrics.snapshot(next.version(), next.statuses());
+      metrics.snapshot(next.version(), next.statuses(), (System.nanoTime() - started) / 1e9);
       long rejected = next.statuses().stream().filter(s -> s.state() == ObjectStatus.State.REJECTED).count();
       log.info("config snapshot {} live: {} objects ({} rejected), {} rules, {} handlers, built in {} ms",
           next.version(), next.statuses().size(), rejected, next.ruleCount(), next.handlers().size(),

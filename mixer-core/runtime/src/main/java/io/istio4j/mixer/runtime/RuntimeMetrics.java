@@ -22,6 +22,7 @@ public final class RuntimeMetrics {
   private final Histogram dispatchSeconds;
   private final Gauge objects;
   private final Gauge version;
+  private final Gauge buildSeconds;
   private final Counter reloads;
   private final Counter resolveErrors;
   private final Counter instanceErrors;
@@ -41,6 +42,8 @@ public final class RuntimeMetrics {
         .labelNames("state").register(registry);
     version = Gauge.builder().name("mixer_config_snapshot_version")
         .help("Version of the live config snapshot; 0 until config is loaded").register(registry);
+    buildSeconds = Gauge.builder().name("mixer_config_snapshot_build_seconds")
+        .help("How long building the live config snapshot took").register(registry);
     reloads = Counter.builder().name("mixer_config_reloads")
         .help("Config snapshots built, by result (applied, failed)").labelNames("result").register(registry);
     resolveErrors = Counter.builder().name("mixer_runtime_resolve_errors")
@@ -77,7 +80,8 @@ public final class RuntimeMetrics {
         dispatchSeconds.labelValues(handler, adapter, template)));
   }
 
-  void snapshot(long v, List<ObjectStatus> statuses) {
+  void snapshot(long v, List<ObjectStatus> statuses, double seconds) {
+    buildSeconds.set(seconds);
     Map<ObjectStatus.State, Integer> counts = new EnumMap<>(ObjectStatus.State.class);
     for (ObjectStatus s : statuses) {
       counts.merge(s.state(), 1, Integer::sum);
