@@ -220,6 +220,11 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     }
   }
 
+  @Override
+  public boolean mayBlock() {
+    return current.get().hasBlockingHandlers();
+  }
+
   // ---- Check ----
 
   @Override

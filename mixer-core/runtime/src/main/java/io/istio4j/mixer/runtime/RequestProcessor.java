@@ -18,4 +18,12 @@ public interface RequestProcessor {
    * for a record that cannot be decoded.
    */
   void report(DecodedReportRequest request);
+
+  /**
+   * True when answering may wait on I/O (a blocking handler is configured): the gRPC layer then runs
+   * calls off its transport threads so one slow backend cannot stall other connections.
+   */
+  default boolean mayBlock() {
+    return false;
+  }
 }

@@ -75,6 +75,7 @@ public final class Snapshot {
   private final Map<String, HandlerEntry> handlers;
   private final List<ObjectStatus> statuses;
   private final boolean[] hasRules = new boolean[Variety.values().length];
+  private final boolean blocking;
   private final AtomicInteger holds = new AtomicInteger(1);
   private volatile Runnable onDrained;
 
@@ -89,6 +90,7 @@ public final class Snapshot {
     this.rulesByNamespace = Map.copyOf(rulesByNamespace);
     this.handlers = Collections.unmodifiableMap(handlers);
     this.statuses = List.copyOf(statuses);
+    this.blocking = handlers.values().stream().anyMatch(h -> h.adapter().blocking());
     for (Rule[] rules : rulesByNamespace.values()) {
       for (Rule r : rules) {
         for (Variety v : Variety.values()) {
@@ -121,6 +123,11 @@ public final class Snapshot {
   /** Every object's state. */
   public List<ObjectStatus> statuses() {
     return statuses;
+  }
+
+  /** True when a handler of a blocking adapter is in use. */
+  public boolean hasBlockingHandlers() {
+    return blocking;
   }
 
   /** Number of rules in use. */

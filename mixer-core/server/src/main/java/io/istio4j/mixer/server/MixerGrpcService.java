@@ -47,6 +47,12 @@ final class MixerGrpcService {
   private final RequestProcessor processor;
   private final DecodeLimits limits;
   private final ServerMetrics metrics;
+  private final java.util.concurrent.ExecutorService requests = new java.util.concurrent.ThreadPoolExecutor(
+      64, 64, 60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(4096), r -> {
+        Thread t = new Thread(r, "mixer-request");
+        t.setDaemon(true);
+        return t;
+      });
 
   MixerGrpcService(RequestProcessor processor, DecodeLimits limits, ServerMetrics metrics) {
     this.processor = requireNonNull(processor, "processor");
@@ -67,6 +73,31 @@ final class MixerGrpcService {
   }
 
   void check(byte[] request, StreamObserver<CheckResponse> out) {
+    if (processor.mayBlock()) {
+      offload(() -> doCheck(request, out), out);
+      return;
+    }
+    doCheck(request, out);
+  }
+
+  void report(byte[] request, StreamObserver<ReportResponse> out) {
+    if (processor.mayBlock()) {
+      offload(() -> doReport(request, out), out);
+      return;
+    }
+    doReport(request, out);
+  }
+
+  /** Runs a call on the request pool; when it is full the call fails fast with UNAVAILABLE. */
+  private void offload(Runnable call, StreamObserver<?> out) {
+    try {
+      requests.execute(call);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      out.onError(Status.UNAVAILABLE.withDescription("Mixer is overloaded: request pool full").asRuntimeException());
+    }
+  }
+
+  private void doCheck(byte[] request, StreamObserver<CheckResponse> out) {
     DecodedCheckRequest decoded;
     try {
       decoded = RequestDecoder.decodeCheck(request, limits);
@@ -95,7 +126,7 @@ final class MixerGrpcService {
     out.onCompleted();
   }
 
-  void report(byte[] request, StreamObserver<ReportResponse> out) {
+  private void doReport(byte[] request, StreamObserver<ReportResponse> out) {
     try {
       processor.report(RequestDecoder.decodeReport(request, limits));
     } catch (AttributeDecodeException e) {

@@ -52,6 +52,43 @@ class MixerGrpcServiceTest {
   }
 
   @Test
+  void whenHandlersMayBlockCallsLeaveTheTransportThread() throws Exception {
+    java.util.List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    NoRulesProcessor rules = new NoRulesProcessor();
+    io.istio4j.mixer.runtime.RequestProcessor blocking = new io.istio4j.mixer.runtime.RequestProcessor() {
+      @Override
+      public CheckResponse check(io.istio4j.mixer.attribute.DecodedCheckRequest request) {
+        threads.add(Thread.currentThread().getName());
+        return rules.check(request);
+      }
+
+      @Override
+      public void report(io.istio4j.mixer.attribute.DecodedReportRequest request) {
+        threads.add(Thread.currentThread().getName());
+      }
+
+      @Override
+      public boolean mayBlock() {
+        return true;
+      }
+    };
+    String name = InProcessServerBuilder.generateName();
+    io.grpc.Server s = InProcessServerBuilder.forName(name).directExecutor()
+        .addService(new MixerGrpcService(blocking, DecodeLimits.DEFAULT, new ServerMetrics()).bind())
+        .build().start();
+    ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try {
+      CheckResponse r = MixerGrpc.newBlockingStub(ch).check(CheckRequest.getDefaultInstance());
+      assertThat(r.getPrecondition().getValidUseCount()).isEqualTo(200);
+      MixerGrpc.newBlockingStub(ch).report(io.istio4j.mixer.v1.ReportRequest.getDefaultInstance());
+      assertThat(threads).hasSize(2).allMatch(t -> t.startsWith("mixer-request"));
+    } finally {
+      ch.shutdownNow();
+      s.shutdownNow();
+    }
+  }
+
+  @Test
   void checkWithoutRulesIsOkForTenSecondsOrTwoHundredUses() {
     CheckResponse r = mixer.check(CheckRequest.newBuilder()
         .setAttributes(AttributesEncoder.encode(Map.of("destination.service", "a.ns.svc.cluster.local"), 167))
