@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 
@@ -26,7 +27,7 @@ final class LineWriter implements Runnable {
   private final LongConsumer onLinesLost;
   private final AtomicReference<IOException> lastError = new AtomicReference<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
-  private volatile boolean started;
+  private final AtomicBoolean started = new AtomicBoolean();
   private volatile boolean stopping;
   /** Lines written since the last successful flush, lost if that flush fails. */
   private long unflushed;
@@ -42,7 +43,9 @@ final class LineWriter implements Runnable {
 
   @Override
   public void run() {
-    started = true;
+    if (!started.compareAndSet(false, true)) {
+      return; // prevented from starting: the output was closed without it
+    }
     try {
       for (;;) {
         String line = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
@@ -103,9 +106,13 @@ final class LineWriter implements Runnable {
     return stopped.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  /** True once the loop began running. */
-  boolean started() {
-    return started;
+  /**
+   * Makes sure the loop will never run, if it has not begun yet.
+   *
+   * @return true when the loop never ran: the output is then the caller's to close
+   */
+  boolean preventStart() {
+    return started.compareAndSet(false, true);
   }
 
   /** The output error seen since the last call, if any. */

@@ -182,7 +182,7 @@ final class StdioHandler implements LogEntryHandler, MetricHandler {
       List<String> left = new ArrayList<>();
       queue.drainTo(left);
       writerTask.cancel(true);
-      if (!writer.started()) { // cancelled before it ran, so it never will: the output is ours to close
+      if (writer.preventStart()) { // it never ran, so nobody else will close the output
         try {
           output.close();
         } catch (IOException e) {

@@ -122,6 +122,19 @@ class StdioHandlerTest {
   }
 
   @Test
+  void closeClosesTheOutputItselfWhenTheWriterNeverRan() throws Exception {
+    env.holdDaemons();
+    StdioHandler handler = handler(10);
+    handler.handleLogEntry(entries(0, 2));
+
+    handler.close();
+
+    assertThat(output.isClosed()).isTrue();
+    assertThat(output.lines()).isEmpty();
+    assertThat(env.dropped("recording", "close_timeout")).isEqualTo(2);
+  }
+
+  @Test
   void failedWritesAreCountedAndLoggedWithTheError() {
     output.failLinesContaining("url=/bad");
     StdioHandler handler = handler(10);

@@ -173,4 +173,23 @@ class StdioScenarioTest {
             + "\"method\":\"GET\",\"protocol\":\"http\",\"requestSize\":0,\"responseCode\":200,\"responseSize\":0,"
             + "\"sourceIp\":\"10.0.0.1\",\"sourceUser\":\"\",\"url\":\"/reviews/1\"}");
   }
+
+  @Test
+  void theDocumentedExampleLoadsAndWritesItsFile() throws Exception {
+    String doc = Files.readString(Path.of("../../docs/adapters/stdio.md"));
+    int start = doc.indexOf("```yaml\n", doc.indexOf("## Example")) + "```yaml\n".length();
+    String yaml = doc.substring(start, doc.indexOf("```", start))
+        .replace("/var/log/mixer/access.log", dir.resolve("access.log").toString());
+    try (TestMixer mixer = TestMixer.builder().adapters(new StdioAdapter()).config(yaml).start()) {
+      Map<String, Object> r = request("/reviews/1", 500, 25, Map.of("x-severity", "Error"));
+      assertThat(mixer.report(r).error()).isNull();
+    }
+    List<String> lines = Files.readAllLines(dir.resolve("access.log"));
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).startsWith("{\"level\":\"error\",\"time\":\"2017-09-01T12:00:05.123Z\","
+        + "\"instance\":\"accesslog.logentry.istio-system\",");
+    assertThat(lines.get(1)).startsWith("{\"level\":\"info\",").endsWith(
+        "\"instance\":\"requestcount.metric.istio-system\",\"value\":1,"
+            + "\"destination\":\"reviews.default.svc.cluster.local\",\"responseCode\":500}");
+  }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -56,9 +57,16 @@ final class TestEnv implements Env, AutoCloseable {
     return scheduler.submit(work);
   }
 
+  private volatile boolean holdDaemons;
+
+  /** Daemons scheduled from now on never run (a starved pool). */
+  void holdDaemons() {
+    holdDaemons = true;
+  }
+
   @Override
   public Future<?> scheduleDaemon(Runnable daemon) {
-    return daemons.submit(daemon);
+    return holdDaemons ? new FutureTask<>(daemon, null) : daemons.submit(daemon);
   }
 
   @Override
