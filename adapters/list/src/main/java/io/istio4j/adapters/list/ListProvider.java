@@ -5,17 +5,21 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Fetches list bodies with an HTTP GET. All list handlers share one {@link HttpClient} (its
  * selector thread and connection pool), created when the first handler with a {@code providerUrl}
  * needs it. Requests are asynchronous so a slow provider never holds one of Mixer's scheduler
- * threads; every fetch ends, with a body or an error, within {@link #DEADLINE}.
+ * threads; every fetch ends, with a body or an error, within {@link #DEADLINE}. The client's own
+ * threads (a selector and a small worker pool) belong to the JDK's HTTP client: the {@code Env}
+ * cannot lend it an executor that outlives one handler.
  */
 final class ListProvider {
 
@@ -36,7 +40,9 @@ final class ListProvider {
 
   /**
    * GETs {@code url}; the future holds the body of a 2xx response, or fails with an exception
-   * whose {@link #describe} says what went wrong.
+   * whose {@link #describe} says what went wrong. A request that fails on the connection (not a
+   * timeout, not an HTTP status) is sent once more: a pooled keep-alive connection that the
+   * provider closed, for example when it restarted, fails that way although the provider is up.
    */
   static CompletableFuture<byte[]> fetch(URI url) {
     HttpRequest request = HttpRequest.newBuilder(url)
@@ -44,33 +50,67 @@ final class ListProvider {
         .header("Accept", "text/plain, application/yaml;q=0.9, */*;q=0.8")
         .GET()
         .build();
+    return send(request)
+        .exceptionallyCompose(e -> isConnectionFailure(unwrap(e)) ? send(request) : CompletableFuture.failedFuture(e))
+        .orTimeout(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static CompletableFuture<byte[]> send(HttpRequest request) {
     return Client.INSTANCE.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-        .orTimeout(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
         .thenApply(response -> {
           if (response.statusCode() / 100 != 2) {
-            throw new CompletionException(new IOException("HTTP status " + response.statusCode()));
+            throw new CompletionException(new StatusException(response.statusCode()));
           }
           return response.body();
         });
   }
 
-  /** One line for a failed fetch, for example {@code ConnectException: Connection refused}. */
-  static String describe(Throwable error) {
+  private static boolean isConnectionFailure(Throwable e) {
+    return e instanceof IOException && !(e instanceof HttpTimeoutException) && !(e instanceof StatusException);
+  }
+
+  private static Throwable unwrap(Throwable error) {
     Throwable e = error;
     while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
       e = e.getCause();
     }
-    if (e instanceof IOException && e.getMessage() == null && e.getCause() != null) {
-      e = e.getCause(); // HttpClient's ConnectException often only wraps the real cause
+    return e;
+  }
+
+  /** A response that is not 2xx. */
+  private static final class StatusException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    StatusException(int status) {
+      super("HTTP status " + status);
     }
-    if (e instanceof java.util.concurrent.TimeoutException) {
+  }
+
+  /**
+   * One line for a failed fetch: the exception's type and the first message in its cause chain,
+   * or the root cause's type when there is no message (the JDK reports a refused connection as
+   * {@code ConnectException (ClosedChannelException)}).
+   */
+  static String describe(Throwable error) {
+    Throwable e = unwrap(error);
+    if (e instanceof TimeoutException) {
       return "no complete response within " + DEADLINE.toSeconds() + "s";
     }
-    String message = e.getMessage();
-    String type = e.getClass().getSimpleName();
-    if (e instanceof IOException && e.getClass() == IOException.class) {
-      return message;
+    if (e instanceof StatusException) {
+      return e.getMessage();
     }
-    return message == null || message.isBlank() ? type : type + ": " + message;
+    String message = null;
+    Throwable root = e;
+    for (Throwable t = e; t != null && message == null; t = t.getCause()) {
+      root = t;
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        message = t.getMessage();
+      }
+    }
+    String type = e.getClass().getSimpleName();
+    if (message != null) {
+      return type + ": " + message;
+    }
+    return root.getClass() == e.getClass() ? type : type + " (" + root.getClass().getSimpleName() + ")";
   }
 }
