@@ -1,0 +1,249 @@
+package io.istio4j.adapters.redisquota;
+
+import io.istio4j.adapter.Env;
+import io.istio4j.adapter.QuotaArgs;
+import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.Status;
+import io.istio4j.adapters.redisquota.config.Params;
+import io.istio4j.template.quota.QuotaHandler;
+import io.istio4j.template.quota.QuotaInstance;
+import io.prometheus.metrics.core.metrics.Counter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import org.slf4j.Logger;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
+
+/**
+ * Allocates quota in Redis: one EVALSHA of a Lua script per allocation (NOSCRIPT reloads the
+ * script and retries), so concurrent Mixers never grant more than a window's limit. While Redis
+ * cannot be reached, allocations are answered by the failure policy without waiting on Redis again
+ * until the retry interval has passed.
+ */
+final class RedisQuotaHandler implements QuotaHandler {
+
+  static final String FIXED_SCRIPT = script("fixed_window.lua");
+  static final String ROLLING_SCRIPT = script("rolling_window.lua");
+  static final String FIXED_SHA = sha1(FIXED_SCRIPT);
+  static final String ROLLING_SHA = sha1(ROLLING_SCRIPT);
+  private static final long WARN_EVERY_NANOS = 10_000_000_000L;
+
+  private final JedisPooled redis;
+  private final RedisAddress address;
+  private final Map<String, Limits> quotas = new HashMap<>();
+  private final Params.FailurePolicy failurePolicy;
+  private final Duration failureValid;
+  private final long retryNanos;
+  private final Logger log;
+  private final Counter failures;
+  private volatile long downUntil;
+  private volatile long lastWarning;
+
+  /** A quota's limits, with its Redis key prefix and script. */
+  private record Limits(String name, long maxAmount, long windowMillis, long bucketMillis, boolean rolling,
+      Duration validDuration, Override[] overrides) {}
+
+  private record Override(String[] keys, String[] values, long maxAmount) {
+    boolean matches(Map<String, Object> dims) {
+      for (int i = 0; i < keys.length; i++) {
+        Object v = dims.get(keys[i]);
+        if (v == null || !values[i].equals(String.valueOf(v))) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  RedisQuotaHandler(Params params, RedisAddress address, Env env) {
+    this.address = address;
+    this.log = env.logger();
+    this.failurePolicy = params.getFailurePolicy();
+    this.failureValid = duration(params.getFailureValidDuration());
+    this.retryNanos = duration(params.getRetryInterval()).toNanos();
+    this.failures = env.metrics().counter("redisquota_failures",
+        "redisquota allocations answered by the failure policy because Redis could not be reached", "redis");
+    for (Params.Quota q : params.getQuotasList()) {
+      Override[] overrides = new Override[q.getOverridesCount()];
+      for (int i = 0; i < overrides.length; i++) {
+        Params.Override o = q.getOverrides(i);
+        String[] keys = o.getDimensionsMap().keySet().stream().sorted().toArray(String[]::new);
+        String[] values = Arrays.stream(keys).map(k -> o.getDimensionsMap().get(k)).toArray(String[]::new);
+        overrides[i] = new Override(keys, values, o.getMaxAmount());
+      }
+      Duration window = duration(q.getValidDuration());
+      quotas.put(q.getName(), new Limits(q.getName(), q.getMaxAmount(), window.toMillis(),
+          duration(q.getBucketDuration()).toMillis(), q.getRateLimitAlgorithm() == Params.QuotaAlgorithm.ROLLING_WINDOW,
+          window, overrides));
+    }
+    DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
+        .connectionTimeoutMillis((int) duration(params.getConnectTimeout()).toMillis())
+        .socketTimeoutMillis((int) duration(params.getCommandTimeout()).toMillis())
+        .database(address.database())
+        .ssl(address.tls() || params.getTls())
+        .clientName("istio4j-mixer");
+    String user = params.getUsername().isEmpty() ? address.user() : params.getUsername();
+    String password = params.getPassword().isEmpty() ? address.password() : params.getPassword();
+    if (!user.isEmpty()) {
+      client.user(user);
+    }
+    if (!password.isEmpty()) {
+      client.password(password);
+    }
+    GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+    int size = params.getConnectionPoolSize() == 0 ? 10 : (int) Math.min(1024, params.getConnectionPoolSize());
+    pool.setMaxTotal(size);
+    pool.setMaxIdle(size);
+    pool.setMaxWait(duration(params.getConnectTimeout()));
+    pool.setJmxEnabled(false);
+    this.redis = new JedisPooled(new HostAndPort(address.host(), address.port()), client.build(), pool);
+    try {
+      redis.scriptLoad(FIXED_SCRIPT);
+      redis.scriptLoad(ROLLING_SCRIPT);
+      log.info("redisquota connected to {}", address);
+    } catch (JedisException e) {
+      // Not fatal: allocations follow the failure policy until Redis answers, then load the scripts.
+      log.warn("redisquota cannot reach {} yet ({}); answering by the failure policy ({}) until it can",
+          address, e.getMessage(), failurePolicy);
+    }
+  }
+
+  @java.lang.Override
+  public QuotaResult handleQuota(QuotaInstance instance, QuotaArgs args) {
+    Limits l = quotas.get(instance.name());
+    if (l == null) {
+      return new QuotaResult(Status.of(Status.Code.INTERNAL, "redisquota has no quota named " + instance.name()),
+          Duration.ZERO, 0);
+    }
+    long now = System.nanoTime();
+    if (now - downUntil < 0) {
+      return failurePolicy(args);
+    }
+    long max = l.maxAmount();
+    for (Override o : l.overrides()) {
+      if (o.matches(instance.dimensions())) {
+        max = o.maxAmount();
+        break;
+      }
+    }
+    String cell = cellKey(l.name(), instance.dimensions());
+    boolean dedup = !args.deduplicationId().isEmpty();
+    String dedupKey = cell + ":d:" + args.deduplicationId();
+    long dedupTtl = Math.max(1000, 2 * l.windowMillis());
+    try {
+      List<?> r;
+      if (l.rolling()) {
+        r = (List<?>) evalsha(ROLLING_SHA, ROLLING_SCRIPT, List.of(cell + ":z", cell + ":h", dedupKey),
+            List.of(Long.toString(max), Long.toString(args.amount()), args.bestEffort() ? "1" : "0",
+                Long.toString(l.windowMillis()), Long.toString(l.bucketMillis()), Long.toString(dedupTtl),
+                dedup ? "1" : "0"));
+      } else {
+        r = (List<?>) evalsha(FIXED_SHA, FIXED_SCRIPT, List.of(cell + ":f", dedupKey),
+            List.of(Long.toString(max), Long.toString(args.amount()), args.bestEffort() ? "1" : "0",
+                Long.toString(l.windowMillis()), Long.toString(dedupTtl), dedup ? "1" : "0"));
+      }
+      long granted = (Long) r.get(0);
+      long remaining = (Long) r.get(1);
+      Duration valid = !l.rolling() && remaining > 0 && remaining < l.windowMillis()
+          ? Duration.ofMillis(remaining) : l.validDuration();
+      return QuotaResult.granted(granted, valid);
+    } catch (JedisConnectionException e) {
+      downUntil = System.nanoTime() + retryNanos;
+      clearIdleConnections(); // after a restart every pooled connection is dead: start afresh
+      failures.labelValues(address.toString()).inc();
+      warn(e);
+      return failurePolicy(args);
+    } catch (JedisException e) {
+      failures.labelValues(address.toString()).inc();
+      warn(e);
+      return failurePolicy(args);
+    }
+  }
+
+  private Object evalsha(String sha, String script, List<String> keys, List<String> args) {
+    try {
+      return redis.evalsha(sha, keys, args);
+    } catch (JedisNoScriptException e) { // Redis restarted or flushed its scripts: load and go on
+      redis.scriptLoad(script);
+      return redis.evalsha(sha, keys, args);
+    }
+  }
+
+  private void clearIdleConnections() {
+    try {
+      redis.getPool().clear();
+    } catch (RuntimeException ignored) {
+      // best effort: a dead connection is also dropped when it fails
+    }
+  }
+
+  private QuotaResult failurePolicy(QuotaArgs args) {
+    return failurePolicy == Params.FailurePolicy.DENY
+        ? new QuotaResult(Status.OK, failureValid, 0)
+        : QuotaResult.granted(Math.max(0, args.amount()), failureValid);
+  }
+
+  private void warn(JedisException e) {
+    long now = System.nanoTime();
+    if (now - lastWarning > WARN_EVERY_NANOS) {
+      lastWarning = now;
+      log.warn("redisquota: {} failed ({}); answering by the failure policy ({}) for {} ms", address,
+          e.getMessage(), failurePolicy, retryNanos / 1_000_000);
+    }
+  }
+
+  /**
+   * The Redis key of a cell: the quota name and its dimension values sorted by name, in a hash tag
+   * so that a cell's keys share one Redis Cluster slot.
+   */
+  static String cellKey(String quota, Map<String, Object> dims) {
+    String[] names = dims.keySet().toArray(new String[0]);
+    Arrays.sort(names);
+    StringBuilder b = new StringBuilder(64).append("istio4j:quota:{").append(quota);
+    for (String n : names) {
+      b.append(';').append(n).append('=').append(dims.get(n));
+    }
+    return b.append('}').toString();
+  }
+
+  @java.lang.Override
+  public void close() {
+    redis.close();
+  }
+
+  private static Duration duration(com.google.protobuf.Duration d) {
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
+  private static String script(String name) {
+    try (InputStream in = RedisQuotaHandler.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String sha1(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

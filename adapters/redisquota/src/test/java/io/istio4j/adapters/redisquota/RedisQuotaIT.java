@@ -1,0 +1,240 @@
+package io.istio4j.adapters.redisquota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.util.Durations;
+import io.istio4j.adapter.QuotaArgs;
+import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.testkit.Scenario;
+import io.istio4j.adapter.testkit.TestMixer;
+import io.istio4j.adapters.redisquota.config.Params;
+import io.istio4j.mixer.runtime.HandlerEnv;
+import io.istio4j.mixer.runtime.RegistryAdapterMetrics;
+import io.istio4j.template.quota.QuotaInstance;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** redisquota against a real redis-server started by the test. */
+class RedisQuotaIT {
+
+  private static final String RC = "requestcount.quota.istio-system";
+  private RedisServer redis;
+  private final List<AutoCloseable> closing = new ArrayList<>();
+  private final AtomicLong ids = new AtomicLong();
+
+  @BeforeEach
+  void startRedis() throws Exception {
+    redis = RedisServer.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : closing) {
+      c.close();
+    }
+    redis.close();
+  }
+
+  private RedisQuotaHandler handler(Params.Quota quota, Params.Builder extra) {
+    Params.Builder b = RedisQuotaAdapter.DEFAULTS.toBuilder();
+    extra.build().getAllFields().forEach(b::setField); // replace, as a spec field does
+    Params params = b.setRedisServerUrl(redis.url()).addQuotas(quota).build();
+    HandlerEnv env = new HandlerEnv("redisquota", "handler.redisquota.istio-system", Clock.systemUTC(),
+        Executors.newSingleThreadScheduledExecutor(), Executors.newCachedThreadPool(),
+        new RegistryAdapterMetrics(new PrometheusRegistry()));
+    RedisQuotaHandler h = new RedisQuotaHandler(params, RedisAddress.parse(params.getRedisServerUrl()), env);
+    closing.add(h);
+    closing.add(env);
+    return h;
+  }
+
+  private static Params.Quota fixed(long max, Duration window) {
+    return Params.Quota.newBuilder().setName(RC).setMaxAmount(max)
+        .setValidDuration(Durations.fromMillis(window.toMillis())).build();
+  }
+
+  private static Params.Quota rolling(long max, Duration window, Duration bucket) {
+    return fixed(max, window).toBuilder().setRateLimitAlgorithm(Params.QuotaAlgorithm.ROLLING_WINDOW)
+        .setBucketDuration(Durations.fromMillis(bucket.toMillis())).build();
+  }
+
+  private QuotaResult allocate(RedisQuotaHandler h, Map<String, Object> dims, long amount, boolean bestEffort) {
+    return h.handleQuota(new QuotaInstance(RC, dims), new QuotaArgs("id-" + ids.incrementAndGet(), amount, bestEffort));
+  }
+
+  @Test
+  void aFixedWindowGrantsUpToItsLimitUntilTheWindowEnds() throws Exception {
+    RedisQuotaHandler h = handler(fixed(3, Duration.ofMillis(1500)), Params.newBuilder());
+    Map<String, Object> d = Map.of("source", "reviews");
+    assertThat(allocate(h, d, 2, false).amount()).isEqualTo(2);
+    assertThat(allocate(h, d, 2, false).amount()).as("all or nothing").isZero();
+    QuotaResult rest = allocate(h, d, 2, true);
+    assertThat(rest.amount()).as("best effort").isEqualTo(1);
+    assertThat(rest.validDuration()).isPositive().isLessThanOrEqualTo(Duration.ofMillis(1500));
+    assertThat(allocate(h, Map.of("source", "ratings"), 3, false).amount()).as("another cell").isEqualTo(3);
+    Thread.sleep(1600);
+    assertThat(allocate(h, d, 3, false).amount()).as("a new window").isEqualTo(3);
+  }
+
+  @Test
+  void aRollingWindowForgetsBucketsAsTheyLeaveIt() throws Exception {
+    RedisQuotaHandler h = handler(rolling(5, Duration.ofMillis(1000), Duration.ofMillis(100)), Params.newBuilder());
+    Map<String, Object> d = Map.of();
+    assertThat(allocate(h, d, 3, false).amount()).isEqualTo(3);
+    Thread.sleep(600);
+    assertThat(allocate(h, d, 3, true).amount()).isEqualTo(2);
+    assertThat(allocate(h, d, 1, false).amount()).isZero();
+    Thread.sleep(700); // the first 3 have left the window, the 2 have not
+    assertThat(allocate(h, d, 5, true).amount()).isEqualTo(3);
+    assertThat(allocate(h, d, 1, false).validDuration()).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void theFirstMatchingOverrideSetsTheLimit() {
+    Params.Quota q = fixed(100, Duration.ofSeconds(30)).toBuilder()
+        .addOverrides(Params.Override.newBuilder().putDimensions("destination", "ratings")
+            .putDimensions("source", "reviews").setMaxAmount(1))
+        .addOverrides(Params.Override.newBuilder().putDimensions("destination", "ratings").setMaxAmount(2))
+        .build();
+    RedisQuotaHandler h = handler(q, Params.newBuilder());
+    assertThat(allocate(h, Map.of("destination", "ratings", "source", "reviews"), 5, true).amount()).isEqualTo(1);
+    assertThat(allocate(h, Map.of("destination", "ratings", "source", "productpage"), 5, true).amount()).isEqualTo(2);
+    assertThat(allocate(h, Map.of("destination", "details"), 5, true).amount()).isEqualTo(5);
+  }
+
+  @Test
+  void aRetriedRequestIsGrantedOnce() {
+    RedisQuotaHandler h = handler(fixed(2, Duration.ofSeconds(30)), Params.newBuilder());
+    QuotaInstance i = new QuotaInstance(RC, Map.of());
+    assertThat(h.handleQuota(i, new QuotaArgs("req-1RequestCount", 2, false)).amount()).isEqualTo(2);
+    assertThat(h.handleQuota(i, new QuotaArgs("req-1RequestCount", 2, false)).amount())
+        .as("the retry gets the first answer, nothing charged").isEqualTo(2);
+    assertThat(h.handleQuota(i, new QuotaArgs("req-2RequestCount", 1, false)).amount()).isZero();
+  }
+
+  @Test
+  void manyThreadsNeverGetMoreThanTheLimit() throws Exception {
+    RedisQuotaHandler h = handler(fixed(500, Duration.ofSeconds(60)), Params.newBuilder().setConnectionPoolSize(16));
+    var pool = Executors.newFixedThreadPool(16);
+    List<Future<Long>> results = new ArrayList<>();
+    for (int t = 0; t < 16; t++) {
+      results.add(pool.submit(() -> {
+        long granted = 0;
+        for (int n = 0; n < 100; n++) {
+          granted += allocate(h, Map.of("source", "reviews"), 1 + n % 3, n % 2 == 0).amount();
+        }
+        return granted;
+      }));
+    }
+    long total = 0;
+    for (Future<Long> f : results) {
+      total += f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    assertThat(total).isEqualTo(500);
+  }
+
+  @Test
+  void whileRedisIsDownTheFailurePolicyAnswersAndItRecoversByItself() throws Exception {
+    RedisQuotaHandler grant = handler(fixed(2, Duration.ofSeconds(60)),
+        Params.newBuilder().setRetryInterval(Durations.fromMillis(200)));
+    RedisQuotaHandler deny = handler(fixed(2, Duration.ofSeconds(60)).toBuilder()
+            .setName(RC).build(),
+        Params.newBuilder().setRetryInterval(Durations.fromMillis(200)).setFailurePolicy(Params.FailurePolicy.DENY));
+    assertThat(allocate(grant, Map.of("c", "g"), 2, false).amount()).isEqualTo(2);
+    assertThat(allocate(grant, Map.of("c", "g"), 1, false).amount()).isZero();
+
+    int port = redis.port();
+    redis.kill();
+    QuotaResult down = allocate(grant, Map.of("c", "g"), 1, false);
+    assertThat(down.amount()).as("GRANT: an outage is not a wall of 429s").isEqualTo(1);
+    assertThat(down.validDuration()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(allocate(deny, Map.of("c", "d"), 1, false).amount()).as("DENY").isZero();
+    long start = System.nanoTime();
+    assertThat(allocate(grant, Map.of("c", "g"), 1, false).amount()).isEqualTo(1);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+        .as("within the retry interval Redis is not asked again").isLessThan(100);
+
+    redis = RedisServer.start(port); // a new process: empty, and without our scripts
+    Thread.sleep(300);
+    assertThat(allocate(grant, Map.of("c", "g"), 2, false).amount()).as("counting again in Redis").isEqualTo(2);
+    assertThat(allocate(grant, Map.of("c", "g"), 1, false).amount()).isZero();
+  }
+
+  @Test
+  void aScenarioThroughMixerMatchesItsGoldenFile() {
+    String config = """
+        apiVersion: config.istio.io/v1alpha2
+        kind: redisquota
+        metadata: {name: handler, namespace: istio-system}
+        spec:
+          redisServerUrl: "%s"
+          connectionPoolSize: 4
+          quotas:
+          - name: requestcount.quota.istio-system
+            maxAmount: 2
+            validDuration: 60s
+            rateLimitAlgorithm: ROLLING_WINDOW
+            bucketDuration: 1s
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: quota
+        metadata: {name: requestcount, namespace: istio-system}
+        spec:
+          dimensions:
+            source: source.service | "unknown"
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: rule
+        metadata: {name: quota, namespace: istio-system}
+        spec:
+          actions:
+          - handler: handler.redisquota
+            instances: [requestcount.quota]
+        """.formatted(redis.url());
+    Map<String, Object> request = Map.of("destination.service", "ratings.default.svc.cluster.local",
+        "source.service", "reviews.default.svc.cluster.local");
+    Scenario.builder()
+        .adapters(new RedisQuotaAdapter())
+        .config(config)
+        .quota(request, "RequestCount", 1)
+        .quota(request, "RequestCount", 1)
+        .quota(request, "RequestCount", 1)
+        .run()
+        .assertMatchesGolden(Path.of("src/test/resources/golden/redisquota.json"));
+  }
+
+  @Test
+  void aWrongUrlIsAClearConfigError() {
+    String config = """
+        apiVersion: config.istio.io/v1alpha2
+        kind: redisquota
+        metadata: {name: handler, namespace: istio-system}
+        spec:
+          redisServerUrl: "%s"
+          quotas: [{name: requestcount.quota.istio-system, maxAmount: 1, validDuration: 1s}]
+        """;
+    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
+            .config(config.formatted("no-such-host.invalid:6379")).start())
+        .hasMessageContaining("redisServerUrl: unknown host 'no-such-host.invalid'");
+    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
+            .config(config.formatted("localhost")).start())
+        .hasMessageContaining("redisServerUrl: 'localhost' (expected: host:port or redis://host:port)");
+    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
+            .config(config.formatted("http://localhost:6379")).start())
+        .hasMessageContaining("scheme http (expected: redis or rediss)");
+  }
+}

@@ -1,0 +1,99 @@
+package io.istio4j.adapters.redisquota;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import redis.clients.jedis.Jedis;
+
+/**
+ * A real redis-server for tests, on a free port (or a given one, to restart on the same address),
+ * without persistence, stopped by {@link #close()}.
+ */
+final class RedisServer implements AutoCloseable {
+
+  private final int port;
+  private final Path dir;
+  private Process process;
+
+  private RedisServer(int port) throws IOException {
+    this.port = port;
+    this.dir = Files.createTempDirectory("redis");
+  }
+
+  static RedisServer start() throws Exception {
+    return start(freePort());
+  }
+
+  static RedisServer start(int port) throws Exception {
+    RedisServer s = new RedisServer(port);
+    s.launch();
+    return s;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  void launch() throws Exception {
+    String binary = findBinary();
+    process = new ProcessBuilder(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--dir", dir.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("redis.log").toFile())
+        .start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      try (Jedis j = new Jedis("127.0.0.1", port, 200)) {
+        if ("PONG".equals(j.ping())) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        Thread.sleep(20);
+      }
+    }
+    throw new IllegalStateException("redis-server did not start on port " + port + ": "
+        + Files.readString(dir.resolve("redis.log")));
+  }
+
+  private static String findBinary() {
+    for (String p : new String[] {"/usr/bin/redis-server", "/usr/local/bin/redis-server"}) {
+      if (Files.isExecutable(Path.of(p))) {
+        return p;
+      }
+    }
+    String path = System.getenv("PATH");
+    if (path != null) {
+      for (String d : path.split(":")) {
+        if (Files.isExecutable(Path.of(d, "redis-server"))) {
+          return Path.of(d, "redis-server").toString();
+        }
+      }
+    }
+    throw new IllegalStateException("redis-server not found: install it (Debian: apt-get install -y redis-server)");
+  }
+
+  int port() {
+    return port;
+  }
+
+  String url() {
+    return "localhost:" + port;
+  }
+
+  /** Kills the server (as a crash would: no save, connections dropped). */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      kill();
+    }
+  }
+}
