@@ -11,7 +11,7 @@ import redis.clients.jedis.Jedis;
  * A real redis-server for tests, on a free port (or a given one, to restart on the same address),
  * without persistence, stopped by {@link #close()}.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
 
   private final int port;
   private final Path dir;
@@ -22,11 +22,11 @@ final class RedisServer implements AutoCloseable {
     this.dir = Files.createTempDirectory("redis");
   }
 
-  static RedisServer start() throws Exception {
+  public static RedisServer start() throws Exception {
     return start(freePort());
   }
 
-  static RedisServer start(int port) throws Exception {
+  public static RedisServer start(int port) throws Exception {
     RedisServer s = new RedisServer(port);
     s.launch();
     return s;
@@ -76,16 +76,16 @@ final class RedisServer implements AutoCloseable {
     throw new IllegalStateException("redis-server not found: install it (Debian: apt-get install -y redis-server)");
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
-  String url() {
+  public String url() {
     return "localhost:" + port;
   }
 
   /** Kills the server (as a crash would: no save, connections dropped). */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
   }
