@@ -32,17 +32,36 @@ class MixsProcessIT {
     try {
       awaitReady(monitoring, mixs, log);
 
+      // examples/quickstart: reviews may call ratings (list), within a rate limit (memquota) ...
       Result check = run("bin/mixc", "check", "-m", "localhost:" + port,
-          "-s", "destination.service=ratings.default.svc.cluster.local", "-q", "RequestCount=2");
+          "-s", "destination.service=ratings.default.svc.cluster.local,source.service=reviews.default.svc.cluster.local",
+          "-q", "RequestCount=2");
       assertThat(check.exit()).as(check.out()).isZero();
       assertThat(check.out()).contains("Check status was OK")
-          .contains("Valid use count: 200, valid duration: 10s")
+          .contains("Valid use count: 10000, valid duration: 1m0s")
           .contains("Quota 'RequestCount': granted 2");
+      // ... details may not (list) ...
+      Result notListed = run("bin/mixc", "check", "-m", "localhost:" + port,
+          "-s", "destination.service=ratings.default.svc.cluster.local,source.service=details.default.svc.cluster.local");
+      assertThat(notListed.out()).contains("Check status was NOT_FOUND "
+          + "(ratingscallers.listchecker.istio-system:details.default.svc.cluster.local is not whitelisted)");
+      // ... and mallory may call nothing (denier).
+      Result denied = run("bin/mixc", "check", "-m", "localhost:" + port,
+          "-s", "destination.service=reviews.default.svc.cluster.local",
+          "--stringmap_attributes", "request.headers=x-user:mallory");
+      assertThat(denied.out()).contains("Check status was PERMISSION_DENIED (handler.denier.istio-system:Not allowed)");
 
       Result report = run("bin/mixc", "report", "-m", "localhost:" + port,
-          "-s", "destination.service=ratings.default.svc.cluster.local", "-i", "response.code=200");
+          "-s", "destination.service=ratings.default.svc.cluster.local,request.method=GET", "-i", "response.code=200");
       assertThat(report.exit()).as(report.out()).isZero();
       assertThat(report.out()).contains("Report RPC returned OK");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!Files.readString(log).contains("\"instance\":\"accesslog.logentry.istio-system\"")
+          && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(Files.readString(log)).as("stdio access log line")
+          .contains("\"instance\":\"accesslog.logentry.istio-system\"").contains("\"method\":\"GET\"");
 
       Result load = run("bin/mixc", "load", "-m", "localhost:" + port, "--target", "check",
           "--duration", "1s", "--warmup", "200ms", "--concurrency", "8");
