@@ -35,12 +35,27 @@ class UpstreamConfigTest {
   private static final Templates TEMPLATES = Templates.load(LOADER);
   private static final Adapters ADAPTERS = Adapters.load(LOADER, TEMPLATES);
 
-  static Stream<String> files() {
-    return Stream.of("accesslog.yaml", "deny.yaml", "listcheck.yaml", "metrics.yaml",
-        "mixer-rule-additional-telemetry.yaml", "mixer-rule-deny-label.yaml",
-        "mixer-rule-deny-serviceaccount.yaml", "mixer-rule-ratings-denial.yaml",
-        "mixer-rule-ratings-ratelimit.yaml", "prometheus.yaml", "quota.yaml", "source_ip_deny.yaml",
-        "source_user_filter.yaml", "stackdriver.yaml", "tcpMetrics.yaml");
+  /** Istio's install: the attribute vocabulary and the stock telemetry the Bookinfo rules build on. */
+  static final List<String> INSTALL = List.of("attributes.yaml", "accesslog.yaml", "metrics.yaml",
+      "tcpMetrics.yaml", "prometheus.yaml");
+
+  /**
+   * Sets of files that are loaded together upstream: mixer/testdata/config as a whole, and each
+   * Bookinfo rule file on top of the install (the Bookinfo files redefine testdata objects, so the
+   * two never load together).
+   */
+  static Stream<List<String>> files() {
+    Stream<List<String>> testdata = Stream.of(List.of("attributes.yaml", "accesslog.yaml", "deny.yaml",
+        "listcheck.yaml", "metrics.yaml", "prometheus.yaml", "quota.yaml", "source_ip_deny.yaml",
+        "source_user_filter.yaml", "stackdriver.yaml", "tcpMetrics.yaml"));
+    Stream<List<String>> bookinfo = Stream.of("mixer-rule-additional-telemetry.yaml", "mixer-rule-deny-label.yaml",
+        "mixer-rule-deny-serviceaccount.yaml", "mixer-rule-ratings-denial.yaml", "mixer-rule-ratings-ratelimit.yaml")
+        .map(f -> {
+          List<String> set = new ArrayList<>(INSTALL);
+          set.add(f);
+          return set;
+        });
+    return Stream.concat(testdata, bookinfo);
   }
 
   private static String resource(String name) throws IOException {
@@ -56,11 +71,12 @@ class UpstreamConfigTest {
 
   @ParameterizedTest
   @MethodSource("files")
-  void loadsEveryBundledObjectAndNamesTheRest(String file) throws IOException {
+  void loadsEveryBundledObjectAndNamesTheRest(List<String> files) throws IOException {
     List<ConfigObject> objects = new ArrayList<>();
     List<ConfigStore.Problem> problems = new ArrayList<>();
-    YamlDocuments.parse("attributes.yaml", resource("attributes.yaml"), "istio-system", objects, problems);
-    YamlDocuments.parse(file, resource(file), "istio-system", objects, problems);
+    for (String file : files) {
+      YamlDocuments.parse(file, resource(file), "istio-system", objects, problems);
+    }
     assertThat(problems).isEmpty();
     SnapshotBuilder builder = new SnapshotBuilder(TEMPLATES, ADAPTERS, RuntimeOptions.DEFAULTS, (a, h) -> null,
         false, new RuntimeMetrics(new PrometheusRegistry()));
