@@ -52,7 +52,8 @@ class MixsProcessIT {
       assertThat(denied.out()).contains("Check status was PERMISSION_DENIED (handler.denier.istio-system:Not allowed)");
 
       Result report = run("bin/mixc", "report", "-m", "localhost:" + port,
-          "-s", "destination.service=ratings.default.svc.cluster.local,request.method=GET", "-i", "response.code=200");
+          "-s", "destination.service=ratings.default.svc.cluster.local,request.method=GET", "-i", "response.code=200",
+          "-t", "request.time=2017-11-21T10:15:30Z");
       assertThat(report.exit()).as(report.out()).isZero();
       assertThat(report.out()).contains("Report RPC returned OK");
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
