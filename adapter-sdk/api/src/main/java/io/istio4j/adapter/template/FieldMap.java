@@ -41,6 +41,14 @@ final class FieldMap extends AbstractMap<String, Object> {
     return i < 0 ? null : values[i];
   }
 
+  /** Visits the entries in config order without allocating (adapters read dimensions this way). */
+  @Override
+  public void forEach(java.util.function.BiConsumer<? super String, ? super Object> action) {
+    for (int i = 0; i < keys.length; i++) {
+      action.accept(keys[i], values[i]);
+    }
+  }
+
   @Override
   public Set<Entry<String, Object>> entrySet() {
     return new AbstractSet<>() {

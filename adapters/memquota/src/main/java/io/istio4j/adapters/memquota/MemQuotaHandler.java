@@ -23,12 +23,13 @@ import java.util.concurrent.ConcurrentHashMap;
 final class MemQuotaHandler implements QuotaHandler {
 
   static final int TICKS_PER_SECOND = 10;
-  private static final long NANOS_PER_TICK = 1_000_000_000L / TICKS_PER_SECOND;
+  private static final long MILLIS_PER_TICK = 1000L / TICKS_PER_SECOND;
+  private static final ThreadLocal<CellKey> LOOKUP = ThreadLocal.withInitial(CellKey::new);
 
   private final Map<String, Limits> limits = new HashMap<>();
   private final ConcurrentHashMap<CellKey, Cell> cells = new ConcurrentHashMap<>();
   private final Clock clock;
-  private final long dedupNanos;
+  private final long dedupMillis;
   private volatile Dedup dedup;
 
   /** A quota's default limit and its overrides. */
@@ -56,8 +57,8 @@ final class MemQuotaHandler implements QuotaHandler {
 
   MemQuotaHandler(Params params, Clock clock) {
     this.clock = clock;
-    this.dedupNanos = toDuration(params.getMinDeduplicationDuration()).toNanos();
-    this.dedup = new Dedup(nanos());
+    this.dedupMillis = toDuration(params.getMinDeduplicationDuration()).toMillis();
+    this.dedup = new Dedup(clock.millis());
     for (Params.Quota q : params.getQuotasList()) {
       Override[] overrides = new Override[q.getOverridesCount()];
       for (int i = 0; i < overrides.length; i++) {
@@ -77,7 +78,7 @@ final class MemQuotaHandler implements QuotaHandler {
       return new QuotaResult(Status.of(Status.Code.INTERNAL,
           "memquota has no quota named " + instance.name()), Duration.ZERO, 0);
     }
-    long now = nanos();
+    long now = clock.millis();
     Dedup d = dedup(now);
     String id = args.deduplicationId();
     if (!id.isEmpty()) {
@@ -87,9 +88,13 @@ final class MemQuotaHandler implements QuotaHandler {
       }
     }
     Limit limit = select(l, instance.dimensions());
-    Cell cell = cells.computeIfAbsent(new CellKey(instance.name(), instance.dimensions()),
-        k -> limit.validDuration().isZero() ? new Counter() : new Window(limit.ticks()));
-    long granted = cell.allocate(limit.maxAmount(), args.amount(), args.bestEffort(), now / NANOS_PER_TICK);
+    CellKey lookup = LOOKUP.get().of(instance.name(), instance.dimensions());
+    Cell cell = cells.get(lookup);
+    if (cell == null) {
+      cell = cells.computeIfAbsent(lookup.copy(),
+          k -> limit.validDuration().isZero() ? new Counter() : new Window(limit.ticks()));
+    }
+    long granted = cell.allocate(limit.maxAmount(), args.amount(), args.bestEffort(), now / MILLIS_PER_TICK);
     QuotaResult result = QuotaResult.granted(granted, limit.validDuration());
     if (!id.isEmpty()) {
       d.put(id, result);
@@ -106,21 +111,16 @@ final class MemQuotaHandler implements QuotaHandler {
     return l.defaults();
   }
 
-  private long nanos() {
-    java.time.Instant t = clock.instant();
-    return t.getEpochSecond() * 1_000_000_000L + t.getNano();
-  }
-
   /** Rotates the two deduplication maps once a period has passed; ids live one to two periods. */
   private Dedup dedup(long now) {
     Dedup d = dedup;
-    if (now - d.started >= dedupNanos) {
+    if (now - d.started >= dedupMillis) {
       synchronized (this) {
         d = dedup;
-        if (now - d.started >= 2 * dedupNanos) {
+        if (now - d.started >= 2 * dedupMillis) {
           d = new Dedup(now); // idle for two periods: everything remembered is older than a period
           dedup = d;
-        } else if (now - d.started >= dedupNanos) {
+        } else if (now - d.started >= dedupMillis) {
           d = new Dedup(now, d.current);
           dedup = d;
         }
@@ -131,7 +131,7 @@ final class MemQuotaHandler implements QuotaHandler {
 
   /** Drops cells that hold nothing any more, so memory follows the live dimension values. */
   void sweep() {
-    long tick = nanos() / NANOS_PER_TICK;
+    long tick = clock.millis() / MILLIS_PER_TICK;
     for (Iterator<Cell> it = cells.values().iterator(); it.hasNext();) {
       Cell c = it.next();
       synchronized (c) {
@@ -156,29 +156,55 @@ final class MemQuotaHandler implements QuotaHandler {
     return Duration.ofSeconds(d.getSeconds(), d.getNanos());
   }
 
-  /** The identity of a cell: the instance and its dimension values, compared by value. */
-  private static final class CellKey {
-    private final String instance;
-    private final Object[] keysAndValues;
-    private final int hash;
+  /**
+   * The identity of a cell: the instance and its dimension names and values, compared by value. A
+   * per-thread instance is refilled for each lookup (no allocation); a copy is stored on a miss.
+   */
+  private static final class CellKey implements java.util.function.BiConsumer<String, Object> {
+    private String instance;
+    private Object[] keysAndValues = new Object[8];
+    private int length;
+    private int hash;
 
-    CellKey(String instance, Map<String, Object> dims) {
-      this.instance = instance;
-      Object[] kv = new Object[dims.size() * 2];
-      int i = 0;
-      for (Map.Entry<String, Object> e : dims.entrySet()) {
-        kv[i++] = e.getKey();
-        Object v = e.getValue();
-        kv[i++] = v instanceof byte[] b ? java.nio.ByteBuffer.wrap(b) : v;
+    CellKey of(String name, Map<String, Object> dims) {
+      instance = name;
+      length = 0;
+      hash = name.hashCode();
+      if (keysAndValues.length < dims.size() * 2) {
+        keysAndValues = new Object[dims.size() * 2];
       }
-      this.keysAndValues = kv;
-      this.hash = 31 * instance.hashCode() + Arrays.hashCode(kv);
+      dims.forEach(this);
+      return this;
+    }
+
+    @java.lang.Override
+    public void accept(String key, Object value) {
+      Object v = value instanceof byte[] b ? java.nio.ByteBuffer.wrap(b) : value;
+      keysAndValues[length++] = key;
+      keysAndValues[length++] = v;
+      hash = 31 * (31 * hash + key.hashCode()) + v.hashCode();
+    }
+
+    CellKey copy() {
+      CellKey k = new CellKey();
+      k.instance = instance;
+      k.keysAndValues = Arrays.copyOf(keysAndValues, length);
+      k.length = length;
+      k.hash = hash;
+      return k;
     }
 
     @java.lang.Override
     public boolean equals(Object o) {
-      return o instanceof CellKey k && k.hash == hash && k.instance.equals(instance)
-          && Arrays.equals(k.keysAndValues, keysAndValues);
+      if (!(o instanceof CellKey k) || k.hash != hash || k.length != length || !k.instance.equals(instance)) {
+        return false;
+      }
+      for (int i = 0; i < length; i++) {
+        if (!keysAndValues[i].equals(k.keysAndValues[i])) {
+          return false;
+        }
+      }
+      return true;
     }
 
     @java.lang.Override

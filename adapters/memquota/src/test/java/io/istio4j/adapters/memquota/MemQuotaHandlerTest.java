@@ -161,17 +161,17 @@ class MemQuotaHandlerTest {
     AtomicLong seq = new AtomicLong();
     long[] grantedAtTick = new long[400];
     CountDownLatch done = new CountDownLatch(threads);
-    long base = clock.nanos.get() / 100_000_000L;
+    long base = clock.nanos.get() / 1_000_000L / 100L;
     for (int t = 0; t < threads; t++) {
       pool.submit(() -> {
         try {
           while (true) {
-            long tickBefore = clock.nanos.get() / 100_000_000L - base;
+            long tickBefore = clock.nanos.get() / 1_000_000L / 100L - base;
             if (tickBefore >= grantedAtTick.length - 1) {
               return;
             }
             long g = h.handleQuota(instance(Map.of()), new QuotaArgs("w-" + seq.incrementAndGet(), 1, false)).amount();
-            long tickAfter = clock.nanos.get() / 100_000_000L - base;
+            long tickAfter = clock.nanos.get() / 1_000_000L / 100L - base;
             if (g > 0 && tickBefore == tickAfter) { // attribute the grant only when its tick is certain
               synchronized (grantedAtTick) {
                 grantedAtTick[(int) tickBefore] += g;
