@@ -5,10 +5,11 @@
 -- ARGV[5]: bucket (ms); ARGV[6]: how long to remember the deduplication id (ms); ARGV[7]: "1" to deduplicate
 -- Returns {granted, window (ms)}.
 local window = tonumber(ARGV[4])
+local amount = tonumber(ARGV[2])
 if ARGV[7] == "1" then
-  local seen = redis.call("GET", KEYS[3])
-  if seen then
-    return {tonumber(seen), window}
+  -- Remember the id with the amount asked for (what a grant usually is); a retry finds it.
+  if not redis.call("SET", KEYS[3], amount, "NX", "PX", ARGV[6]) then
+    return {tonumber(redis.call("GET", KEYS[3])), window}
   end
 end
 local bucket = tonumber(ARGV[5])
@@ -25,7 +26,6 @@ for _, v in ipairs(redis.call("HVALS", KEYS[2])) do
   used = used + tonumber(v)
 end
 local max = tonumber(ARGV[1])
-local amount = tonumber(ARGV[2])
 local available = max - used
 local granted = 0
 if amount > 0 then
@@ -42,7 +42,7 @@ if granted > 0 then
   redis.call("PEXPIRE", KEYS[1], window + bucket)
   redis.call("PEXPIRE", KEYS[2], window + bucket)
 end
-if ARGV[7] == "1" then
+if ARGV[7] == "1" and granted ~= amount then
   redis.call("SET", KEYS[3], granted, "PX", ARGV[6])
 end
 return {granted, window}

@@ -56,6 +56,7 @@ public class RedisQuotaBenchmark {
   Process redis;
   JedisPooled raw;
   String trivialSha;
+  String fixedSha;
   QuotaHandler quota;
   Handler handler;
   QuotaInstance instance;
@@ -87,6 +88,9 @@ public class RedisQuotaBenchmark {
       }
     }
     trivialSha = raw.scriptLoad(TRIVIAL);
+    try (var in = RedisQuotaBenchmark.class.getResourceAsStream("/io/istio4j/adapters/redisquota/fixed_window.lua")) {
+      fixedSha = raw.scriptLoad(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    }
     handler = Adapters.build("redisquota", Map.of("redisServerUrl", "127.0.0.1:" + port, "connectionPoolSize", 8,
         "quotas", List.of(Map.of("name", "requestcount.quota.istio-system", "maxAmount", Long.MAX_VALUE / 4,
             "validDuration", "10s"))),
@@ -111,6 +115,22 @@ public class RedisQuotaBenchmark {
   public Object baselineRawEvalsha() {
     return raw.evalsha(trivialSha, List.of("k"), List.of("1"));
   }
+
+  /** The adapter's fixed-window script called directly: what Redis itself spends on an allocation. */
+  @Benchmark
+  public Object rawFixedWindowScript() {
+    long id = ids.incrementAndGet();
+    return raw.evalsha(fixedSha, List.of("istio4j:quota:{bench}:f", "istio4j:quota:{bench}:d:" + id),
+        List.of("4611686018427387903", "1", "0", "10000", "20000", "1"));
+  }
+
+  /** An allocation without a deduplication id (clients that do not retry). */
+  @Benchmark
+  public QuotaResult redisquotaAllocationWithoutDedup() {
+    return quota.handleQuota(instance, NO_DEDUP);
+  }
+
+  static final QuotaArgs NO_DEDUP = new QuotaArgs("", 1, false);
 
   @Benchmark
   public QuotaResult redisquotaAllocation() {
