@@ -93,6 +93,10 @@ public final class Mixs implements Runnable {
         description = "Threads for blocking handlers (default: ${DEFAULT-VALUE}).")
     int adapterWorkerPoolSize;
 
+    @Option(names = "--exitWhenReady", hidden = true,
+        description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
+    boolean exitWhenReady;
+
     @Option(names = "--shutdownGracePeriod", defaultValue = "10s",
         converter = DurationConverter.class,
         description = "Time in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
@@ -111,6 +115,10 @@ public final class Mixs implements Runnable {
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("mixs: " + e.getMessage());
         return 2;
+      }
+      if (exitWhenReady) {
+        server.shutdownGracefully();
+        return 0;
       }
       CountDownLatch stopped = new CountDownLatch(1);
       Runnable stop = () -> {
