@@ -38,7 +38,7 @@ fi
 # An Envoy-like inbound HTTP Check from reviews to ratings: 14 attributes including a header map.
 attrs=(-s "destination.service=ratings.default.svc.cluster.local,source.service=reviews.default.svc.cluster.local,source.user=jason,destination.uid=kubernetes://ratings-v1.default,source.uid=kubernetes://reviews-v2.default,request.method=GET,request.path=/ratings/0,request.host=ratings:9080,request.scheme=http,context.protocol=http,request.id=5b0ea0b4-8bc0-9e4c-a6b5-2c7f0e5b3f10"
        -i "request.size=0,source.port=43512,response.code=200"
-       --duration_attributes "response.duration=12ms"
+       --duration_attributes "response.duration=12ms" -t "request.time=2017-11-21T10:15:30Z"
        --stringmap_attributes "request.headers=:authority:ratings:9080;:path:/ratings/0;:method:GET;user-agent:curl/7.58;x-request-id:5b0ea0b4-8bc0-9e4c-a6b5-2c7f0e5b3f10,source.labels=app:reviews;version:v2,destination.labels=app:ratings;version:v1")
 
 cpu() { awk '{print $14 + $15}' "/proc/$mixs/stat"; }
