@@ -35,7 +35,7 @@ public final class SpecParser {
   public static Message parse(Map<String, ?> spec, Message prototype) throws SpecException {
     String json;
     try {
-      json = JSON.writeValueAsString(spec);
+      json = JSON.writeValueAsString(goDurations(spec, prototype.getDescriptorForType()));
     } catch (JsonProcessingException e) {
       throw new SpecException("spec cannot be written as JSON: " + e.getOriginalMessage());
     }
@@ -70,6 +70,63 @@ public final class SpecParser {
       throw new SpecException("spec is not a JSON object: " + e.getOriginalMessage());
     }
     return parse(spec == null ? Map.of() : spec, prototype);
+  }
+
+  /**
+   * Durations may also be written as Go and Kubernetes do ({@code 100ms}, {@code 1m30s}), not only
+   * as proto3 JSON's seconds ({@code 0.1s}): such strings in Duration fields are rewritten to
+   * seconds before parsing.
+   */
+  @SuppressWarnings("unchecked")
+  private static Object goDurations(Object value, com.google.protobuf.Descriptors.Descriptor type) {
+    if (!(value instanceof Map)) {
+      return value;
+    }
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : ((Map<String, Object>) value).entrySet()) {
+      FieldDescriptor fd = type.findFieldByName(e.getKey());
+      if (fd == null) {
+        for (FieldDescriptor f : type.getFields()) {
+          if (f.getJsonName().equals(e.getKey())) {
+            fd = f;
+          }
+        }
+      }
+      Object v = e.getValue();
+      if (fd != null && fd.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+        com.google.protobuf.Descriptors.Descriptor mt = fd.getMessageType();
+        if (mt.getFullName().equals("google.protobuf.Duration")) {
+          v = v instanceof java.util.List<?> list && fd.isRepeated()
+              ? list.stream().map(SpecParser::seconds).toList() : seconds(v);
+        } else if (fd.isMapField() && v instanceof Map) {
+          FieldDescriptor valueField = mt.findFieldByNumber(2);
+          if (valueField.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            ((Map<String, Object>) v).forEach((k, mv) -> m.put(k, goDurations(mv, valueField.getMessageType())));
+            v = m;
+          }
+        } else if (v instanceof java.util.List<?> list) {
+          v = list.stream().map(item -> goDurations(item, mt)).toList();
+        } else {
+          v = goDurations(v, mt);
+        }
+      }
+      out.put(e.getKey(), v);
+    }
+    return out;
+  }
+
+  private static Object seconds(Object v) {
+    if (!(v instanceof String text) || text.isEmpty()) {
+      return v;
+    }
+    try {
+      java.time.Duration d = io.istio4j.mixer.attribute.GoDuration.parse(text);
+      java.time.Duration abs = d.abs();
+      return (d.isNegative() ? "-" : "") + abs.getSeconds() + "." + String.format("%09d", abs.getNano()) + "s";
+    } catch (RuntimeException notGo) {
+      return v; // left for the JSON parser, which names the problem
+    }
   }
 
   /** A spec that does not fit its message. */

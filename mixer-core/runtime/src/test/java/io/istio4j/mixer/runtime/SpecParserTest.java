@@ -43,6 +43,16 @@ class SpecParserTest {
   }
 
   @Test
+  void durationsMayBeWrittenAsGoDoes() throws Exception {
+    TestParams parsed = (TestParams) SpecParser.parse(Map.of("validDuration", "1m30s"), TestParams.getDefaultInstance());
+    assertThat(parsed.getValidDuration()).isEqualTo(Durations.fromSeconds(90));
+    TestParams ms = (TestParams) SpecParser.parse(Map.of("valid_duration", "100ms"), TestParams.getDefaultInstance());
+    assertThat(ms.getValidDuration()).isEqualTo(Durations.fromMillis(100));
+    TestParams proto = (TestParams) SpecParser.parse(Map.of("validDuration", "0.25s"), TestParams.getDefaultInstance());
+    assertThat(proto.getValidDuration()).isEqualTo(Durations.fromMillis(250));
+  }
+
+  @Test
   void anUnknownFieldIsAnErrorNamingIt() {
     assertThatThrownBy(() -> SpecParser.parse(Map.of("validUseCnt", 3), TestParams.getDefaultInstance()))
         .isInstanceOf(SpecParser.SpecException.class)
