@@ -60,6 +60,11 @@ final class MixerGrpcService {
     this.metrics = requireNonNull(metrics, "metrics");
   }
 
+  /** Stops the request pool; calls already handed to it have finished when the gRPC server has. */
+  void close() {
+    requests.shutdownNow();
+  }
+
   ServerServiceDefinition bind() {
     ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(MixerGrpc.SERVICE_NAME)
         .setSchemaDescriptor(MixerGrpc.getServiceDescriptor().getSchemaDescriptor())

@@ -20,9 +20,12 @@ import java.time.Clock;
 final class MixerModule extends AbstractModule {
 
   private final ServerOptions options;
+  private final ConfigStoreLocation location;
 
-  MixerModule(ServerOptions options) {
+  /** {@code location} is the parsed {@code --configStoreURL}, or null for none. */
+  MixerModule(ServerOptions options, ConfigStoreLocation location) {
     this.options = options;
+    this.location = location;
   }
 
   @Override
@@ -48,10 +51,9 @@ final class MixerModule extends AbstractModule {
   @Provides
   @Singleton
   ConfigStore configStore() {
-    if (options.configStoreUrl() == null) {
+    if (location == null) {
       return new MemoryStore(options.configDefaultNamespace());
     }
-    ConfigStoreLocation location = ConfigStoreLocation.parse(options.configStoreUrl());
     return new FsStore(location.directory(), options.configDefaultNamespace(), MixerServer.CONFIG_POLL_INTERVAL);
   }
 

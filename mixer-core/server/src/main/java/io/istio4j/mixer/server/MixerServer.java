@@ -46,10 +46,12 @@ public final class MixerServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final AtomicBoolean ready;
   private final MixerRuntime runtime;
+  private final MixerGrpcService service;
 
-  private MixerServer(ServerOptions options, Server grpc, MonitoringServer monitoring,
+  private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, MonitoringServer monitoring,
       HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime) {
     this.runtime = runtime;
+    this.service = service;
     this.options = options;
     this.grpc = grpc;
     this.monitoring = monitoring;
@@ -64,12 +66,12 @@ public final class MixerServer implements AutoCloseable {
    */
   public static MixerServer start(ServerOptions options) throws IOException {
     requireNonNull(options, "options");
-    if (options.configStoreUrl() != null) {
-      ConfigStoreLocation.parse(options.configStoreUrl()); // a bad location is a clear error before anything starts
-    }
+    // Parsed once, before anything starts: a bad location is a clear IllegalArgumentException.
+    ConfigStoreLocation location = options.configStoreUrl() == null
+        ? null : ConfigStoreLocation.parse(options.configStoreUrl());
     com.google.inject.Injector injector;
     try {
-      injector = com.google.inject.Guice.createInjector(new MixerModule(options));
+      injector = com.google.inject.Guice.createInjector(new MixerModule(options, location));
     } catch (com.google.inject.CreationException | com.google.inject.ProvisionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       if (cause instanceof IllegalArgumentException iae) {
@@ -80,7 +82,7 @@ public final class MixerServer implements AutoCloseable {
     MixerRuntime runtime = injector.getInstance(MixerRuntime.class);
     try {
       runtime.start(injector.getInstance(ConfigStore.class));
-      return start(options, runtime, injector.getInstance(ServerMetrics.class), runtime);
+      return start(options, location, runtime, injector.getInstance(ServerMetrics.class), runtime);
     } catch (IOException | RuntimeException e) {
       runtime.close();
       throw e;
@@ -88,14 +90,14 @@ public final class MixerServer implements AutoCloseable {
   }
 
   static MixerServer start(ServerOptions options, RequestProcessor processor) throws IOException {
-    return start(options, processor, new ServerMetrics(), null);
+    ConfigStoreLocation location = options.configStoreUrl() == null
+        ? null : ConfigStoreLocation.parse(options.configStoreUrl());
+    return start(options, location, processor, new ServerMetrics(), null);
   }
 
-  private static MixerServer start(ServerOptions options, RequestProcessor processor, ServerMetrics metrics,
-      MixerRuntime runtime) throws IOException {
+  private static MixerServer start(ServerOptions options, ConfigStoreLocation store, RequestProcessor processor,
+      ServerMetrics metrics, MixerRuntime runtime) throws IOException {
     requireNonNull(options, "options");
-    ConfigStoreLocation store = options.configStoreUrl() == null
-        ? null : ConfigStoreLocation.parse(options.configStoreUrl());
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
@@ -119,12 +121,13 @@ public final class MixerServer implements AutoCloseable {
         () -> ready.get() && (runtime == null || runtime.ready()),
         () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
             : ConfigStatusJson.render(runtime.snapshot(), runtime.ready()));
-    MixerServer server = new MixerServer(options, grpc, monitoring, health, ready, runtime);
+    MixerServer server = new MixerServer(options, grpc, service, monitoring, health, ready, runtime);
     monitoring.start();
     try {
       grpc.start();
     } catch (IOException e) {
       monitoring.close();
+      service.close();
       if (runtime != null) {
         runtime.close();
       }
@@ -178,6 +181,7 @@ public final class MixerServer implements AutoCloseable {
       grpc.awaitTermination(5, TimeUnit.SECONDS);
     }
     monitoring.close();
+    service.close();
     if (runtime != null) {
       runtime.close();
     }
