@@ -61,8 +61,8 @@ public final class CompressedAttributeBag implements AttributeBag {
   private long[] v1;
   private int[] wideNanos; // only for the rare *_WIDE entries
   private int sizeHint;
-  private byte[] wordState; // per message word: 0 unchecked, 1 valid UTF-8, 2 invalid
-  private String[] wordStrings; // message words made Strings so far
+  private String[] wordStrings; // message words made Strings so far; NOT_UTF8 for invalid ones
+  private boolean wordsChecked; // every word is known to be valid UTF-8 (strict resolve)
   private int[] mapPool;
   private long[] mapKeyPrints; // MapKey.fingerprint of each pair's key, at pair index (pool index / 2)
   private int mapPoolSize;
@@ -112,6 +112,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       bag.usingDefaultWords = true;
     }
     WireReader r = new WireReader(buf, off, len);
+    bag.mapReader = r; // free once parsing ends: maps are read later
     bag.scan(r, off, len);
     if (bag.deferred) {
       bag.finalPass = true;
@@ -138,7 +139,7 @@ public final class CompressedAttributeBag implements AttributeBag {
         int field = tag >>> 3;
         if (field == 1) {
           addWord(start, stop - start);
-        } else if (!fastEntry(field, start, stop)) {
+        } else if (!(field == 2 ? stringEntry(start, stop) : fastEntry(field, start, stop))) {
           r.reset(start, stop - start);
           parseEntry(r, field);
         }
@@ -164,6 +165,48 @@ public final class CompressedAttributeBag implements AttributeBag {
   }
 
   /**
+   * Decodes the most common entry of all, a string attribute whose name and value indexes take one
+   * or two bytes each ({@code 08 key 10 value}); false, having stored nothing, for any other shape.
+   * Kept small so that the JIT inlines it into the scan loop.
+   */
+  private boolean stringEntry(int start, int stop) {
+    byte[] b = buf;
+    if (stop - start < 4 || b[start] != (1 << 3 | WireReader.VARINT)) {
+      return false;
+    }
+    int raw = b[start + 1];
+    int p = start + 2;
+    if (raw < 0) {
+      int b1 = b[p++]; // in range: the entry has at least four bytes
+      if (b1 < 0) {
+        return false;
+      }
+      raw = (raw & 0x7f) | b1 << 7;
+    }
+    if (p + 1 >= stop || b[p] != (2 << 3 | WireReader.VARINT)) {
+      return false;
+    }
+    int value = b[p + 1];
+    p += 2;
+    if (value < 0) {
+      if (p >= stop || b[p] < 0) {
+        return false;
+      }
+      value = (value & 0x7f) | b[p++] << 7;
+    }
+    if (p != stop) {
+      return false;
+    }
+    int key = (raw >>> 1) ^ -(raw & 1);
+    value = (value >>> 1) ^ -(value & 1);
+    ensureEntryCapacity();
+    nameIndex[count] = knownIndex(key) && knownIndex(value) ? resolveName(key) : admit(key, STRING, value, 0);
+    v1[count] = value;
+    type[count++] = STRING;
+    return true;
+  }
+
+  /**
    * Decodes the common shape of a scalar map entry ({@code key=1 sint32} then {@code value=2}, each
    * once, in order) with local variables only; returns false, having stored nothing, for any other
    * shape, which {@link #parseEntry} then handles in general.
@@ -185,6 +228,7 @@ public final class CompressedAttributeBag implements AttributeBag {
     }
     byte t;
     long a;
+    int extra = 0;
     switch (field) {
       case 2, 3, 5 -> {
         if (b[p] != (2 << 3 | WireReader.VARINT)) {
@@ -218,6 +262,38 @@ public final class CompressedAttributeBag implements AttributeBag {
         a = (long) LONGS.get(b, p + 1);
         p += 9;
       }
+      case 6, 7, 8, 9 -> { // a length-delimited value that ends the entry
+        if (b[p] != (2 << 3 | WireReader.LENGTH_DELIMITED)) {
+          return false;
+        }
+        long n = smallVarint(b, p + 1, stop);
+        if (n < 0 || (int) (n >>> 32) + (int) n != stop) {
+          return false;
+        }
+        p = (int) (n >>> 32);
+        if (field >= 8) { // BYTES, STRING_MAP_RAW: where the bytes are
+          t = field == 8 ? BYTES : STRING_MAP_RAW;
+          a = p;
+          extra = (int) n;
+          p = stop;
+        } else { // TIMESTAMP, DURATION
+          t = field == 6 ? TIMESTAMP : DURATION;
+          long seconds = fastTimeSeconds(b, p, stop);
+          if (seconds < 0) {
+            return false;
+          }
+          p = (int) (seconds >>> 35);
+          a = seconds & ((1L << 35) - 1);
+          if (p < stop && b[p] == (2 << 3 | WireReader.VARINT)) {
+            long v = smallVarint(b, p + 1, stop);
+            if (v < 0) {
+              return false;
+            }
+            p = (int) (v >>> 32);
+            extra = (int) v;
+          }
+        }
+      }
       default -> {
         return false;
       }
@@ -225,8 +301,31 @@ public final class CompressedAttributeBag implements AttributeBag {
     if (p != stop) {
       return false;
     }
-    store(key, t, a, 0);
+    store(key, t, a, extra);
     return true;
+  }
+
+  /**
+   * Reads the optional {@code seconds=1} field of a Timestamp or Duration at {@code p} when it is a
+   * varint of at most five bytes (0 to 2^35 - 1): returns {@code newPos << 35 | seconds}, or -1
+   * (also for positions from 2^28 on, which would not fit).
+   */
+  private static long fastTimeSeconds(byte[] b, int p, int stop) {
+    if (stop >= 1 << 28) {
+      return -1;
+    }
+    if (p >= stop || b[p] != (1 << 3 | WireReader.VARINT)) {
+      return (long) p << 35; // absent: zero
+    }
+    long v = 0;
+    for (int shift = 0, q = p + 1; shift <= 28 && q < stop; shift += 7) {
+      byte x = b[q++];
+      v |= (long) (x & 0x7f) << shift;
+      if (x >= 0) {
+        return (long) q << 35 | v;
+      }
+    }
+    return -1;
   }
 
   /**
@@ -234,14 +333,17 @@ public final class CompressedAttributeBag implements AttributeBag {
    * {@code newPos << 32 | value}, or -1 when it is longer or runs past {@code stop}.
    */
   private static long smallVarint(byte[] b, int p, int stop) {
-    if (p + 1 < stop) { // one or two bytes: every name and value index below 8192 in magnitude
+    // One or two bytes: every name and value index below 8192 in magnitude.
+    if (p < stop) {
       int b0 = b[p];
       if (b0 >= 0) {
         return ((long) (p + 1) << 32) | b0;
       }
-      int b1 = b[p + 1];
-      if (b1 >= 0) {
-        return ((long) (p + 2) << 32) | (b0 & 0x7f) | (b1 << 7);
+      if (p + 1 < stop) {
+        int b1 = b[p + 1];
+        if (b1 >= 0) {
+          return ((long) (p + 2) << 32) | (b0 & 0x7f) | (b1 << 7);
+        }
       }
     }
     int value = 0;
@@ -555,10 +657,12 @@ public final class CompressedAttributeBag implements AttributeBag {
       throw AttributeDecodeException.invalidIndex(firstProblem);
     }
     for (int w = 0; w < wordCount; w++) {
-      if (!validWord(w)) {
+      int off = words[2 * w];
+      if (!WireReader.isValidUtf8(buf, off, off + words[2 * w + 1])) {
         throw AttributeDecodeException.malformed("dictionary word " + w + " is not valid UTF-8");
       }
     }
+    wordsChecked = true;
     for (int i = 0; i < count; i++) {
       if (type[i] == STRING_MAP_RAW && !decodeMap(i)) {
         throw AttributeDecodeException.invalidIndex("string map of attribute " + nameOf(i)
@@ -596,6 +700,9 @@ public final class CompressedAttributeBag implements AttributeBag {
     return n == null ? index : n.id();
   }
 
+  // Marks a message word that is not valid UTF-8 in wordStrings (compared by identity).
+  private static final String NOT_UTF8 = new String("not UTF-8");
+
   /**
    * The word at a dictionary index, or null when it is not valid UTF-8. A message word becomes a
    * String once per bag, however often rules read it.
@@ -607,7 +714,7 @@ public final class CompressedAttributeBag implements AttributeBag {
     String[] ws = wordStrings;
     int slot = -index - 1;
     if (ws != null && slot < ws.length && ws[slot] != null) {
-      return ws[slot];
+      return ws[slot] == NOT_UTF8 ? null : ws[slot];
     }
     return newWord(slot);
   }
@@ -616,23 +723,13 @@ public final class CompressedAttributeBag implements AttributeBag {
     if (wordStrings == null || wordStrings.length < wordCount) { // words may still be arriving
       wordStrings = wordStrings == null ? new String[wordCount] : Arrays.copyOf(wordStrings, wordCount);
     }
-    String w = null;
-    if (validWord(slot)) {
-      w = new String(buf, words[2 * slot], words[2 * slot + 1], StandardCharsets.UTF_8);
-      wordStrings[slot] = w;
+    int off = words[2 * slot];
+    int len = words[2 * slot + 1];
+    if (wordsChecked || WireReader.isValidUtf8(buf, off, off + len)) {
+      return wordStrings[slot] = new String(buf, off, len, StandardCharsets.UTF_8);
     }
-    return w;
-  }
-
-  private boolean validWord(int slot) {
-    if (wordState == null || wordState.length < wordCount) { // words may still be arriving
-      wordState = wordState == null ? new byte[wordCount] : Arrays.copyOf(wordState, wordCount);
-    }
-    if (wordState[slot] == 0) {
-      int off = words[2 * slot];
-      wordState[slot] = WireReader.isValidUtf8(buf, off, off + words[2 * slot + 1]) ? (byte) 1 : 2;
-    }
-    return wordState[slot] == 1;
+    wordStrings[slot] = NOT_UTF8;
+    return null;
   }
 
   /** Leaves entry {@code i} out after all: one of its words is not valid UTF-8. */

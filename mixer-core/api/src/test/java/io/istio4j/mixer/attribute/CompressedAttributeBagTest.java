@@ -118,6 +118,25 @@ class CompressedAttributeBagTest {
   }
 
   @Test
+  void mapKeysSentAsMessageWordsMatchOnlyTheSameBytes() {
+    CompressedAttributes wire = CompressedAttributes.newBuilder()
+        .addWords("x-user").addWords("jason") // -1, -2
+        .addWords("x-usex").addWords("eve") // -3, -4: same length, last byte differs
+        .addWords("x-b3-sampled").addWords("1") // -5, -6: longer than eight bytes
+        .addWords(":path").addWords("/ratings") // -7, -8: a global word sent as a message word
+        .putStringMaps(15, StringMap.newBuilder()
+            .putEntries(-3, -4).putEntries(-1, -2).putEntries(-5, -6).putEntries(-7, -8).build())
+        .build();
+    CompressedAttributeBag bag = CompressedAttributeBag.decode(wire.toByteArray());
+    assertThat(bag.getMapValue(HEADERS, MapKey.of("x-user"))).isEqualTo("jason");
+    assertThat(bag.getMapValue(HEADERS, MapKey.of("x-usex"))).isEqualTo("eve");
+    assertThat(bag.getMapValue(HEADERS, MapKey.of("x-b3-sampled"))).isEqualTo("1");
+    assertThat(bag.getMapValue(HEADERS, MapKey.of(":path"))).isEqualTo("/ratings");
+    assertThat(bag.getMapValue(HEADERS, MapKey.of("x-b3-sampleX"))).isNull();
+    assertThat(bag.getMapValue(HEADERS, MapKey.of("x-use"))).isNull();
+  }
+
+  @Test
   void checkLeavesOutAttributesWithBadIndexesAndKeepsTheRest() {
     CompressedAttributes wire = CompressedAttributes.newBuilder()
         .addWords("only-word")
