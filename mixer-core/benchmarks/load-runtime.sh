@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load runs of the runtime against a live bin/mixs (docs/performance.md, issue 5).
 # Usage: mixer-core/benchmarks/load-runtime.sh CONFIG.yaml [ROUNDS=3] [DURATION=10s] [CONCURRENCY=32] [TARGETS="health check"]
+# Targets: health, check, report (one record per Report), report:N (N delta-encoded records per Report).
 # Starts mixs on free ports with examples/quickstart/attributes.yaml plus CONFIG.yaml, prints the time from
 # launch to ready, runs the targets interleaved (one JSON line each, with the server's CPU seconds during the run),
 # and stops mixs.
@@ -19,6 +20,7 @@ dir=$(mktemp -d)
 cp "$root/examples/quickstart/attributes.yaml" "$dir/"
 cp "$config" "$dir/config.yaml"
 log="$dir/mixs.log"
+rm -f /tmp/istio4j-bench-accesslog.json* # written by the telemetry config's access log
 start=$(date +%s%N)
 "$root/bin/mixs" server --port "$port" --monitoringPort "$mon" --configStoreURL "fs://$dir" >"$log" 2>&1 &
 mixs=$!
@@ -55,6 +57,7 @@ target_args() {
     health) echo "--target health" ;;
     check) echo "--target check -q RequestCount=1" ;;
     report) echo "--target report" ;;
+    report:*) echo "--target report --records ${1#report:}" ;; # N records per Report, as mixerclient batches
   esac
 }
 
@@ -66,3 +69,11 @@ for _ in $(seq 1 "$rounds"); do
     run $(target_args "$t") --duration "$duration" --warmup 2s "${attrs[@]}"
   done
 done
+# Telemetry config only: lines the stdio access log wrote (rotated files included) and lines it dropped.
+if grep -q istio4j-bench-accesslog "$config"; then
+  sleep 1 # the writer thread drains its buffer
+  lines=$(cat /tmp/istio4j-bench-accesslog.json* 2>/dev/null | wc -l)
+  dropped=$(curl -fs "localhost:$mon/metrics" | awk '/dropped_lines/ && !/^#/ {d += $2} END {print d + 0}')
+  echo "{\"accessLogLines\": $lines, \"stdioDroppedLines\": $dropped}"
+  rm -f /tmp/istio4j-bench-accesslog.json*
+fi

@@ -42,6 +42,11 @@ final class LoadCommand extends MixerCommand {
       description = "What to call: check, report, or health (grpc.health.v1.Health/Check, the empty-RPC baseline). Default: ${DEFAULT-VALUE}.")
   LoadTarget loadTarget;
 
+  @Option(names = "--records", defaultValue = "1",
+      description = "Records per Report (--target report), batched and delta-encoded as mixerclient does; each "
+          + "record gets its own request.id, request.time and response.duration (default: ${DEFAULT-VALUE}).")
+  int records;
+
   @Option(names = "--concurrency", defaultValue = "16", description = "Calls in flight (default: ${DEFAULT-VALUE}).")
   int concurrency;
 
@@ -64,8 +69,9 @@ final class LoadCommand extends MixerCommand {
     try {
       measured = GoDuration.parse(duration);
       warm = GoDuration.parse(warmup);
-      if (concurrency < 1 || connections < 1 || measured.isNegative() || measured.isZero()) {
-        throw new IllegalArgumentException("--concurrency and --connections must be >= 1, --duration > 0");
+      if (concurrency < 1 || connections < 1 || records < 1 || measured.isNegative() || measured.isZero()) {
+        throw new IllegalArgumentException(
+            "--concurrency, --connections and --records must be >= 1, --duration > 0");
       }
       Map<String, Object> attrs = attributeMap();
       switch (loadTarget) {
@@ -74,7 +80,7 @@ final class LoadCommand extends MixerCommand {
           method = raw(MixerGrpc.getCheckMethod());
         }
         case report -> {
-          request = ReportCommand.build(attrs).toByteArray();
+          request = (records == 1 ? ReportCommand.build(attrs) : ReportCommand.batch(attrs, records)).toByteArray();
           method = raw(MixerGrpc.getReportMethod());
         }
         default -> {
@@ -92,7 +98,7 @@ final class LoadCommand extends MixerCommand {
     }
     try {
       Result r = run(channels, method, request, warm, measured);
-      r.print(out, loadTarget.name(), concurrency, connections);
+      r.print(out, loadTarget.name(), concurrency, connections, loadTarget == LoadTarget.report ? records : 0);
       out.flush();
       return r.requests > 0 ? 0 : 1;
     } finally {
@@ -167,7 +173,8 @@ final class LoadCommand extends MixerCommand {
   record Result(long requests, long errors, Duration duration, Histogram latencyMicros,
       Map<String, AtomicLong> errorCodes) {
 
-    void print(PrintWriter out, String target, int concurrency, int connections) {
+    /** Prints the table and the JSON line; {@code records} per request for Report (else 0). */
+    void print(PrintWriter out, String target, int concurrency, int connections, int records) {
       double seconds = duration.toNanos() / 1e9;
       double rps = requests / seconds;
       out.printf(Locale.ROOT, "%-12s %s%n", "target", target);
@@ -177,6 +184,9 @@ final class LoadCommand extends MixerCommand {
       out.printf(Locale.ROOT, "%-12s %d%n", "requests", requests);
       out.printf(Locale.ROOT, "%-12s %d%s%n", "errors", errors, errorCodes.isEmpty() ? "" : " " + errorCodes);
       out.printf(Locale.ROOT, "%-12s %.1f%n", "requests/s", rps);
+      if (records > 0) {
+        out.printf(Locale.ROOT, "%-12s %.1f (%d per request)%n", "records/s", rps * records, records);
+      }
       out.printf(Locale.ROOT, "%-12s %.3f ms%n", "p50", pct(50) / 1000.0);
       out.printf(Locale.ROOT, "%-12s %.3f ms%n", "p90", pct(90) / 1000.0);
       out.printf(Locale.ROOT, "%-12s %.3f ms%n", "p99", pct(99) / 1000.0);
@@ -184,9 +194,11 @@ final class LoadCommand extends MixerCommand {
       out.printf(Locale.ROOT, "%-12s %.3f ms%n", "max", latencyMicros.getMaxValue() / 1000.0);
       out.printf(Locale.ROOT,
           "{\"target\":\"%s\",\"concurrency\":%d,\"connections\":%d,\"duration_s\":%.3f,\"requests\":%d,"
-              + "\"errors\":%d,\"rps\":%.1f,\"p50_us\":%d,\"p90_us\":%d,\"p99_us\":%d,\"p999_us\":%d,\"max_us\":%d}%n",
-          target, concurrency, connections, seconds, requests, errors, rps, pct(50), pct(90), pct(99),
-          pct(99.9), latencyMicros.getMaxValue());
+              + "\"errors\":%d,\"rps\":%.1f,%s\"p50_us\":%d,\"p90_us\":%d,\"p99_us\":%d,\"p999_us\":%d,\"max_us\":%d}%n",
+          target, concurrency, connections, seconds, requests, errors, rps,
+          records > 0 ? String.format(Locale.ROOT, "\"recordsPerRequest\":%d,\"recordsPerSecond\":%.1f,",
+              records, rps * records) : "",
+          pct(50), pct(90), pct(99), pct(99.9), latencyMicros.getMaxValue());
     }
 
     private long pct(double p) {

@@ -27,6 +27,26 @@ final class ReportCommand extends MixerCommand {
     });
   }
 
+  /**
+   * {@code n} records in one request, delta-encoded against the global dictionary as mixerclient
+   * batches them. Records differ as a proxy's do: each has its own {@code request.id} (the given one
+   * with a {@code -i} suffix), a {@code request.time} {@code i} ms later and a
+   * {@code response.duration} of 1-50 ms, so every record after the first carries those three.
+   */
+  static ReportRequest batch(Map<String, Object> attrs, int n) {
+    ReportBatchEncoder batch = new ReportBatchEncoder(io.istio4j.mixer.attribute.GlobalDictionary.SIZE);
+    String id = String.valueOf(attrs.getOrDefault("request.id", "load"));
+    java.time.Instant time = attrs.get("request.time") instanceof java.time.Instant t ? t : java.time.Instant.EPOCH;
+    for (int i = 0; i < n; i++) {
+      Map<String, Object> record = new java.util.LinkedHashMap<>(attrs);
+      record.put("request.id", id + "-" + i);
+      record.put("request.time", time.plusMillis(i));
+      record.put("response.duration", java.time.Duration.ofMillis(1 + (i * 7L) % 50));
+      batch.add(record);
+    }
+    return batch.build();
+  }
+
   /** One record, every word in the message dictionary, global_word_count 0 (as upstream mixc). */
   static ReportRequest build(Map<String, Object> attrs) {
     ReportBatchEncoder batch = new ReportBatchEncoder(0);

@@ -106,6 +106,35 @@ class MixcTest {
   }
 
   @Test
+  void loadBatchesReportRecords() {
+    Run r = mixc("load", "-m", mixer(), "--target", "report", "--records", "10", "--concurrency", "2",
+        "--duration", "300ms", "--warmup", "100ms", "-s", "destination.service=a.ns.svc.cluster.local");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("records/s").contains("(10 per request)");
+    String json = r.out().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+    assertThat(json).contains("\"recordsPerRequest\":10").contains("\"errors\":0");
+  }
+
+  @Test
+  void batchedReportRecordsAreDeltasWithTheirOwnIdTimeAndDuration() throws Exception {
+    java.util.Map<String, Object> attrs = new java.util.LinkedHashMap<>();
+    attrs.put("destination.service", "a.ns.svc.cluster.local");
+    attrs.put("request.id", "r");
+    byte[] bytes = ReportCommand.batch(attrs, 3).toByteArray();
+    io.istio4j.mixer.attribute.DecodedReportRequest report = io.istio4j.mixer.attribute.RequestDecoder.decodeReport(bytes);
+    assertThat(report.recordCount()).isEqualTo(3);
+    java.util.List<java.util.Map<String, Object>> records = new java.util.ArrayList<>();
+    report.forEachRecord(bag -> records.add(bag.toMap()));
+    assertThat(records).extracting(m -> m.get("request.id")).containsExactly("r-0", "r-1", "r-2");
+    assertThat(records).extracting(m -> m.get("destination.service")).containsOnly("a.ns.svc.cluster.local");
+    assertThat(records).extracting(m -> m.get("response.duration"))
+        .containsExactly(java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(8), java.time.Duration.ofMillis(15));
+    // Deltas: the second record on the wire carries only what changed.
+    assertThat(io.istio4j.mixer.v1.ReportRequest.parseFrom(bytes).getAttributes(1).getStringsCount())
+        .isEqualTo(1);
+  }
+
+  @Test
   void exprEvaluatesJsonLinesInOrderAndSurvivesMalformedOnes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
       throws Exception {
     java.nio.file.Path in = dir.resolve("in.jsonl");
