@@ -147,19 +147,28 @@ final class RedisQuotaHandler implements QuotaHandler {
     String dedupKey = cell + ":d:" + args.deduplicationId();
     long dedupTtl = Math.max(1000, 2 * l.windowMillis());
     try {
-      List<?> r;
+      long granted;
+      long remaining;
       if (l.rolling()) {
-        r = (List<?>) evalsha(ROLLING_SHA, ROLLING_SCRIPT, List.of(cell + ":z", cell + ":h", dedupKey),
+        List<?> r = (List<?>) evalsha(ROLLING_SHA, ROLLING_SCRIPT, List.of(cell + ":z", cell + ":h", dedupKey),
             List.of(Long.toString(max), Long.toString(args.amount()), args.bestEffort() ? "1" : "0",
                 Long.toString(l.windowMillis()), Long.toString(l.bucketMillis()), Long.toString(dedupTtl),
                 dedup ? "1" : "0"));
+        granted = (Long) r.get(0);
+        remaining = (Long) r.get(1);
       } else {
-        r = (List<?>) evalsha(FIXED_SHA, FIXED_SCRIPT, List.of(cell + ":f", dedupKey),
+        Object r = evalsha(FIXED_SHA, FIXED_SCRIPT, List.of(cell + ":f", dedupKey),
             List.of(Long.toString(max), Long.toString(args.amount()), args.bestEffort() ? "1" : "0",
                 Long.toString(l.windowMillis()), Long.toString(dedupTtl), dedup ? "1" : "0"));
+        if (r instanceof Long ttl) { // the whole amount, the common reply (see fixed_window.lua)
+          granted = args.amount();
+          remaining = ttl;
+        } else {
+          List<?> list = (List<?>) r;
+          granted = (Long) list.get(0);
+          remaining = (Long) list.get(1);
+        }
       }
-      long granted = (Long) r.get(0);
-      long remaining = (Long) r.get(1);
       Duration valid = !l.rolling() && remaining > 0 && remaining < l.windowMillis()
           ? Duration.ofMillis(remaining) : l.validDuration();
       return QuotaResult.granted(granted, valid);

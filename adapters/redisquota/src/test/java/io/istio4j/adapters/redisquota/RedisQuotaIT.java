@@ -126,6 +126,23 @@ class RedisQuotaIT {
   }
 
   @Test
+  void aRetryGetsWhatTheFirstCallGotWhenThatWasPartOrNothing() {
+    RedisQuotaHandler h = handler(fixed(3, Duration.ofSeconds(30)), Params.newBuilder());
+    QuotaInstance i = new QuotaInstance(RC, Map.of());
+    QuotaResult first = h.handleQuota(i, new QuotaArgs("full", 2, false));
+    assertThat(first.amount()).isEqualTo(2);
+    assertThat(first.validDuration()).as("what is left of the window")
+        .isPositive().isLessThanOrEqualTo(Duration.ofSeconds(30));
+    assertThat(h.handleQuota(i, new QuotaArgs("part", 2, true)).amount()).isEqualTo(1);
+    assertThat(h.handleQuota(i, new QuotaArgs("part", 2, true)).amount()).as("retry of a partial grant").isEqualTo(1);
+    assertThat(h.handleQuota(i, new QuotaArgs("none", 1, false)).amount()).isZero();
+    assertThat(h.handleQuota(i, new QuotaArgs("none", 1, false)).amount()).as("retry of a denial").isZero();
+    assertThat(h.handleQuota(i, new QuotaArgs("negative", -2, false)).amount()).isZero();
+    assertThat(h.handleQuota(i, new QuotaArgs("negative", -2, false)).amount()).as("retry of a negative amount").isZero();
+    assertThat(h.handleQuota(i, new QuotaArgs("later", 1, false)).amount()).as("nothing was given back").isZero();
+  }
+
+  @Test
   void manyThreadsNeverGetMoreThanTheLimit() throws Exception {
     RedisQuotaHandler h = handler(fixed(500, Duration.ofSeconds(60)), Params.newBuilder().setConnectionPoolSize(16));
     var pool = Executors.newFixedThreadPool(16);
