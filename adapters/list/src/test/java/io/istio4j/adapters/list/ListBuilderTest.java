@@ -7,6 +7,7 @@ import com.google.protobuf.Duration;
 import io.istio4j.adapter.Adapter;
 import io.istio4j.adapter.AdapterInfo;
 import io.istio4j.adapter.ConfigErrors;
+import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.adapter.testkit.TestMixer;
 import io.istio4j.adapters.list.config.Params;
 import io.istio4j.adapters.list.config.Params.ListEntryType;
@@ -126,7 +127,7 @@ class ListBuilderTest {
 
   @Test
   void newHandlerRejectsAnInvalidConfigListingTheErrors() {
-    assertThatThrownBy(() -> ListAdapter.newHandler(defaults().setCachingUseCount(-1).build(), new TestEnv()))
+    assertThatThrownBy(() -> ListAdapter.newHandler(defaults().setCachingUseCount(-1).build(), TestEnv.create()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("invalid listchecker config: cachingUseCount: -1 (expected: >= 0)");
   }

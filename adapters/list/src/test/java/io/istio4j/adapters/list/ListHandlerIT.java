@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.Status;
+import io.istio4j.adapter.testkit.TestEnv;
+import io.istio4j.adapter.testkit.TestEnv.ScheduledTask;
 import io.istio4j.adapters.list.config.Params;
 import io.istio4j.adapters.list.config.Params.ListEntryType;
 import io.istio4j.template.listentry.ListEntryInstance;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class ListHandlerIT {
 
-  private final TestEnv env = new TestEnv();
+  private final TestEnv env = TestEnv.create();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   @AfterEach
@@ -71,6 +73,11 @@ class ListHandlerIT {
     h.refresh().join();
   }
 
+  /** The value of listchecker_fetches for a result, summed over provider URLs; 0 if never counted. */
+  private double fetches(String result) {
+    return env.counterValue("listchecker_fetches", "result", result);
+  }
+
   @Test
   void buildFetchesTheListOnceAndSchedulesRefreshesEveryRefreshInterval() {
     ListServer server = server("v1\nv2\n\n");
@@ -81,12 +88,13 @@ class ListHandlerIT {
     assertThat(check(h, "v2")).isEqualTo(Status.OK);
     assertThat(check(h, "v3")).isEqualTo(Status.of(Status.Code.NOT_FOUND, "v3 is not whitelisted"));
     assertThat(check(h, "")).isEqualTo(Status.of(Status.Code.NOT_FOUND, " is not whitelisted"));
-    assertThat(env.periodic).singleElement().satisfies(p -> {
-      assertThat(p.initialDelay()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(env.scheduled()).singleElement().satisfies(p -> {
+      assertThat(p.kind()).isEqualTo(ScheduledTask.Kind.PERIODIC);
+      assertThat(p.delay()).isEqualTo(Duration.ofSeconds(60));
       assertThat(p.period()).isEqualTo(Duration.ofSeconds(60));
     });
 
-    env.periodic.get(0).work().run(); // what the scheduler runs; it does not wait for the response
+    env.scheduled().get(0).run(); // what the scheduler runs; it does not wait for the response
     awaitRequests(server, 2);
   }
 
@@ -102,7 +110,7 @@ class ListHandlerIT {
     assertThat(check(h, "v2")).isEqualTo(Status.OK);
     assertThat(check(h, "v1").code()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(check(h, "canary")).isEqualTo(Status.OK);
-    assertThat(env.fetches("ok")).isEqualTo(2);
+    assertThat(fetches("ok")).isEqualTo(2);
   }
 
   @Test
@@ -112,7 +120,7 @@ class ListHandlerIT {
 
     env.advance(Duration.ofSeconds(200));
     refresh(h);
-    assertThat(env.fetches("unchanged")).isEqualTo(1);
+    assertThat(fetches("unchanged")).isEqualTo(1);
 
     server.fail(500);
     env.advance(Duration.ofSeconds(250)); // 450s after the first fetch, 250s after the confirmation
@@ -145,7 +153,7 @@ class ListHandlerIT {
     assertThat(purged.message())
         .isEqualTo("cannot check v1: fetching " + server.url() + " failed: HTTP status 500");
     assertThat(check(h, "v2")).isEqualTo(Status.OK); // overrides still answer
-    assertThat(env.fetches("error")).isEqualTo(3);
+    assertThat(fetches("error")).isEqualTo(3);
   }
 
   @Test
@@ -201,7 +209,8 @@ class ListHandlerIT {
     assertThat(check(h, "mallory")).isEqualTo(Status.of(Status.Code.PERMISSION_DENIED, "mallory is blacklisted"));
     assertThat(check(h, "alice"))
         .isEqualTo(Status.of(Status.Code.UNAVAILABLE, "cannot check alice: fetching " + server.url() + " failed: HTTP status 404"));
-    assertThat(env.periodic).hasSize(1); // and it keeps trying
+    assertThat(env.scheduled()).extracting(ScheduledTask::kind)
+        .containsExactly(ScheduledTask.Kind.PERIODIC); // and it keeps trying
 
     server.serve("eve\n");
     refresh(h);
@@ -219,7 +228,7 @@ class ListHandlerIT {
     server.serve("whitelist: [\"10.0.0.0/8\", \"11.0.0.0/88\"]\n");
     refresh(h);
     assertThat(check(h, "10.9.9.9")).isEqualTo(Status.OK);
-    assertThat(env.fetches("error")).isEqualTo(1);
+    assertThat(fetches("error")).isEqualTo(1);
 
     env.advance(Duration.ofSeconds(300));
     refresh(h);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.Status;
+import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.adapters.list.config.Params;
 import io.istio4j.adapters.list.config.Params.ListEntryType;
 import io.istio4j.template.listentry.ListEntryHandler;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** Handlers made of overrides only; fetched lists are in {@link ListHandlerIT}. */
 class ListHandlerTest {
 
-  private final TestEnv env = new TestEnv();
+  private final TestEnv env = TestEnv.create();
 
   private ListEntryHandler handler(Params.Builder params) {
     return ListAdapter.newHandler(params.build(), env);
@@ -89,7 +90,7 @@ class ListHandlerTest {
   @Test
   void aListOfOverridesOnlyIsNeverFetchedOrRefreshed() throws Exception {
     ListEntryHandler h = handler(list(ListEntryType.STRINGS, false, "v1"));
-    assertThat(env.periodic).isEmpty();
+    assertThat(env.scheduled()).isEmpty();
     assertThat(((ListHandler) h).refresh()).isCompleted();
     assertThat(check(h, "v1").status()).isEqualTo(Status.OK);
     h.close();

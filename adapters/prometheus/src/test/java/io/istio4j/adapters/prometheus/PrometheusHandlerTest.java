@@ -3,6 +3,7 @@ package io.istio4j.adapters.prometheus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.adapters.prometheus.config.Params;
 import io.istio4j.adapters.prometheus.config.Params.BucketsDefinition;
 import io.istio4j.adapters.prometheus.config.Params.MetricInfo;
@@ -26,6 +27,7 @@ import java.util.function.DoubleConsumer;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
 
 class PrometheusHandlerTest {
 
@@ -34,7 +36,7 @@ class PrometheusHandlerTest {
   static final String INFLIGHT = "inflight.metric.istio-system";
 
   private final SharedRegistry registry = new SharedRegistry();
-  private final TestEnv env = new TestEnv();
+  private final TestEnv env = TestEnv.create();
   private final List<PrometheusHandler> handlers = new ArrayList<>();
 
   @AfterEach
@@ -60,6 +62,11 @@ class PrometheusHandlerTest {
     return MetricInfo.newBuilder().setName(name).setInstanceName(instance).setKind(Kind.DISTRIBUTION)
         .addLabelNames("destination_service")
         .setBuckets(BucketsDefinition.newBuilder().setExplicitBuckets(explicit)).build();
+  }
+
+  /** The value of {@code prometheus_dropped_instances} for the instance and reason. */
+  private double dropped(String instance, String reason) {
+    return env.counterValue(PrometheusHandler.DROPPED_METRIC, "instance", instance, "reason", reason);
   }
 
   PrometheusHandler handler(int port, MetricInfo... metrics) throws IOException {
@@ -154,11 +161,11 @@ class PrometheusHandlerTest {
         instance(COUNT, "2", "s", "a")));
 
     assertThat(h.dropped()).isEqualTo(5);
-    assertThat(env.dropped(COUNT, PrometheusHandler.NOT_A_NUMBER)).isEqualTo(2);
-    assertThat(env.dropped(COUNT, PrometheusHandler.NEGATIVE_INCREMENT)).isEqualTo(1);
-    assertThat(env.dropped(COUNT, PrometheusHandler.MISSING_DIMENSION)).isEqualTo(1);
-    assertThat(env.dropped("unknown.metric.istio-system", PrometheusHandler.NO_METRIC)).isEqualTo(1);
-    assertThat(env.warnings()).hasSize(4).first().asString()
+    assertThat(dropped(COUNT, PrometheusHandler.NOT_A_NUMBER)).isEqualTo(2);
+    assertThat(dropped(COUNT, PrometheusHandler.NEGATIVE_INCREMENT)).isEqualTo(1);
+    assertThat(dropped(COUNT, PrometheusHandler.MISSING_DIMENSION)).isEqualTo(1);
+    assertThat(dropped("unknown.metric.istio-system", PrometheusHandler.NO_METRIC)).isEqualTo(1);
+    assertThat(env.messages(Level.WARN)).hasSize(4).first().asString()
         .isEqualTo("prometheus: dropped instance requestcount.metric.istio-system (value_not_a_number, value many);"
             + " further drops like it are logged at DEBUG and counted in prometheus_dropped_instances_total");
     assertThat(scrape(registry.port())).contains("istio_c{s=\"a\"} 2\n");

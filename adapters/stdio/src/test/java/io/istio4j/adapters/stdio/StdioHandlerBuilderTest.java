@@ -6,6 +6,7 @@ import io.istio4j.adapter.Adapter;
 import io.istio4j.adapter.AdapterInfo;
 import io.istio4j.adapter.ConfigErrors;
 import io.istio4j.adapter.Handler;
+import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.adapters.stdio.config.Params;
 import io.istio4j.template.logentry.LogEntryHandler;
 import io.istio4j.template.logentry.LogEntryHandlerBuilder;
@@ -135,7 +136,7 @@ class StdioHandlerBuilderTest {
         .putSeverityLevels("Error", Params.Level.ERROR)
         .build());
     assertThat(builder.validate().errors()).isEmpty();
-    try (TestEnv env = new TestEnv()) {
+    try (TestEnv env = TestEnv.builder().backgroundThreads().build()) {
       Handler handler = builder.build(env);
       assertThat(handler).isInstanceOf(LogEntryHandler.class).isInstanceOf(MetricHandler.class);
       ((LogEntryHandler) handler).handleLogEntry(List.of(new LogEntryInstance("accesslog.logentry.istio-system",

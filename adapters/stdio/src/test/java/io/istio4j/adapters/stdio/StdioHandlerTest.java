@@ -3,6 +3,7 @@ package io.istio4j.adapters.stdio;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.template.logentry.LogEntryInstance;
 import io.istio4j.template.metric.MetricInstance;
 import java.nio.file.Files;
@@ -16,11 +17,13 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.event.Level;
 
 class StdioHandlerTest {
 
   private static final Instant TIME = Instant.parse("2017-09-01T11:59:00Z");
-  private final TestEnv env = new TestEnv();
+  private static final Instant NOW = Instant.parse("2017-09-01T12:00:00.5Z");
+  private final TestEnv env = TestEnv.builder().startingAt(NOW).backgroundThreads().build();
   private final RecordingOutput output = new RecordingOutput();
 
   @AfterEach
@@ -39,8 +42,21 @@ class StdioHandlerTest {
   }
 
   private StdioHandler handler(int bufferSize) {
+    return handler(bufferSize, env);
+  }
+
+  private StdioHandler handler(int bufferSize, TestEnv on) {
     return StdioHandler.start(new LineFormat(false), Map.of("Error", "error", "Warning", "warn"), "warn",
-        bufferSize, output, env);
+        bufferSize, output, on);
+  }
+
+  /** The value of {@code stdio_dropped_lines} for the output and reason. */
+  private static double dropped(TestEnv on, String output, String reason) {
+    return on.counterValue(StdioHandler.DROPPED_METRIC, "output", output, "reason", reason);
+  }
+
+  private double dropped(String output, String reason) {
+    return dropped(env, output, reason);
   }
 
   @Test
@@ -75,7 +91,7 @@ class StdioHandlerTest {
     handler.close();
     assertThat(output.lines()).hasSize(500).last().asString().endsWith("url=/499");
     assertThat(output.isClosed()).isTrue();
-    assertThat(env.dropped("recording", "buffer_full")).isZero();
+    assertThat(dropped("recording", "buffer_full")).isZero();
   }
 
   @Test
@@ -91,12 +107,12 @@ class StdioHandlerTest {
         new MetricInstance("requestcount.metric.istio-system", 1L, Map.of(), "UNSPECIFIED", Map.of()))));
 
     assertThat(handler.buffered()).isEqualTo(3);
-    assertThat(env.dropped("recording", "buffer_full")).isEqualTo(8);
+    assertThat(dropped("recording", "buffer_full")).isEqualTo(8);
     handler.warnAboutLostLines();
-    assertThat(env.warnings()).containsExactly(
+    assertThat(env.messages(Level.WARN)).containsExactly(
         "8 line(s) dropped: the buffer of 3 lines for recording was full (output slower than traffic)");
     handler.warnAboutLostLines();
-    assertThat(env.warnings()).hasSize(1); // nothing new to report
+    assertThat(env.messages(Level.WARN)).hasSize(1); // nothing new to report
 
     output.release();
     handler.close();
@@ -113,8 +129,8 @@ class StdioHandlerTest {
 
     handler.close(); // returns after StdioHandler.DRAIN_TIMEOUT although the output never returns
 
-    assertThat(env.dropped("recording", "close_timeout")).isEqualTo(4);
-    assertThat(env.warnings()).contains(
+    assertThat(dropped("recording", "close_timeout")).isEqualTo(4);
+    assertThat(env.messages(Level.WARN)).contains(
         "4 line(s) for recording not written within 2000 ms of closing the handler");
     assertThat(output.awaitClosed()).isTrue(); // the interrupted writer closed the output
     handler.handleLogEntry(entries(5, 6)); // ignored after close
@@ -123,15 +139,17 @@ class StdioHandlerTest {
 
   @Test
   void closeClosesTheOutputItselfWhenTheWriterNeverRan() throws Exception {
-    env.holdDaemons();
-    StdioHandler handler = handler(10);
+    TestEnv starved = TestEnv.builder().startingAt(NOW).build(); // without threads, daemons never run
+    StdioHandler handler = handler(10, starved);
     handler.handleLogEntry(entries(0, 2));
 
     handler.close();
 
     assertThat(output.isClosed()).isTrue();
     assertThat(output.lines()).isEmpty();
-    assertThat(env.dropped("recording", "close_timeout")).isEqualTo(2);
+    assertThat(dropped(starved, "recording", "close_timeout")).isEqualTo(2);
+    assertThat(starved.scheduled()).filteredOn(t -> t.kind() == TestEnv.ScheduledTask.Kind.DAEMON)
+        .singleElement().satisfies(writer -> assertThat(writer.isCancelled()).isTrue());
   }
 
   @Test
@@ -142,8 +160,8 @@ class StdioHandlerTest {
         entry("Default", "/fine")));
     handler.close();
     assertThat(output.lines()).extracting(l -> l.substring(l.lastIndexOf('=') + 1)).containsExactly("/ok", "/fine");
-    assertThat(env.dropped("recording", "write_error")).isEqualTo(2);
-    assertThat(env.warnings()).containsExactly("2 line(s) could not be written to recording: java.io.IOException: disk full");
+    assertThat(dropped("recording", "write_error")).isEqualTo(2);
+    assertThat(env.messages(Level.WARN)).containsExactly("2 line(s) could not be written to recording: java.io.IOException: disk full");
   }
 
   @Test
