@@ -213,8 +213,8 @@ public final class CompressedAttributeBag implements AttributeBag {
    */
   private boolean fastEntry(int field, int start, int stop) {
     byte[] b = buf;
-    if (b[start] != (1 << 3 | WireReader.VARINT)) {
-      return false;
+    if (stop - start < 4 || b[start] != (1 << 3 | WireReader.VARINT)) {
+      return false; // shorter than key and value: the general path (which handles empty entries)
     }
     long k = smallVarint(b, start + 1, stop);
     if (k < 0) {
@@ -371,6 +371,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       deferred |= count > 0;
       words = null;
       wordCount = 0;
+      wordStrings = null; // Strings made of default words (an error message names them) are stale
     }
     if (words == null) {
       words = new int[2 * Math.max(4, Math.min(32, sizeHint / 32))];

@@ -326,6 +326,37 @@ class CompressedAttributeBagTest {
     assertThat(bag.badEntryCount()).isEqualTo(2);
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3, 4, 5, 6, 7, 8, 9})
+  void anEmptyEntryAtTheEndOfTheBufferIsTheDefaultValueOfGlobalWordZero(int field) throws Exception {
+    byte[] wire = {(byte) (field << 3 | 2), 0}; // key 0, value absent: protobuf reads the defaults
+    Object expected = CompressedAttributes.parseFrom(wire).getAllFields().isEmpty() ? null : switch (field) {
+      case 2 -> GlobalDictionary.word(0);
+      case 3 -> 0L;
+      case 4 -> 0.0;
+      case 5 -> false;
+      case 6 -> Instant.EPOCH;
+      case 7 -> Duration.ZERO;
+      case 8 -> new byte[0];
+      default -> Map.of();
+    };
+    assertThat(CompressedAttributeBag.decode(wire).toMap()).containsEntry(GlobalDictionary.word(0), expected);
+    byte[] check = CheckRequest.newBuilder().setAttributes(CompressedAttributes.parseFrom(wire)).build().toByteArray();
+    assertThat(RequestDecoder.decodeCheck(check).attributes().toMap()).containsKey(GlobalDictionary.word(0));
+  }
+
+  @Test
+  void aRecordWithWordsOfItsOwnNeverSeesStringsMadeFromTheDefaultWords() {
+    // Written by hand, since protobuf-java puts words first: default_words ["dw"]; one record with
+    // an out-of-range timestamp (its error message is made while the default words are in use),
+    // strings {0: -1}, and then a word of its own, "mw", which -1 names from then on.
+    byte[] report = java.util.HexFormat.of().parseHex(
+        "0a16" + "320a0801120610" + "8094ebdc03" + "120408001001" + "0a026d77" + "12026477");
+    java.util.List<Object> values = new java.util.ArrayList<>();
+    RequestDecoder.decodeReport(report).forEachRecord(bag -> values.add(bag.toMap().get(GlobalDictionary.word(0))));
+    assertThat(values).containsExactly("mw");
+  }
+
   @Test
   void limitsBoundHugeMaps() {
     CompressedAttributes.Builder b = CompressedAttributes.newBuilder();
