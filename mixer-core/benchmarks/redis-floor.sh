@@ -27,7 +27,7 @@ return redis.call("INCRBY", KEYS[1], ARGV[2])')
 fixed=$(load "$(cat "$root/adapters/redisquota/src/main/resources/io/istio4j/adapters/redisquota/fixed_window.lua")")
 
 keys=("istio4j:quota:{bench}:f" "istio4j:quota:{bench}:d:req-__rand_int__RequestCount")
-args=(4611686018427387903 1 0 10000 20000 1)
+args=(4503599627370496 1 0 10000 20000 1)
 rate() {
   redis-benchmark -p "$port" -q -c "$1" -n "$n" -r 100000000 "${@:2}" 2>&1 | tr '\r' '\n' \
     | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($i == "requests") print $(i - 1)}' | tail -n 1

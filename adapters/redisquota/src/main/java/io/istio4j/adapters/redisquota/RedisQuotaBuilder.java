@@ -32,6 +32,12 @@ final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
     this.params = config;
   }
 
+  /**
+   * The largest limit: the scripts compare counts as Lua numbers (doubles), exact up to 2^53, and
+   * the handler sends at most {@code limit + 1}.
+   */
+  static final long MAX_AMOUNT = (1L << 53) - 2;
+
   @Override
   public ConfigErrors validate() {
     ConfigErrors errors = new ConfigErrors();
@@ -63,8 +69,8 @@ final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
       } else if (!names.add(q.getName())) {
         errors.add(f + ".name", "'" + q.getName() + "' is configured twice");
       }
-      if (q.getMaxAmount() < 0) {
-        errors.addf(f + ".maxAmount", "%d (expected: >= 0)", q.getMaxAmount());
+      if (q.getMaxAmount() < 0 || q.getMaxAmount() > MAX_AMOUNT) {
+        errors.addf(f + ".maxAmount", "%d (expected: 0 to %d)", q.getMaxAmount(), MAX_AMOUNT);
       }
       long window = Durations.toMillis(q.getValidDuration());
       if (window <= 0) {
@@ -88,8 +94,8 @@ final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
         if (o.getDimensionsCount() == 0) {
           errors.add(f + ".overrides[" + j + "].dimensions", "required: an override applies to particular values");
         }
-        if (o.getMaxAmount() < 0) {
-          errors.addf(f + ".overrides[" + j + "].maxAmount", "%d (expected: >= 0)", o.getMaxAmount());
+        if (o.getMaxAmount() < 0 || o.getMaxAmount() > MAX_AMOUNT) {
+          errors.addf(f + ".overrides[" + j + "].maxAmount", "%d (expected: 0 to %d)", o.getMaxAmount(), MAX_AMOUNT);
         }
       }
     }

@@ -142,6 +142,9 @@ final class RedisQuotaHandler implements QuotaHandler {
         break;
       }
     }
+    // Asking for more than max + 1 is answered as max + 1 would be (denied, or max - used with best
+    // effort), and keeps the scripts' arithmetic exact: Lua counts in doubles.
+    String amount = Long.toString(Math.min(args.amount(), max + 1));
     String cell = cellKey(l.name(), instance.dimensions());
     boolean dedup = !args.deduplicationId().isEmpty();
     String dedupKey = cell + ":d:" + args.deduplicationId();
@@ -151,14 +154,14 @@ final class RedisQuotaHandler implements QuotaHandler {
       long remaining;
       if (l.rolling()) {
         List<?> r = (List<?>) evalsha(ROLLING_SHA, ROLLING_SCRIPT, List.of(cell + ":z", cell + ":h", dedupKey),
-            List.of(Long.toString(max), Long.toString(args.amount()), args.bestEffort() ? "1" : "0",
+            List.of(Long.toString(max), amount, args.bestEffort() ? "1" : "0",
                 Long.toString(l.windowMillis()), Long.toString(l.bucketMillis()), Long.toString(dedupTtl),
                 dedup ? "1" : "0"));
         granted = (Long) r.get(0);
         remaining = (Long) r.get(1);
       } else {
         Object r = evalsha(FIXED_SHA, FIXED_SCRIPT, List.of(cell + ":f", dedupKey),
-            List.of(Long.toString(max), Long.toString(args.amount()), args.bestEffort() ? "1" : "0",
+            List.of(Long.toString(max), amount, args.bestEffort() ? "1" : "0",
                 Long.toString(l.windowMillis()), Long.toString(dedupTtl), dedup ? "1" : "0"));
         if (r instanceof Long ttl) { // the whole amount, the common reply (see fixed_window.lua)
           granted = args.amount();

@@ -143,6 +143,33 @@ class RedisQuotaIT {
   }
 
   @Test
+  void hugeAmountsAreAnsweredExactlyAndLeaveTheCounterAlone() {
+    RedisQuotaHandler h = handler(fixed(5, Duration.ofSeconds(30)), Params.newBuilder());
+    QuotaInstance i = new QuotaInstance(RC, Map.of());
+    long huge = 123_456_789_012_345_678L; // beyond 2^53: a Lua number cannot hold it exactly
+    assertThat(h.handleQuota(i, new QuotaArgs("a", huge, false)).amount()).isZero();
+    assertThat(h.handleQuota(i, new QuotaArgs("b", 2, false)).amount()).as("the counter is untouched").isEqualTo(2);
+    assertThat(h.handleQuota(i, new QuotaArgs("c", Long.MAX_VALUE, true)).amount()).as("best effort: the rest").isEqualTo(3);
+    assertThat(h.handleQuota(i, new QuotaArgs("c", Long.MAX_VALUE, true)).amount()).as("its retry").isEqualTo(3);
+    assertThat(h.handleQuota(i, new QuotaArgs("a", huge, false)).amount()).as("a retry of the denial").isZero();
+  }
+
+  @Test
+  void limitsBeyondWhatTheScriptsCountExactlyAreAConfigError() {
+    String config = """
+        apiVersion: config.istio.io/v1alpha2
+        kind: redisquota
+        metadata: {name: handler, namespace: istio-system}
+        spec:
+          redisServerUrl: "%s"
+          quotas: [{name: requestcount.quota.istio-system, maxAmount: 9007199254740991, validDuration: 1s}]
+        """;
+    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
+            .config(config.formatted(redis.url())).start())
+        .hasMessageContaining("quotas[0].maxAmount: 9007199254740991 (expected: 0 to 9007199254740990)");
+  }
+
+  @Test
   void manyThreadsNeverGetMoreThanTheLimit() throws Exception {
     RedisQuotaHandler h = handler(fixed(500, Duration.ofSeconds(60)), Params.newBuilder().setConnectionPoolSize(16));
     var pool = Executors.newFixedThreadPool(16);

@@ -92,7 +92,7 @@ public class RedisQuotaBenchmark {
       fixedSha = raw.scriptLoad(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
     }
     handler = Adapters.build("redisquota", Map.of("redisServerUrl", "127.0.0.1:" + port, "connectionPoolSize", 8,
-        "quotas", List.of(Map.of("name", "requestcount.quota.istio-system", "maxAmount", Long.MAX_VALUE / 4,
+        "quotas", List.of(Map.of("name", "requestcount.quota.istio-system", "maxAmount", 1L << 52,
             "validDuration", "10s"))),
         "quota", Map.of("requestcount.quota.istio-system", new QuotaType(Map.of())));
     quota = (QuotaHandler) handler;
@@ -121,7 +121,7 @@ public class RedisQuotaBenchmark {
   public Object rawFixedWindowScript() {
     long id = ids.incrementAndGet();
     return raw.evalsha(fixedSha, List.of("istio4j:quota:{bench}:f", "istio4j:quota:{bench}:d:" + id),
-        List.of("4611686018427387903", "1", "0", "10000", "20000", "1"));
+        List.of("4503599627370496", "1", "0", "10000", "20000", "1"));
   }
 
   /** An allocation without a deduplication id (clients that do not retry). */
