@@ -34,6 +34,9 @@ public final class CompressedAttributeBag implements AttributeBag {
   static final byte STRING_MAP = 9; // its first index pair in mapPool and the pair count
   static final byte TIMESTAMP_WIDE = 10; // beyond years 1677-2262: seconds, nanos in wideNanos
   static final byte DURATION_WIDE = 11; // beyond 292 years: seconds, nanos in wideNanos
+  // A named entry whose value is unusable: it is left out, and hides earlier entries of its name
+  // (protobuf keeps the last occurrence of a map key, so the name is absent, not the earlier value).
+  static final byte INVALID = 12;
 
   private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
       .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -72,6 +75,7 @@ public final class CompressedAttributeBag implements AttributeBag {
   private boolean usingDefaultWords;
   private boolean deferred;
   private boolean finalPass;
+  private boolean admittedInvalid; // set by admit: the entry has a name but no usable value
   private String firstProblem;
 
   private final ReferenceLog references = new ReferenceLog();
@@ -200,9 +204,18 @@ public final class CompressedAttributeBag implements AttributeBag {
     int key = (raw >>> 1) ^ -(raw & 1);
     value = (value >>> 1) ^ -(value & 1);
     ensureEntryCapacity();
-    nameIndex[count] = knownIndex(key) && knownIndex(value) ? resolveName(key) : admit(key, STRING, value, 0);
+    byte t = STRING;
+    if (knownIndex(key) && knownIndex(value)) {
+      nameIndex[count] = resolveName(key);
+    } else {
+      nameIndex[count] = admit(key, STRING, value, 0);
+      if (admittedInvalid) {
+        admittedInvalid = false;
+        t = INVALID;
+      }
+    }
     v1[count] = value;
-    type[count++] = STRING;
+    type[count++] = t;
     return true;
   }
 
@@ -468,6 +481,10 @@ public final class CompressedAttributeBag implements AttributeBag {
   private void store(int key, byte t, long a, int b) {
     ensureEntryCapacity();
     nameIndex[count] = admit(key, t, a, b);
+    if (admittedInvalid) {
+      admittedInvalid = false;
+      t = INVALID;
+    }
     switch (t) {
       case BYTES, STRING_MAP_RAW -> v1[count] = a << 32 | (b & 0xffffffffL);
       case TIMESTAMP, DURATION -> {
@@ -499,7 +516,8 @@ public final class CompressedAttributeBag implements AttributeBag {
         deferred = true; // a word it needs may come later in the message
         return BAD;
       }
-      return bad(key, t, a, b);
+      bad(key, t, a, b);
+      return knownIndex(key) ? invalid(key) : BAD;
     }
     boolean inRange = switch (t) {
       case TIMESTAMP -> a >= MIN_TIMESTAMP_SECONDS && a <= MAX_TIMESTAMP_SECONDS
@@ -508,7 +526,17 @@ public final class CompressedAttributeBag implements AttributeBag {
           && b >= -999_999_999 && b <= 999_999_999;
       default -> true; // maps are checked when first read (decodeMap)
     };
-    return inRange ? resolveName(key) : bad(key, t, a, b);
+    if (inRange) {
+      return resolveName(key);
+    }
+    bad(key, t, a, b);
+    return invalid(key);
+  }
+
+  /** Resolves the name of an entry whose value is unusable; the entry is stored as INVALID. */
+  private int invalid(int key) {
+    admittedInvalid = true;
+    return resolveName(key);
   }
 
   /** True when the index names a word of the global or the current message dictionary. */
@@ -738,7 +766,7 @@ public final class CompressedAttributeBag implements AttributeBag {
     if (badCount++ == 0) {
       firstProblem = "a dictionary word of attribute " + nameOf(i) + " is not valid UTF-8";
     }
-    nameIndex[i] = BAD;
+    type[i] = INVALID;
   }
 
   /** The name of resolved entry {@code i}, or null when it is a word that is not UTF-8. */
@@ -769,7 +797,7 @@ public final class CompressedAttributeBag implements AttributeBag {
   @Override
   public Object get(AttributeName name) {
     int i = count == 0 ? -1 : find(name.id());
-    if (i < 0) {
+    if (i < 0 || type[i] == INVALID) {
       references.absent(name);
       return null;
     }
@@ -785,13 +813,14 @@ public final class CompressedAttributeBag implements AttributeBag {
 
   @Override
   public boolean contains(AttributeName name) {
-    return count != 0 && find(name.id()) >= 0;
+    int i = count == 0 ? -1 : find(name.id());
+    return i >= 0 && type[i] != INVALID;
   }
 
   @Override
   public String getMapValue(AttributeName map, MapKey key) {
     int i = count == 0 ? -1 : find(map.id());
-    if (i < 0) {
+    if (i < 0 || type[i] == INVALID) {
       references.absent(map);
       return null;
     }
@@ -868,6 +897,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       case TIMESTAMP_WIDE -> Instant.ofEpochSecond(v1[i], wideNanos[i]);
       case DURATION_WIDE -> Duration.ofSeconds(v1[i], wideNanos[i]);
       case BYTES -> Arrays.copyOfRange(buf, offset(i), offset(i) + length(i));
+      case INVALID -> null;
       default -> decodeMap(i) ? materializeMap(i) : null;
     };
     // Keep what cost an allocation, for the next lookup of the same attribute.
@@ -930,6 +960,8 @@ public final class CompressedAttributeBag implements AttributeBag {
       Object v = value(i);
       if (name != null && v != null) {
         m.put(name, v);
+      } else if (name != null) {
+        m.remove(name); // the last occurrence is unusable: the attribute is absent
       }
     }
     return m;

@@ -358,6 +358,28 @@ class CompressedAttributeBagTest {
   }
 
   @Test
+  void anUnusableLastOccurrenceMakesTheAttributeAbsentNotTheEarlierValue() {
+    // strings {3: 16} then strings {3: 9999}: protobuf keeps the last, whose value index is unknown.
+    byte[] wire = java.util.HexFormat.of().parseHex("120408061020" + "12060806109e9c01");
+    CompressedAttributeBag bag = CompressedAttributeBag.decode(wire);
+    AttributeName name = AttributeName.of(GlobalDictionary.word(3));
+    assertThat(bag.get(name)).isNull();
+    assertThat(bag.contains(name)).isFalse();
+    assertThat(bag.toMap()).doesNotContainKey(GlobalDictionary.word(3));
+    assertThat(bag.badEntryCount()).isEqualTo(1);
+    assertThat(bag.references().toList()).containsExactly(new Reference(GlobalDictionary.word(3), null, Condition.ABSENCE));
+    // The same with an out-of-range timestamp after a valid one.
+    CompressedAttributes ts = CompressedAttributes.newBuilder()
+        .putTimestamps(4, Timestamp.newBuilder().setSeconds(1).build()).build();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(ts.toByteArray());
+    out.writeBytes(CompressedAttributes.newBuilder()
+        .putTimestamps(4, Timestamp.newBuilder().setSeconds(Long.MAX_VALUE).build()).build().toByteArray());
+    assertThat(CompressedAttributeBag.decode(out.toByteArray()).toMap()).doesNotContainKey(GlobalDictionary.word(4));
+    assertThat(CompressedAttributeBag.decode(ts.toByteArray()).toMap()).containsKey(GlobalDictionary.word(4));
+  }
+
+  @Test
   void limitsBoundHugeMaps() {
     CompressedAttributes.Builder b = CompressedAttributes.newBuilder();
     StringMap.Builder m = StringMap.newBuilder();
