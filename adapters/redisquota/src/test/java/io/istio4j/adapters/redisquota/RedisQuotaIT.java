@@ -156,18 +156,23 @@ class RedisQuotaIT {
 
   @Test
   void limitsBeyondWhatTheScriptsCountExactlyAreAConfigError() {
+    assertThatThrownBy(() -> startMixer(redis.url(), 9_007_199_254_740_991L))
+        .hasMessageContaining("quotas[0].maxAmount: 9007199254740991 (expected: 0 to 9007199254740990)");
+  }
+
+  /** Starts (and stops) a Mixer whose only object is a redisquota handler with one quota. */
+  private static void startMixer(String url, long maxAmount) {
     String config = """
         apiVersion: config.istio.io/v1alpha2
         kind: redisquota
         metadata: {name: handler, namespace: istio-system}
         spec:
           redisServerUrl: "%s"
-          quotas: [{name: requestcount.quota.istio-system, maxAmount: 9007199254740991, validDuration: 1s}]
+          quotas: [{name: requestcount.quota.istio-system, maxAmount: %d, validDuration: 1s}]
         """;
-    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
-            .config(config.formatted(redis.url())).start())
-        .hasMessageContaining("quotas[0].maxAmount: 9007199254740991 (expected: 0 to 9007199254740990)");
+    TestMixer.builder().adapters(new RedisQuotaAdapter()).config(config.formatted(url, maxAmount)).start().close();
   }
+
 
   @Test
   void manyThreadsNeverGetMoreThanTheLimit() throws Exception {
@@ -263,22 +268,12 @@ class RedisQuotaIT {
 
   @Test
   void aWrongUrlIsAClearConfigError() {
-    String config = """
-        apiVersion: config.istio.io/v1alpha2
-        kind: redisquota
-        metadata: {name: handler, namespace: istio-system}
-        spec:
-          redisServerUrl: "%s"
-          quotas: [{name: requestcount.quota.istio-system, maxAmount: 1, validDuration: 1s}]
-        """;
-    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
-            .config(config.formatted("no-such-host.invalid:6379")).start())
+    assertThatThrownBy(() -> startMixer("no-such-host.invalid:6379", 1))
         .hasMessageContaining("redisServerUrl: unknown host 'no-such-host.invalid'");
-    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
-            .config(config.formatted("localhost")).start())
+    assertThatThrownBy(() -> startMixer("localhost", 1))
         .hasMessageContaining("redisServerUrl: 'localhost' (expected: host:port or redis://host:port)");
-    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter())
-            .config(config.formatted("http://localhost:6379")).start())
+    assertThatThrownBy(() -> startMixer("http://localhost:6379", 1))
         .hasMessageContaining("scheme http (expected: redis or rediss)");
   }
+
 }
