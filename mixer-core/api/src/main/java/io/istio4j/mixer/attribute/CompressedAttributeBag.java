@@ -209,10 +209,7 @@ public final class CompressedAttributeBag implements AttributeBag {
       nameIndex[count] = resolveName(key);
     } else {
       nameIndex[count] = admit(key, STRING, value, 0);
-      if (admittedInvalid) {
-        admittedInvalid = false;
-        t = INVALID;
-      }
+      t = admittedType(t);
     }
     v1[count] = value;
     type[count++] = t;
@@ -481,10 +478,7 @@ public final class CompressedAttributeBag implements AttributeBag {
   private void store(int key, byte t, long a, int b) {
     ensureEntryCapacity();
     nameIndex[count] = admit(key, t, a, b);
-    if (admittedInvalid) {
-      admittedInvalid = false;
-      t = INVALID;
-    }
+    t = admittedType(t);
     switch (t) {
       case BYTES, STRING_MAP_RAW -> v1[count] = a << 32 | (b & 0xffffffffL);
       case TIMESTAMP, DURATION -> {
@@ -531,6 +525,15 @@ public final class CompressedAttributeBag implements AttributeBag {
     }
     bad(key, t, a, b);
     return invalid(key);
+  }
+
+  /** The type to store for an entry just admitted: INVALID when admit found its value unusable. */
+  private byte admittedType(byte t) {
+    if (admittedInvalid) {
+      admittedInvalid = false;
+      return INVALID;
+    }
+    return t;
   }
 
   /** Resolves the name of an entry whose value is unusable; the entry is stored as INVALID. */
