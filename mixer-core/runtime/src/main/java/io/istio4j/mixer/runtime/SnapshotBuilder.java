@@ -141,9 +141,9 @@ public final class SnapshotBuilder {
       }
     }
     buildHandlers(b, pending, previous);
-    Map<String, List<Snapshot.Rule>> byNamespace = new TreeMap<>();
+    Map<String, List<Resolver.Rule>> byNamespace = new TreeMap<>();
     for (PendingRule r : pending) {
-      Snapshot.Rule rule = finish(b, r);
+      Resolver.Rule rule = finish(b, r);
       if (rule != null) {
         byNamespace.computeIfAbsent(r.object().namespace(), k -> new ArrayList<>()).add(rule);
       }
@@ -155,8 +155,8 @@ public final class SnapshotBuilder {
             active ? ObjectStatus.State.ACTIVE : ObjectStatus.State.UNUSED, "", ""));
       }
     }
-    Map<String, Snapshot.Rule[]> rules = new HashMap<>();
-    byNamespace.forEach((ns, list) -> rules.put(ns, list.toArray(new Snapshot.Rule[0])));
+    Map<String, Resolver.Rule[]> rules = new HashMap<>();
+    byNamespace.forEach((ns, list) -> rules.put(ns, list.toArray(new Resolver.Rule[0])));
     return new Snapshot(version, b.manifest, options, rules, b.built, new ArrayList<>(b.statuses.values()));
   }
 
@@ -437,7 +437,7 @@ public final class SnapshotBuilder {
     }
   }
 
-  private Snapshot.Rule finish(Build b, PendingRule r) {
+  private Resolver.Rule finish(Build b, PendingRule r) {
     ConfigObject o = r.object();
     List<Action> check = new ArrayList<>();
     List<Action> report = new ArrayList<>();
@@ -461,6 +461,6 @@ public final class SnapshotBuilder {
       b.used.add(a.handler());
       b.used.addAll(a.instances());
     }
-    return new Snapshot.Rule(o.fqn(), r.match(), r.tcp(), List.copyOf(check), List.copyOf(report), List.copyOf(quota));
+    return new Resolver.Rule(o.fqn(), r.match(), r.tcp(), List.copyOf(check), List.copyOf(report), List.copyOf(quota));
   }
 }

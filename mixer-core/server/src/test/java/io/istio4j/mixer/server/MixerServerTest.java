@@ -1,5 +1,6 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.mixer.runtime.CallContext;
 import io.istio4j.mixer.runtime.RequestProcessor;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,6 +26,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -90,19 +92,22 @@ class MixerServerTest {
       final NoRulesProcessor delegate = new NoRulesProcessor();
 
       @Override
-      public CheckResponse check(DecodedCheckRequest request) {
+      public CompletionStage<CheckResponse> check(DecodedCheckRequest request, CallContext context) {
         entered.countDown();
-        try {
-          release.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return delegate.check(request);
+        CheckResponse answer = delegate.answer(request);
+        return CompletableFuture.supplyAsync(() -> {
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return answer;
+        });
       }
 
       @Override
-      public void report(DecodedReportRequest request) {
-        delegate.report(request);
+      public CompletionStage<Void> report(DecodedReportRequest request, CallContext context) {
+        return delegate.report(request, context);
       }
     };
     MixerServer server = MixerServer.start(ServerOptions.ephemeral(), slow);
