@@ -19,9 +19,7 @@ import io.netty.handler.timeout.WriteTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <pre>{@code
- * HttpServer server = HttpServer.builder("monitoring (--monitoringPort)")
- *     .address("", 9093)
+ * HttpServer server = HttpServer.builder("monitoring")
+ *     .address("", 9093, "--monitoringPort")
  *     .fastRoute("/healthz", request -> HttpResponse.text(200, "ok\n"))
  *     .route("/metrics", request -> HttpResponse.of(200, contentType, render()))
  *     .start();
@@ -78,12 +76,15 @@ public final class HttpServer implements AutoCloseable {
   }
 
   /**
-   * A builder for a server called {@code name}, the name errors and logs use: {@code "monitoring
-   * (--monitoringPort)"} makes a busy port fail with {@code cannot listen on 0.0.0.0:9093 (monitoring
-   * (--monitoringPort)): Address already in use}.
+   * A builder for a server called {@code name} (one word, such as {@code monitoring}), the name its
+   * threads, logs and errors use.
    */
   public static Builder builder(String name) {
-    return new Builder(requireNonNull(name, "name"));
+    requireNonNull(name, "name");
+    if (name.isEmpty() || name.chars().anyMatch(Character::isWhitespace)) {
+      throw new IllegalArgumentException("name: '" + name + "' (expected: one word, such as monitoring)");
+    }
+    return new Builder(name);
   }
 
   /** The port the server listens on (the chosen one when built with port 0). */
@@ -106,36 +107,7 @@ public final class HttpServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "HttpServer{" + name + " on " + describe(address) + "}";
-  }
-
-  /** {@code host:port} as an operator writes it: {@code 0.0.0.0:9093}, {@code [::1]:9093}. */
-  static String describe(InetSocketAddress address) {
-    if (address.isUnresolved()) {
-      return address.getHostString() + ":" + address.getPort();
-    }
-    String host = address.getAddress().getHostAddress();
-    return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
-  }
-
-  /**
-   * The address for {@code host} and {@code port}: all interfaces when {@code host} is empty;
-   * brackets around an IPv6 literal are optional.
-   *
-   * @throws UnknownHostException when {@code host} does not resolve; the message names it and why
-   *     it was wanted
-   */
-  static InetSocketAddress resolve(String host, int port, String name) throws UnknownHostException {
-    if (host.isEmpty()) {
-      return new InetSocketAddress(port);
-    }
-    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    InetSocketAddress address = new InetSocketAddress(bare, port);
-    if (address.isUnresolved()) {
-      throw new UnknownHostException("cannot listen on " + host + ":" + port + " (" + name
-          + "): unknown host (expected: an IP address or a host name of this machine, or empty for all interfaces)");
-    }
-    return address;
+    return "HttpServer{" + name + " on " + ListenAddress.describe(address) + "}";
   }
 
   /**
@@ -161,6 +133,7 @@ public final class HttpServer implements AutoCloseable {
     private final Map<String, Route> routes = new LinkedHashMap<>();
     private String host = "";
     private int port;
+    private String setting;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
@@ -177,12 +150,22 @@ public final class HttpServer implements AutoCloseable {
      * default) and {@code port} (0 picks a free one, the default).
      */
     public Builder address(String host, int port) {
+      return address(host, port, null);
+    }
+
+    /**
+     * Where to listen, and the setting that chose it, which errors name: with {@code
+     * "--monitoringPort"}, a busy port fails with {@code cannot listen on 0.0.0.0:9093 (monitoring
+     * --monitoringPort): Address already in use}.
+     */
+    public Builder address(String host, int port, String setting) {
       requireNonNull(host, "host");
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port: " + port + " (expected: 0-65535)");
       }
       this.host = host.strip();
       this.port = port;
+      this.setting = setting;
       return this;
     }
 
@@ -239,12 +222,13 @@ public final class HttpServer implements AutoCloseable {
     /**
      * Starts the server.
      *
-     * @throws IOException when it cannot listen; the message names the address and the server,
-     *     as in {@code cannot listen on 0.0.0.0:9093 (monitoring): Address already in use} (a
-     *     {@link BindException} then)
+     * @throws IOException when it cannot listen; the message names the address, the server and
+     *     the setting, as in {@code cannot listen on 0.0.0.0:9093 (monitoring --monitoringPort):
+     *     Address already in use} (a {@link BindException} then)
      */
     public HttpServer start() throws IOException {
-      InetSocketAddress address = resolve(host, port, name);
+      String label = setting == null ? name : name + " " + setting;
+      InetSocketAddress address = ListenAddress.resolve(host, port, label);
       ThreadPoolExecutor handlers = new ThreadPoolExecutor(handlerThreads, handlerThreads, 30, TimeUnit.SECONDS,
           new ArrayBlockingQueue<>(handlerQueue), new DefaultThreadFactory("http-" + name + "-handler", true));
       handlers.allowCoreThreadTimeOut(true);
@@ -281,14 +265,10 @@ public final class HttpServer implements AutoCloseable {
       if (!bound.isSuccess()) {
         handlers.shutdownNow();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        Throwable cause = bound.cause();
-        String message = "cannot listen on " + describe(address) + " (" + name + "): " + cause.getMessage();
-        IOException e = cause instanceof BindException ? new BindException(message) : new IOException(message);
-        e.initCause(cause);
-        throw e;
+        throw ListenAddress.cannotListen(address, label, bound.cause());
       }
       HttpServer server = new HttpServer(name, group, handlers, bound.channel());
-      log.debug("{}: listening on {}", name, describe(server.address()));
+      log.debug("{}: listening on {}", name, ListenAddress.describe(server.address()));
       return server;
     }
 

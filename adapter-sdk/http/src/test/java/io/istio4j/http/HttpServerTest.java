@@ -52,7 +52,7 @@ class HttpServerTest {
   }
 
   private HttpServer.Builder monitoring() {
-    return HttpServer.builder("test monitoring")
+    return HttpServer.builder("test")
         .address("127.0.0.1", 0)
         .fastRoute("/healthz", request -> HttpResponse.text(200, "ok\n"))
         .route("/slow", request -> {
@@ -290,10 +290,10 @@ class HttpServerTest {
   void aBusyPortIsNamedInTheError() throws Exception {
     server = monitoring().start();
 
-    assertThatThrownBy(() -> HttpServer.builder("second (--monitoringPort)").address("127.0.0.1", server.port())
+    assertThatThrownBy(() -> HttpServer.builder("monitoring").address("127.0.0.1", server.port(), "--monitoringPort")
         .start())
         .isInstanceOf(BindException.class)
-        .hasMessage("cannot listen on 127.0.0.1:" + server.port() + " (second (--monitoringPort)): "
+        .hasMessage("cannot listen on 127.0.0.1:" + server.port() + " (monitoring --monitoringPort): "
             + "Address already in use");
   }
 
@@ -306,7 +306,12 @@ class HttpServerTest {
 
   @Test
   void describesAddressesAsOperatorsWriteThem() {
-    assertThat(HttpServer.describe(new InetSocketAddress("127.0.0.1", 9093))).isEqualTo("127.0.0.1:9093");
-    assertThat(HttpServer.describe(new InetSocketAddress("::1", 9093))).isEqualTo("[0:0:0:0:0:0:0:1]:9093");
+    assertThat(ListenAddress.describe(new InetSocketAddress("127.0.0.1", 9093))).isEqualTo("127.0.0.1:9093");
+    assertThat(ListenAddress.describe(new InetSocketAddress("::1", 9093))).isEqualTo("[::1]:9093");
+    assertThat(ListenAddress.describe(new InetSocketAddress("fe80:0:0:0:1:0:0:2", 80))).isEqualTo("[fe80::1:0:0:2]:80");
+    assertThat(ListenAddress.describe(new InetSocketAddress("2001:db8:1:2:3:4:5:6", 80)))
+        .isEqualTo("[2001:db8:1:2:3:4:5:6]:80");
+    assertThat(ListenAddress.describe(new InetSocketAddress("::", 9093))).isEqualTo("0.0.0.0:9093");
+    assertThat(ListenAddress.describe(new InetSocketAddress(9093))).isEqualTo("0.0.0.0:9093");
   }
 }
