@@ -10,6 +10,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.istio4j.http.ListenAddress;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.runtime.ConfigStatusJson;
@@ -39,6 +40,9 @@ public final class MixerServer implements AutoCloseable {
 
   /** How often {@code fs://} config is checked for edits; they apply within a second. */
   static final Duration CONFIG_POLL_INTERVAL = Duration.ofMillis(250);
+
+  /** The gRPC listener and its flag, as errors name them. */
+  private static final String GRPC_PORT = "gRPC --port";
 
   private final ServerOptions options;
   private final Server grpc;
@@ -104,7 +108,8 @@ public final class MixerServer implements AutoCloseable {
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     MixerGrpcService service = new MixerGrpcService(processor, DecodeLimits.DEFAULT, metrics);
 
-    Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.port()))
+    InetSocketAddress grpcAddress = ListenAddress.resolve(options.address(), options.port(), GRPC_PORT);
+    Server grpc = NettyServerBuilder.forAddress(grpcAddress)
         .maxInboundMessageSize(options.maxMessageSize())
         .maxInboundMetadataSize(64 * 1024)
         .maxConcurrentCallsPerConnection(options.maxConcurrentStreams())
@@ -117,21 +122,26 @@ public final class MixerServer implements AutoCloseable {
         .build();
 
     AtomicBoolean ready = new AtomicBoolean();
-    MonitoringServer monitoring = new MonitoringServer(options.monitoringPort(), metrics.registry(),
+    MonitoringServer monitoring = new MonitoringServer(options.monitoringAddress(), options.monitoringPort(),
+        metrics.registry(),
         () -> ready.get() && (runtime == null || runtime.ready()),
         () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
             : ConfigStatusJson.render(runtime.snapshot(), runtime.ready()));
     MixerServer server = new MixerServer(options, grpc, service, monitoring, health, ready, runtime);
-    monitoring.start();
     try {
-      grpc.start();
+      monitoring.start();
+      try {
+        grpc.start();
+      } catch (IOException e) {
+        throw ListenAddress.cannotListen(grpcAddress, GRPC_PORT, e);
+      }
     } catch (IOException e) {
       monitoring.close();
       service.close();
       if (runtime != null) {
         runtime.close();
       }
-      throw new IOException("cannot serve gRPC on port " + options.port() + ": " + e.getMessage(), e);
+      throw e;
     }
 
     if (store != null) {
@@ -141,8 +151,9 @@ public final class MixerServer implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.SERVING);
     ready.set(true);
-    log.info("mixs {} serving gRPC on port {}, monitoring on port {} (default namespace {})",
-        BuildInfo.version(), server.port(), server.monitoringPort(), options.configDefaultNamespace());
+    log.info("mixs {} serving gRPC on {}, monitoring on {} (default namespace {})", BuildInfo.version(),
+        ListenAddress.describe(server.address()), ListenAddress.describe(server.monitoringAddress()),
+        options.configDefaultNamespace());
     return server;
   }
 
@@ -154,6 +165,16 @@ public final class MixerServer implements AutoCloseable {
   /** The monitoring HTTP port in use. */
   public int monitoringPort() {
     return monitoring.port();
+  }
+
+  /** The address the gRPC API listens on. */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) grpc.getListenSockets().get(0);
+  }
+
+  /** The address the monitoring HTTP server listens on. */
+  public InetSocketAddress monitoringAddress() {
+    return monitoring.address();
   }
 
   /** True once config is loaded and the API serves; false again while shutting down. */

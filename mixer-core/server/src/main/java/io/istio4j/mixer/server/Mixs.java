@@ -55,9 +55,17 @@ public final class Mixs implements Runnable {
         description = "gRPC API port (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--address", defaultValue = "",
+        description = "Host name or IP address the gRPC API listens on (default: all interfaces).")
+    String address;
+
     @Option(names = "--monitoringPort", defaultValue = "9093",
         description = "HTTP port for /metrics, /healthz, /readyz and /version (default: ${DEFAULT-VALUE}).")
     int monitoringPort;
+
+    @Option(names = "--monitoringAddress", defaultValue = "",
+        description = "Host name or IP address the monitoring HTTP server listens on (default: all interfaces).")
+    String monitoringAddress;
 
     @Option(names = {"--configStoreURL", "--configStore2URL"},
         description = "Config store, fs://DIR (a directory of .yaml files).")
@@ -110,7 +118,8 @@ public final class Mixs implements Runnable {
         options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
             maxMessageSize, maxConcurrentStreams, shutdownGracePeriod,
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
-                handlerFailurePolicy, adapterWorkerPoolSize));
+                handlerFailurePolicy, adapterWorkerPoolSize))
+            .withAddress(address, port).withMonitoringAddress(monitoringAddress, monitoringPort);
         server = MixerServer.start(options);
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("mixs: " + e.getMessage());

@@ -15,6 +15,10 @@ import java.time.Duration;
  * @param shutdownGracePeriod how long in-flight calls may take to finish on SIGTERM
  * @param runtime how rules are resolved and handlers called; its default namespace is
  *     {@code configDefaultNamespace}
+ * @param address host or IP address the gRPC API listens on; empty for all interfaces
+ *     ({@code --address})
+ * @param monitoringAddress host or IP address the monitoring HTTP server listens on; empty for all
+ *     interfaces ({@code --monitoringAddress})
  */
 public record ServerOptions(
     int port,
@@ -24,7 +28,16 @@ public record ServerOptions(
     int maxMessageSize,
     int maxConcurrentStreams,
     Duration shutdownGracePeriod,
-    RuntimeOptions runtime) {
+    RuntimeOptions runtime,
+    String address,
+    String monitoringAddress) {
+
+  /** Options listening on all interfaces. */
+  public ServerOptions(int port, int monitoringPort, String configStoreUrl, String configDefaultNamespace,
+      int maxMessageSize, int maxConcurrentStreams, Duration shutdownGracePeriod, RuntimeOptions runtime) {
+    this(port, monitoringPort, configStoreUrl, configDefaultNamespace, maxMessageSize, maxConcurrentStreams,
+        shutdownGracePeriod, runtime, "", "");
+  }
 
   /** Options with the runtime's defaults. */
   public ServerOptions(int port, int monitoringPort, String configStoreUrl, String configDefaultNamespace,
@@ -50,12 +63,26 @@ public record ServerOptions(
     }
     runtime = runtime == null ? RuntimeOptions.DEFAULTS.withDefaultNamespace(configDefaultNamespace)
         : runtime.withDefaultNamespace(configDefaultNamespace);
+    address = address == null ? "" : address.strip();
+    monitoringAddress = monitoringAddress == null ? "" : monitoringAddress.strip();
   }
 
   /** A copy with {@code configStoreUrl}. */
   public ServerOptions withConfigStoreUrl(String url) {
     return new ServerOptions(port, monitoringPort, url, configDefaultNamespace, maxMessageSize,
-        maxConcurrentStreams, shutdownGracePeriod, runtime);
+        maxConcurrentStreams, shutdownGracePeriod, runtime, address, monitoringAddress);
+  }
+
+  /** A copy whose gRPC API listens on {@code host} (empty for all interfaces) and {@code port}. */
+  public ServerOptions withAddress(String host, int port) {
+    return new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace, maxMessageSize,
+        maxConcurrentStreams, shutdownGracePeriod, runtime, host, monitoringAddress);
+  }
+
+  /** A copy whose monitoring server listens on {@code host} (empty for all interfaces) and {@code port}. */
+  public ServerOptions withMonitoringAddress(String host, int port) {
+    return new ServerOptions(this.port, port, configStoreUrl, configDefaultNamespace, maxMessageSize,
+        maxConcurrentStreams, shutdownGracePeriod, runtime, address, host);
   }
 
   /** Upstream's defaults, with ports chosen by the OS (for tests). */
