@@ -99,7 +99,10 @@ public final class SpecParser {
   // to proto3 JSON's seconds on the way.
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> message(Object value, Descriptor type, String path) throws SpecException {
+  private static Object message(Object value, Descriptor type, String path) throws SpecException {
+    if (OPAQUE.contains(type.getFullName())) {
+      return value; // a Struct (any map), a wrapper or the like: JsonFormat checks its JSON form
+    }
     if (!(value instanceof Map)) {
       throw new SpecException(path, "invalid value " + shown(value) + " (expected: a map of " + type.getName()
           + " fields)");
@@ -110,8 +113,9 @@ public final class SpecParser {
       String at = path.isEmpty() ? key : path + "." + key;
       FieldDescriptor fd = field(type, key);
       if (fd == null) {
-        throw new SpecException(at, "unknown field (expected one of: "
-            + type.getFields().stream().map(FieldDescriptor::getJsonName).collect(Collectors.joining(", ")) + ")");
+        throw new SpecException(at, type.getFields().isEmpty() ? "unknown field (expected: no fields)"
+            : "unknown field (expected one of: "
+                + type.getFields().stream().map(FieldDescriptor::getJsonName).collect(Collectors.joining(", ")) + ")");
       }
       out.put(key, fieldValue(fd, e.getValue(), at));
     }
@@ -173,9 +177,6 @@ public final class SpecParser {
         String name = fd.getMessageType().getFullName();
         if (name.equals("google.protobuf.Duration")) {
           return duration(v, path);
-        }
-        if (OPAQUE.contains(name)) {
-          return v;
         }
         return message(v, fd.getMessageType(), path);
       }

@@ -108,4 +108,12 @@ class SpecParserTest {
     assertThat(parsed.getValidUseCount()).isEqualTo(12);
     assertThat(parsed.getQuotas(0).getMaxAmount()).isEqualTo(5);
   }
+
+  @Test
+  void aStructConfigTakesAnyMap() throws Exception {
+    com.google.protobuf.Struct parsed = (com.google.protobuf.Struct) SpecParser.parse(
+        Map.of("message", "go away", "nested", Map.of("n", 1)), com.google.protobuf.Struct.getDefaultInstance());
+    assertThat(parsed.getFieldsOrThrow("message").getStringValue()).isEqualTo("go away");
+    assertThat(parsed.getFieldsOrThrow("nested").getStructValue().getFieldsOrThrow("n").getNumberValue()).isEqualTo(1);
+  }
 }

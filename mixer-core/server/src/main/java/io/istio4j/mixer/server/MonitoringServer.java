@@ -2,6 +2,7 @@ package io.istio4j.mixer.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.istio4j.mixer.runtime.Readiness;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -12,20 +13,20 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The self-monitoring HTTP endpoint (upstream's port 9093): {@code /metrics} in Prometheus text
  * format, {@code /healthz} (the process is up), {@code /readyz} (config is loaded and the gRPC
- * server serves), {@code /version}, {@code /debug/config} (every config object, its state and error).
+ * server serves; the body says why or why not), {@code /version}, {@code /debug/config} (every config object, its state and error).
  */
 final class MonitoringServer implements AutoCloseable {
 
   private final HttpServer server;
   private final ExecutorService executor;
 
-  MonitoringServer(int port, PrometheusRegistry registry, BooleanSupplier ready,
-      java.util.function.Supplier<String> debugConfig) throws IOException {
+  MonitoringServer(int port, PrometheusRegistry registry, Supplier<Readiness> readiness,
+      Supplier<String> debugConfig) throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 16);
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "mixs-monitoring");
@@ -41,8 +42,9 @@ final class MonitoringServer implements AutoCloseable {
     });
     server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", bytes("ok\n")));
     server.createContext("/readyz", ex -> {
-      boolean r = ready.getAsBoolean();
-      respond(ex, r ? 200 : 503, "text/plain", bytes(r ? "ready\n" : "not ready\n"));
+      Readiness r = readiness.get();
+      respond(ex, r.ready() ? 200 : 503, "text/plain",
+          bytes((r.ready() ? "ready: " : "not ready: ") + r.reason() + "\n"));
     });
     server.createContext("/debug/config", ex -> respond(ex, 200, "application/json", bytes(debugConfig.get())));
     server.createContext("/version", ex -> respond(ex, 200, "application/json",
