@@ -152,4 +152,17 @@ class ConfigSafetyTest {
     assertThat(mixs(err, "validate", "fs://" + dir.resolve("missing"))).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("is not a directory");
   }
+
+  @Test
+  void readyzSaysWhyItIsNotReady() throws Exception {
+    try (MonitoringServer monitoring = new MonitoringServer(0, new io.prometheus.metrics.model.registry.PrometheusRegistry(),
+        () -> io.istio4j.mixer.runtime.Readiness.notReady("--configStrict: the config has 1 rejected object(s)"),
+        () -> "{}")) {
+      monitoring.start();
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://localhost:" + monitoring.port() + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).isEqualTo("not ready: --configStrict: the config has 1 rejected object(s)\n");
+    }
+  }
 }
