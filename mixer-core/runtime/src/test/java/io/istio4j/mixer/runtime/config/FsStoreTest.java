@@ -170,4 +170,19 @@ class FsStoreTest {
       assertThat(failures.get()).isEqualTo(1);
     }
   }
+
+  @Test
+  void aHugeFileIsNotReadAndAFifoIsSkipped(@TempDir Path dir) throws Exception {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve("huge.yaml").toFile(), "rw")) {
+      f.setLength(FsStore.MAX_FILE_BYTES + 1); // sparse: costs no disk
+    }
+    Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve("pipe.yaml").toString()).start();
+    assertThat(mkfifo.waitFor()).isZero(); // reading a FIFO would block the poller forever
+    try (FsStore store = store(dir)) {
+      ConfigStore.Content c = store.start(x -> { });
+      assertThat(c.unreadableFiles()).containsExactly("huge.yaml");
+      assertThat(c.problems()).extracting(ConfigStore.Problem::message)
+          .containsExactly("too large: 8388609 bytes (expected: at most 8388608)");
+    }
+  }
 }
