@@ -28,7 +28,9 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.HashSet;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -36,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -93,7 +96,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   // Guarded by applyLock:
   private ConfigStore.Content lastContent;
   private java.time.Duration retryDelay = FIRST_RETRY;
-  private java.util.concurrent.ScheduledFuture<?> retry;
+  private ScheduledFuture<?> retry;
   private java.time.Duration retryScheduledIn;
   private Set<String> reported = Set.of();
   /** --configStrict: the rejections of the newest content, which is therefore not applied. */
@@ -270,7 +273,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
 
   /** Logs and counts the rejections not reported before (one line each, not on every reload). */
   private void report(List<ObjectStatus> rejections) {
-    Set<String> now = new java.util.HashSet<>();
+    Set<String> now = new HashSet<>();
     for (ObjectStatus s : rejections) {
       String line = oneLine(s.describe());
       now.add(line);
@@ -326,7 +329,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     java.time.Duration delay = retryDelay;
     retryDelay = delay.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : delay.multipliedBy(2);
     log.info("handler(s) {} failed to build for a reason that may pass; building again in {} s",
-        new java.util.TreeSet<>(failed), delay.toSeconds());
+        new TreeSet<>(failed), delay.toSeconds());
     retryScheduledIn = delay;
     retry = configThread.schedule(this::retryHandlers, delay.toMillis(), TimeUnit.MILLISECONDS);
   }

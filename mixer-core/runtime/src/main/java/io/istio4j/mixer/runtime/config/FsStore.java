@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -338,7 +339,7 @@ public final class FsStore implements ConfigStore {
   private record Seen(long size, long modified, byte[] hash, String text, String error) {
     boolean same(Seen other) {
       return other != null && size == other.size && modified == other.modified && Arrays.equals(hash, other.hash)
-          && java.util.Objects.equals(error, other.error);
+          && Objects.equals(error, other.error);
     }
   }
 }
