@@ -66,7 +66,8 @@ public final class MixerServer implements AutoCloseable {
   /**
    * Starts a Mixer with the adapters and templates on the class path; the first config snapshot is
    * live before the API serves. Throws {@link IllegalArgumentException} for bad options or config
-   * location.
+   * location, and {@link ConfigRejectedException} when {@code --configStrict} finds rejected objects
+   * in the first config. Warns when no config store is set: then every request is allowed.
    */
   public static MixerServer start(ServerOptions options) throws IOException {
     requireNonNull(options, "options");
