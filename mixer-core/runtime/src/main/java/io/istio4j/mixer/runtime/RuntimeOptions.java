@@ -14,20 +14,30 @@ import java.time.Duration;
  * @param handlerTimeout how long a blocking handler call may take
  * @param failurePolicy what a Check gets when a handler fails or an instance cannot be built
  * @param adapterWorkerPoolSize threads for blocking handlers
+ * @param configPolicy what a config change with rejected objects does ({@code --configStrict})
  */
 public record RuntimeOptions(
     String defaultNamespace,
     String identityAttribute,
     Duration handlerTimeout,
     FailurePolicy failurePolicy,
-    int adapterWorkerPoolSize) {
+    int adapterWorkerPoolSize,
+    ConfigPolicy configPolicy) {
 
   /** Upstream's defaults, fail-closed, 1 s handler deadline, 64 workers. */
   public static final RuntimeOptions DEFAULTS =
       new RuntimeOptions("istio-system", "destination.service", Duration.ofSeconds(1), FailurePolicy.CLOSED, 64);
 
+  /** Options that keep the last good version of rejected objects ({@link ConfigPolicy#LAST_KNOWN_GOOD}). */
+  public RuntimeOptions(String defaultNamespace, String identityAttribute, Duration handlerTimeout,
+      FailurePolicy failurePolicy, int adapterWorkerPoolSize) {
+    this(defaultNamespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize,
+        ConfigPolicy.LAST_KNOWN_GOOD);
+  }
+
   /** Checks the parts. */
   public RuntimeOptions {
+    requireNonNull(configPolicy, "configPolicy");
     requireNonNull(defaultNamespace, "defaultNamespace");
     requireNonNull(identityAttribute, "identityAttribute");
     requireNonNull(handlerTimeout, "handlerTimeout");
@@ -39,7 +49,29 @@ public record RuntimeOptions(
 
   /** A copy with another default namespace. */
   public RuntimeOptions withDefaultNamespace(String namespace) {
-    return new RuntimeOptions(namespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize);
+    return new RuntimeOptions(namespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize,
+        configPolicy);
+  }
+
+  /** A copy with another config policy. */
+  public RuntimeOptions withConfigPolicy(ConfigPolicy policy) {
+    return new RuntimeOptions(defaultNamespace, identityAttribute, handlerTimeout, failurePolicy,
+        adapterWorkerPoolSize, policy);
+  }
+
+  /** What a config change with rejected objects does. Either way an object's problem is reported. */
+  public enum ConfigPolicy {
+    /**
+     * The rest applies; a rejected edit of an object in use keeps that object's last good version
+     * in use, and a rejected new object is left out.
+     */
+    LAST_KNOWN_GOOD,
+    /**
+     * Nothing of the change applies while any object is rejected: the first config must be clean
+     * for Mixer to become ready, and a later change with a rejection keeps the whole previous
+     * snapshot ({@code --configStrict}).
+     */
+    STRICT
   }
 
   /**

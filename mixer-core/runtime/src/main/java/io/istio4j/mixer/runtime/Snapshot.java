@@ -9,10 +9,12 @@ import io.istio4j.adapter.template.Variety;
 import io.istio4j.mixer.attribute.AttributeBag;
 import io.istio4j.mixer.attribute.AttributeName;
 import io.istio4j.mixer.expr.Expression;
+import io.istio4j.mixer.runtime.config.ConfigObject;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -49,6 +51,15 @@ public final class Snapshot {
   public record Action(HandlerEntry handler, Template template, List<CompiledInstance<AttributeBag>> instances,
       RuntimeMetrics.Stats stats) {}
 
+  /**
+   * A config object in use (its last good version when a later edit was rejected): what the next
+   * build falls back to when that object's next version is rejected.
+   *
+   * @param object the object
+   * @param since the snapshot version in which this version went live
+   */
+  record Good(ConfigObject object, long since) {}
+
   /** A rule, resolved: its actions split by variety. */
   record Rule(String fqn, Expression match, boolean tcp, List<Action> check, List<Action> report, List<Action> quota) {
     List<Action> actions(Variety v) {
@@ -74,13 +85,16 @@ public final class Snapshot {
   private final Map<String, Rule[]> rulesByNamespace;
   private final Map<String, HandlerEntry> handlers;
   private final List<ObjectStatus> statuses;
+  private final Map<String, Good> good;
+  private final Set<String> retryable;
   private final boolean[] hasRules = new boolean[Variety.values().length];
   private final boolean blocking;
   private final AtomicInteger holds = new AtomicInteger(1);
   private volatile Runnable onDrained;
 
   Snapshot(long version, Map<String, ValueType> manifest, RuntimeOptions options,
-      Map<String, Rule[]> rulesByNamespace, Map<String, HandlerEntry> handlers, List<ObjectStatus> statuses) {
+      Map<String, Rule[]> rulesByNamespace, Map<String, HandlerEntry> handlers, List<ObjectStatus> statuses,
+      Map<String, Good> good, Set<String> retryable) {
     this.version = version;
     this.manifest = Map.copyOf(manifest);
     this.identityName = options.identityAttribute();
@@ -90,6 +104,8 @@ public final class Snapshot {
     this.rulesByNamespace = Map.copyOf(rulesByNamespace);
     this.handlers = Collections.unmodifiableMap(handlers);
     this.statuses = List.copyOf(statuses);
+    this.good = Map.copyOf(good);
+    this.retryable = Set.copyOf(retryable);
     this.blocking = handlers.values().stream().anyMatch(h -> h.adapter().blocking());
     for (Rule[] rules : rulesByNamespace.values()) {
       for (Rule r : rules) {
@@ -102,7 +118,7 @@ public final class Snapshot {
 
   /** An empty snapshot: no rules, so every Check gets upstream's defaults. */
   static Snapshot empty(RuntimeOptions options) {
-    return new Snapshot(0, Map.of(), options, Map.of(), Map.of(), List.of());
+    return new Snapshot(0, Map.of(), options, Map.of(), Map.of(), List.of(), Map.of(), Set.of());
   }
 
   /** The config version: 1 for the first config loaded, one more for every change applied. */
@@ -123,6 +139,27 @@ public final class Snapshot {
   /** Every object's state. */
   public List<ObjectStatus> statuses() {
     return statuses;
+  }
+
+  /** The objects in use by FQN, each the version that went live last. */
+  Map<String, Good> good() {
+    return good;
+  }
+
+  /** Handlers rejected for a reason that may pass (their build failed): worth building again later. */
+  Set<String> retryable() {
+    return retryable;
+  }
+
+  /** The statuses of rejected objects and rejected edits ({@link ObjectStatus#isRejection()}). */
+  public List<ObjectStatus> rejections() {
+    List<ObjectStatus> out = new ArrayList<>();
+    for (ObjectStatus s : statuses) {
+      if (s.isRejection()) {
+        out.add(s);
+      }
+    }
+    return out;
   }
 
   /** True when a handler of a blocking adapter is in use. */

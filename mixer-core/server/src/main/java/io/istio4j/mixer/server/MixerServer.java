@@ -15,12 +15,14 @@ import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.runtime.ConfigStatusJson;
 import io.istio4j.mixer.runtime.MixerRuntime;
+import io.istio4j.mixer.runtime.Readiness;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import java.io.IOException;
 import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,9 +53,11 @@ public final class MixerServer implements AutoCloseable {
   private final AtomicBoolean ready;
   private final MixerRuntime runtime;
   private final MixerGrpcService service;
+  private final Supplier<Readiness> readiness;
 
   private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, MonitoringServer monitoring,
-      HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime) {
+      HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime, Supplier<Readiness> readiness) {
+    this.readiness = readiness;
     this.runtime = runtime;
     this.service = service;
     this.options = options;
@@ -66,7 +70,8 @@ public final class MixerServer implements AutoCloseable {
   /**
    * Starts a Mixer with the adapters and templates on the class path; the first config snapshot is
    * live before the API serves. Throws {@link IllegalArgumentException} for bad options or config
-   * location.
+   * location, and {@link ConfigRejectedException} when {@code --configStrict} finds rejected objects
+   * in the first config. Warns when no config store is set: then every request is allowed.
    */
   public static MixerServer start(ServerOptions options) throws IOException {
     requireNonNull(options, "options");
@@ -83,9 +88,16 @@ public final class MixerServer implements AutoCloseable {
       }
       throw new IllegalStateException("cannot assemble Mixer: " + cause.getMessage(), cause);
     }
+    if (location == null) {
+      log.warn("no config store is set (--configStoreURL): no rule applies and every request is allowed; "
+          + "pass --configStoreURL fs://DIR to load config");
+    }
     MixerRuntime runtime = injector.getInstance(MixerRuntime.class);
     try {
       runtime.start(injector.getInstance(ConfigStore.class));
+      if (!runtime.ready()) { // --configStrict and the first config has rejected objects
+        throw new ConfigRejectedException(runtime.refused());
+      }
       return start(options, location, runtime, injector.getInstance(ServerMetrics.class), runtime);
     } catch (IOException | RuntimeException e) {
       runtime.close();
@@ -122,12 +134,12 @@ public final class MixerServer implements AutoCloseable {
         .build();
 
     AtomicBoolean ready = new AtomicBoolean();
+    Supplier<Readiness> readiness = () -> readiness(ready.get(), store, runtime);
     MonitoringServer monitoring = new MonitoringServer(options.monitoringAddress(), options.monitoringPort(),
-        metrics.registry(),
-        () -> ready.get() && (runtime == null || runtime.ready()),
+        metrics.registry(), readiness,
         () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
-            : ConfigStatusJson.render(runtime.snapshot(), runtime.ready()));
-    MixerServer server = new MixerServer(options, grpc, service, monitoring, health, ready, runtime);
+            : ConfigStatusJson.render(runtime.snapshot(), readiness.get(), runtime.refused()));
+    MixerServer server = new MixerServer(options, grpc, service, monitoring, health, ready, runtime, readiness);
     try {
       monitoring.start();
       try {
@@ -155,6 +167,30 @@ public final class MixerServer implements AutoCloseable {
         ListenAddress.describe(server.address()), ListenAddress.describe(server.monitoringAddress()),
         options.configDefaultNamespace());
     return server;
+  }
+
+  /**
+   * Ready once the API serves and the runtime's config is live; the reason says what is live, or
+   * what is missing ({@code /readyz} prints it).
+   */
+  private static Readiness readiness(boolean serving, ConfigStoreLocation store, MixerRuntime runtime) {
+    if (!serving) {
+      return Readiness.notReady(runtime != null && runtime.readiness().reason().equals("shutting down")
+          ? "shutting down" : "the gRPC API is not serving (starting or shutting down)");
+    }
+    if (runtime == null) {
+      return Readiness.ready("serving");
+    }
+    Readiness r = runtime.readiness();
+    if (r.ready() && store == null) {
+      return Readiness.ready("no config store is set (--configStoreURL): every request is allowed");
+    }
+    return r;
+  }
+
+  /** Whether the server should get traffic, and why; what {@code /readyz} answers. */
+  public Readiness readiness() {
+    return readiness.get();
   }
 
   /** The gRPC port in use. */

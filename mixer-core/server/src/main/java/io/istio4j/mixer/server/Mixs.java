@@ -101,6 +101,12 @@ public final class Mixs implements Runnable {
         description = "Threads for blocking handlers (default: ${DEFAULT-VALUE}).")
     int adapterWorkerPoolSize;
 
+    @Option(names = "--configStrict",
+        description = "Refuse to start while any config object is rejected, and keep the whole live config "
+            + "while a change has any rejected object (default: an object's last good version stays in use "
+            + "and the rest of the change applies).")
+    boolean configStrict;
+
     @Option(names = "--exitWhenReady", hidden = true,
         description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
     boolean exitWhenReady;
@@ -118,9 +124,13 @@ public final class Mixs implements Runnable {
         options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
             maxMessageSize, maxConcurrentStreams, shutdownGracePeriod,
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
-                handlerFailurePolicy, adapterWorkerPoolSize))
+                handlerFailurePolicy, adapterWorkerPoolSize, configStrict
+                    ? RuntimeOptions.ConfigPolicy.STRICT : RuntimeOptions.ConfigPolicy.LAST_KNOWN_GOOD))
             .withAddress(address, port).withMonitoringAddress(monitoringAddress, monitoringPort);
         server = MixerServer.start(options);
+      } catch (ConfigRejectedException e) {
+        System.err.println("mixs: " + e.getMessage());
+        return 1;
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("mixs: " + e.getMessage());
         return 2;
