@@ -36,6 +36,10 @@ public final class ConfigStatusJson {
         o.put("field", s.field());
         o.put("error", s.error());
       }
+      Snapshot.HandlerEntry handler = snapshot.handlers().get(s.fqn());
+      if (handler != null && handler.env() != null && handler.env().error() != null) {
+        o.put("handlerError", handler.env().error()); // reported by the handler itself (Env.reportError)
+      }
       objects.add(o);
     }
     root.put("counts", counts);

@@ -113,7 +113,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   }
 
   private HandlerEnv env(AdapterInfo adapter, String handler) {
-    return new HandlerEnv(adapter.name(), handler, clock, scheduler, daemons, adapterMetrics);
+    return new HandlerEnv(adapter.name(), handler, clock, scheduler, daemons, adapterMetrics,
+        options.fileOutputPolicy());
   }
 
   /** Loads the store's config (the first snapshot is live when this returns) and follows its changes. */

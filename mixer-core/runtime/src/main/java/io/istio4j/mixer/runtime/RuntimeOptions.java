@@ -2,6 +2,7 @@ package io.istio4j.mixer.runtime;
 
 import static java.util.Objects.requireNonNull;
 
+import io.istio4j.adapter.FileOutputPolicy;
 import java.time.Duration;
 
 /**
@@ -14,15 +15,17 @@ import java.time.Duration;
  * @param handlerTimeout how long a blocking handler call may take
  * @param failurePolicy what a Check gets when a handler fails or an instance cannot be built
  * @param adapterWorkerPoolSize threads for blocking handlers
+ * @param fileOutputPolicy where handlers may write files ({@code --allowedOutputDir}); none by default
  */
 public record RuntimeOptions(
     String defaultNamespace,
     String identityAttribute,
     Duration handlerTimeout,
     FailurePolicy failurePolicy,
-    int adapterWorkerPoolSize) {
+    int adapterWorkerPoolSize,
+    FileOutputPolicy fileOutputPolicy) {
 
-  /** Upstream's defaults, fail-closed, 1 s handler deadline, 64 workers. */
+  /** Upstream's defaults, fail-closed, 1 s handler deadline, 64 workers, no file output. */
   public static final RuntimeOptions DEFAULTS =
       new RuntimeOptions("istio-system", "destination.service", Duration.ofSeconds(1), FailurePolicy.CLOSED, 64);
 
@@ -35,11 +38,26 @@ public record RuntimeOptions(
     if (adapterWorkerPoolSize < 1) {
       throw new IllegalArgumentException("adapterWorkerPoolSize: " + adapterWorkerPoolSize + " (expected: >= 1)");
     }
+    requireNonNull(fileOutputPolicy, "fileOutputPolicy");
+  }
+
+  /** Options that allow no file output. */
+  public RuntimeOptions(String defaultNamespace, String identityAttribute, Duration handlerTimeout,
+      FailurePolicy failurePolicy, int adapterWorkerPoolSize) {
+    this(defaultNamespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize,
+        FileOutputPolicy.none());
   }
 
   /** A copy with another default namespace. */
   public RuntimeOptions withDefaultNamespace(String namespace) {
-    return new RuntimeOptions(namespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize);
+    return new RuntimeOptions(namespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize,
+        fileOutputPolicy);
+  }
+
+  /** A copy with another file output policy. */
+  public RuntimeOptions withFileOutputPolicy(FileOutputPolicy policy) {
+    return new RuntimeOptions(defaultNamespace, identityAttribute, handlerTimeout, failurePolicy, adapterWorkerPoolSize,
+        policy);
   }
 
   /**
