@@ -1,6 +1,10 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.adapter.LogText;
+import io.istio4j.adapter.RateLimitedLogger;
+import io.istio4j.mixer.runtime.DispatchException;
 import io.istio4j.mixer.runtime.RequestProcessor;
+import io.istio4j.mixer.runtime.ResolutionException;
 
 import static java.util.Objects.requireNonNull;
 
@@ -43,6 +47,11 @@ final class MixerGrpcService {
           .build();
 
   private static final ReportResponse REPORT_OK = ReportResponse.getDefaultInstance();
+
+  // A client can cause these at will: bounded and escaped (RateLimitedLogger), no stack traces
+  // for its own mistakes.
+  private static final RateLimitedLogger rejections = RateLimitedLogger.of(log);
+  private static final RateLimitedLogger failures = RateLimitedLogger.of(log);
 
   private final RequestProcessor processor;
   private final DecodeLimits limits;
@@ -114,7 +123,7 @@ final class MixerGrpcService {
       metrics.attributesDropped(decoded.attributes().badEntryCount());
       if (log.isDebugEnabled()) {
         log.debug("Check: {} attribute(s) left out: {}", decoded.attributes().badEntryCount(),
-            decoded.attributes().firstProblem());
+            LogText.escape(decoded.attributes().firstProblem()));
       }
     }
     CheckResponse response;
@@ -148,7 +157,7 @@ final class MixerGrpcService {
   /** INVALID_ARGUMENT naming the problem, with a google.rpc.BadRequest detail as upstream sends. */
   private io.grpc.StatusRuntimeException invalid(String method, AttributeDecodeException e) {
     metrics.requestRejected(method);
-    log.debug("{} rejected: {}", method, e.getMessage());
+    rejections.debug("{} rejected: {}", method, e.getMessage());
     com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
         .setCode(Status.Code.INVALID_ARGUMENT.value())
         .setMessage(e.getMessage())
@@ -161,8 +170,16 @@ final class MixerGrpcService {
     return StatusProto.toStatusRuntimeException(status);
   }
 
+  /**
+   * INTERNAL. Handler failures and unresolvable rules carry messages meant for the client; anything
+   * else is a bug whose exception (Java class names, internals) is logged, not sent.
+   */
   private static io.grpc.StatusRuntimeException internal(String method, RuntimeException e) {
-    log.warn("{} failed", method, e);
-    return Status.INTERNAL.withDescription(method + " failed: " + e).asRuntimeException();
+    if (e instanceof DispatchException || e instanceof ResolutionException) {
+      failures.debug("{} failed: {}", method, e.getMessage());
+      return Status.INTERNAL.withDescription(method + " failed: " + e.getMessage()).asRuntimeException();
+    }
+    failures.warn("{} failed", method, e);
+    return Status.INTERNAL.withDescription(method + " failed: internal error (see server log)").asRuntimeException();
   }
 }
