@@ -113,12 +113,55 @@ public final class RateLimitedLogger {
     Object[] safe = args.clone();
     for (int i = 0; i < safe.length; i++) {
       Object a = safe[i];
-      if (!(a == null || a instanceof Number || a instanceof Boolean
-          || (a instanceof Throwable && i == safe.length - 1))) {
+      if (a instanceof Throwable t && i == safe.length - 1) {
+        safe[i] = escaped(t, 0);
+      } else if (!(a == null || a instanceof Number || a instanceof Boolean)) {
         safe[i] = LogText.escape(a);
       }
     }
     emit(level, format, safe);
+  }
+
+  private static final int MAX_MESSAGE_CHARS = 1024;
+  private static final int MAX_CAUSES = 8;
+
+  /**
+   * The throwable itself when its messages (causes included) are safe to print; otherwise a copy
+   * with the same stack traces whose messages are escaped: an exception's message often quotes
+   * the request that caused it.
+   */
+  static Throwable escaped(Throwable t, int depth) {
+    if (isSafe(t, 0)) {
+      return t;
+    }
+    Throwable cause = t.getCause() == null || t.getCause() == t || depth >= MAX_CAUSES
+        ? null : escaped(t.getCause(), depth + 1);
+    EscapedThrowable copy = new EscapedThrowable(LogText.escape(t.toString(), MAX_MESSAGE_CHARS), cause);
+    copy.setStackTrace(t.getStackTrace());
+    return copy;
+  }
+
+  private static boolean isSafe(Throwable t, int depth) {
+    if (t == null || depth > MAX_CAUSES) {
+      return true;
+    }
+    String m = t.getMessage();
+    return (m == null || LogText.escape(m, MAX_MESSAGE_CHARS) == m)
+        && (t.getCause() == t || isSafe(t.getCause(), depth + 1));
+  }
+
+  /** Stands in for an exception whose message had to be escaped; prints as the original's {@code toString()}. */
+  private static final class EscapedThrowable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    EscapedThrowable(String text, Throwable cause) {
+      super(text, cause, false, true);
+    }
+
+    @Override
+    public String toString() {
+      return getMessage();
+    }
   }
 
   // The classic calls, not the fluent API: they treat a trailing throwable as the cause.

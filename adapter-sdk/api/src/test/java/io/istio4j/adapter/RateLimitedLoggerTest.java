@@ -50,6 +50,18 @@ class RateLimitedLoggerTest {
     assertThat(log.causes).containsExactly(e);
   }
 
+  @Test
+  void anExceptionQuotingTheRequestIsEscapedWithItsStackTrace() {
+    IllegalStateException e = new IllegalStateException("bad value 'x\nWARN forged'",
+        new IllegalArgumentException("inner\r\n"));
+    limited.warn("handler {} threw", "h", e);
+    assertThat(log.causes).singleElement().satisfies(t -> {
+      assertThat(t.toString()).isEqualTo("java.lang.IllegalStateException: bad value 'x\\nWARN forged'");
+      assertThat(t.getStackTrace()).isEqualTo(e.getStackTrace());
+      assertThat(t.getCause().toString()).isEqualTo("java.lang.IllegalArgumentException: inner\\r\\n");
+    });
+  }
+
   private static final class ListLogger extends LegacyAbstractLogger {
     final List<String> lines = new ArrayList<>();
     final List<Throwable> causes = new ArrayList<>();
