@@ -22,7 +22,6 @@ import io.istio4j.mixer.attribute.AttributeDecodeException;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.RequestDecoder;
-import io.istio4j.mixer.transport.RawMarshaller;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.v1.ReportResponse;
@@ -39,11 +38,12 @@ final class MixerGrpcService {
 
   private static final Logger log = LoggerFactory.getLogger(MixerGrpcService.class);
 
-  static final MethodDescriptor<byte[], CheckResponse> CHECK =
-      MixerGrpc.getCheckMethod().toBuilder(RawMarshaller.INSTANCE, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
+  // Requests are byte[], or the Status of a request the marshaller could not read (see RequestBytes).
+  static final MethodDescriptor<Object, CheckResponse> CHECK =
+      MixerGrpc.getCheckMethod().toBuilder(RequestBytes.INSTANCE, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
           .build();
-  static final MethodDescriptor<byte[], ReportResponse> REPORT =
-      MixerGrpc.getReportMethod().toBuilder(RawMarshaller.INSTANCE, ProtoUtils.marshaller(ReportResponse.getDefaultInstance()))
+  static final MethodDescriptor<Object, ReportResponse> REPORT =
+      MixerGrpc.getReportMethod().toBuilder(RequestBytes.INSTANCE, ProtoUtils.marshaller(ReportResponse.getDefaultInstance()))
           .build();
 
   private static final ReportResponse REPORT_OK = ReportResponse.getDefaultInstance();
@@ -86,20 +86,35 @@ final class MixerGrpcService {
         .build();
   }
 
-  void check(byte[] request, StreamObserver<CheckResponse> out) {
-    if (processor.mayBlock()) {
-      offload(() -> doCheck(request, out), out);
+  void check(Object request, StreamObserver<CheckResponse> out) {
+    if (!(request instanceof byte[] bytes)) {
+      refused("Check", (Status) request, out);
       return;
     }
-    doCheck(request, out);
+    if (processor.mayBlock()) {
+      offload(() -> doCheck(bytes, out), out);
+      return;
+    }
+    doCheck(bytes, out);
   }
 
-  void report(byte[] request, StreamObserver<ReportResponse> out) {
-    if (processor.mayBlock()) {
-      offload(() -> doReport(request, out), out);
+  void report(Object request, StreamObserver<ReportResponse> out) {
+    if (!(request instanceof byte[] bytes)) {
+      refused("Report", (Status) request, out);
       return;
     }
-    doReport(request, out);
+    if (processor.mayBlock()) {
+      offload(() -> doReport(bytes, out), out);
+      return;
+    }
+    doReport(bytes, out);
+  }
+
+  /** A request whose bytes could not be read (corrupt compression, or inflating past the size limit). */
+  private void refused(String method, Status status, StreamObserver<?> out) {
+    metrics.requestRejected(method);
+    rejections.debug("{} rejected: {}", method, status.getDescription());
+    out.onError(status.asRuntimeException());
   }
 
   /** Runs a call on the request pool; when it is full the call fails fast with UNAVAILABLE. */

@@ -5,7 +5,6 @@ import io.istio4j.mixer.runtime.RequestProcessor;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -111,10 +110,12 @@ public final class MixerServer implements AutoCloseable {
         // Check and Report decode and answer in microseconds without blocking: running them on the
         // transport threads saves a thread hop per call (docs/RATIONALE.md).
         .directExecutor()
-        .addService(ServerInterceptors.intercept(service.bind(), metrics))
-        .addService(ServerInterceptors.intercept(health.getHealthService(), metrics))
+        .addService(service.bind())
+        .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
+        .addStreamTracerFactory(metrics)
         .build();
+    metrics.register(grpc.getServices());
 
     AtomicBoolean ready = new AtomicBoolean();
     MonitoringServer monitoring = new MonitoringServer(options.monitoringPort(), metrics.registry(),
