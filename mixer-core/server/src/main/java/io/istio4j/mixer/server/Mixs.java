@@ -93,6 +93,11 @@ public final class Mixs implements Runnable {
         description = "Threads for blocking handlers (default: ${DEFAULT-VALUE}).")
     int adapterWorkerPoolSize;
 
+    @Option(names = "--allowedOutputDir", paramLabel = "DIR",
+        description = "A directory adapters may write files in (stdio's logStream FILE), and below it; "
+            + "repeatable. None by default: no adapter writes any file.")
+    java.util.List<java.nio.file.Path> allowedOutputDirs = new java.util.ArrayList<>();
+
     @Option(names = "--exitWhenReady", hidden = true,
         description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
     boolean exitWhenReady;
@@ -110,7 +115,8 @@ public final class Mixs implements Runnable {
         options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
             maxMessageSize, maxConcurrentStreams, shutdownGracePeriod,
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
-                handlerFailurePolicy, adapterWorkerPoolSize));
+                handlerFailurePolicy, adapterWorkerPoolSize,
+                io.istio4j.adapter.FileOutputPolicy.allowing(allowedOutputDirs)));
         server = MixerServer.start(options);
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("mixs: " + e.getMessage());
