@@ -5,6 +5,7 @@ import io.istio4j.mixer.runtime.RequestProcessor;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -46,9 +47,11 @@ public final class MixerServer implements AutoCloseable {
   private final AtomicBoolean ready;
   private final MixerRuntime runtime;
   private final MixerGrpcService service;
+  private final StreamIdleTimeout idle;
 
-  private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, MonitoringServer monitoring,
-      HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime) {
+  private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, StreamIdleTimeout idle,
+      MonitoringServer monitoring, HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime) {
+    this.idle = idle;
     this.runtime = runtime;
     this.service = service;
     this.options = options;
@@ -102,6 +105,7 @@ public final class MixerServer implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     MixerGrpcService service = new MixerGrpcService(processor, DecodeLimits.DEFAULT, metrics);
+    StreamIdleTimeout idle = new StreamIdleTimeout(options.streamIdleTimeout());
 
     Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.port()))
         .maxInboundMessageSize(options.maxMessageSize())
@@ -110,8 +114,8 @@ public final class MixerServer implements AutoCloseable {
         // Check and Report decode and answer in microseconds without blocking: running them on the
         // transport threads saves a thread hop per call (docs/RATIONALE.md).
         .directExecutor()
-        .addService(service.bind())
-        .addService(health.getHealthService())
+        .addService(ServerInterceptors.intercept(service.bind(), idle))
+        .addService(ServerInterceptors.intercept(health.getHealthService(), idle))
         .addService(ProtoReflectionServiceV1.newInstance())
         .addStreamTracerFactory(metrics)
         .build();
@@ -122,13 +126,14 @@ public final class MixerServer implements AutoCloseable {
         () -> ready.get() && (runtime == null || runtime.ready()),
         () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
             : ConfigStatusJson.render(runtime.snapshot(), runtime.ready()));
-    MixerServer server = new MixerServer(options, grpc, service, monitoring, health, ready, runtime);
+    MixerServer server = new MixerServer(options, grpc, service, idle, monitoring, health, ready, runtime);
     monitoring.start();
     try {
       grpc.start();
     } catch (IOException e) {
       monitoring.close();
       service.close();
+      idle.close();
       if (runtime != null) {
         runtime.close();
       }
@@ -183,6 +188,7 @@ public final class MixerServer implements AutoCloseable {
     }
     monitoring.close();
     service.close();
+    idle.close();
     if (runtime != null) {
       runtime.close();
     }

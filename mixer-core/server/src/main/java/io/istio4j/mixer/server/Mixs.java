@@ -93,6 +93,11 @@ public final class Mixs implements Runnable {
         description = "Threads for blocking handlers (default: ${DEFAULT-VALUE}).")
     int adapterWorkerPoolSize;
 
+    @Option(names = "--streamIdleTimeout", defaultValue = "10s", converter = DurationConverter.class,
+        description = "A call whose request has not fully arrived this long after its headers is closed "
+            + "DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
+    Duration streamIdleTimeout;
+
     @Option(names = "--allowedOutputDir", paramLabel = "DIR",
         description = "A directory adapters may write files in (stdio's logStream FILE), and below it; "
             + "repeatable. None by default: no adapter writes any file.")
@@ -113,7 +118,7 @@ public final class Mixs implements Runnable {
       MixerServer server;
       try {
         options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
-            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod,
+            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout,
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
                 handlerFailurePolicy, adapterWorkerPoolSize,
                 io.istio4j.adapter.FileOutputPolicy.allowing(allowedOutputDirs)));

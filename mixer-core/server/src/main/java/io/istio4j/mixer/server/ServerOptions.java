@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param maxMessageSize largest request accepted, in bytes
  * @param maxConcurrentStreams concurrent calls allowed per client connection
  * @param shutdownGracePeriod how long in-flight calls may take to finish on SIGTERM
+ * @param streamIdleTimeout how long a call may wait for its request after its headers
  * @param runtime how rules are resolved and handlers called; its default namespace is
  *     {@code configDefaultNamespace}
  */
@@ -24,13 +25,17 @@ public record ServerOptions(
     int maxMessageSize,
     int maxConcurrentStreams,
     Duration shutdownGracePeriod,
+    Duration streamIdleTimeout,
     RuntimeOptions runtime) {
+
+  /** {@code --streamIdleTimeout}'s default. */
+  public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofSeconds(10);
 
   /** Options with the runtime's defaults. */
   public ServerOptions(int port, int monitoringPort, String configStoreUrl, String configDefaultNamespace,
       int maxMessageSize, int maxConcurrentStreams, Duration shutdownGracePeriod) {
     this(port, monitoringPort, configStoreUrl, configDefaultNamespace, maxMessageSize, maxConcurrentStreams,
-        shutdownGracePeriod, RuntimeOptions.DEFAULTS);
+        shutdownGracePeriod, DEFAULT_STREAM_IDLE_TIMEOUT, RuntimeOptions.DEFAULTS);
   }
 
   /** Checks the options; the runtime's default namespace becomes {@code configDefaultNamespace}. */
@@ -44,6 +49,9 @@ public record ServerOptions(
       throw new IllegalArgumentException(
           "maxConcurrentStreams: " + maxConcurrentStreams + " (expected: > 0)");
     }
+    if (streamIdleTimeout == null || streamIdleTimeout.isNegative() || streamIdleTimeout.isZero()) {
+      throw new IllegalArgumentException("streamIdleTimeout: " + streamIdleTimeout + " (expected: > 0)");
+    }
     if (configDefaultNamespace == null || !configDefaultNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")) {
       throw new IllegalArgumentException("configDefaultNamespace: " + configDefaultNamespace
           + " (expected: a DNS label such as istio-system)");
@@ -55,7 +63,7 @@ public record ServerOptions(
   /** A copy with {@code configStoreUrl}. */
   public ServerOptions withConfigStoreUrl(String url) {
     return new ServerOptions(port, monitoringPort, url, configDefaultNamespace, maxMessageSize,
-        maxConcurrentStreams, shutdownGracePeriod, runtime);
+        maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout, runtime);
   }
 
   /** Upstream's defaults, with ports chosen by the OS (for tests). */

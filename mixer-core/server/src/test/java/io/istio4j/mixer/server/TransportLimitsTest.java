@@ -121,4 +121,30 @@ class TransportLimitsTest {
     assertThat(metrics()).contains("grpc_server_handled_total{grpc_code=\"RESOURCE_EXHAUSTED\",grpc_method=\"Check\","
         + "grpc_service=\"istio.mixer.v1.Mixer\",grpc_type=\"unary\"} 1.0");
   }
+
+  @Test
+  void aCallWhoseRequestNeverArrivesIsClosedAfterTheStreamIdleTimeout() throws Exception {
+    server.close();
+    server = MixerServer.start(new ServerOptions(0, 0, null, "istio-system", 64 * 1024, 16, Duration.ofSeconds(1),
+        Duration.ofMillis(200), io.istio4j.mixer.runtime.RuntimeOptions.DEFAULTS));
+    channel = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+    io.grpc.ClientCall<byte[], byte[]> stalled = channel.newCall(RAW_CHECK, CallOptions.DEFAULT);
+    java.util.concurrent.CompletableFuture<Status> closed = new java.util.concurrent.CompletableFuture<>();
+    stalled.start(new io.grpc.ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, io.grpc.Metadata trailers) {
+        closed.complete(status);
+      }
+    }, new io.grpc.Metadata());
+    stalled.request(1);
+    stalled.sendMessage(CheckRequest.getDefaultInstance().toByteArray()); // and never the end of the request
+    Status status = closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(status.getDescription()).contains("--streamIdleTimeout");
+    // The server still answers calls that send their request.
+    assertThat(ClientCalls.blockingUnaryCall(channel, RAW_CHECK, CallOptions.DEFAULT,
+        CheckRequest.getDefaultInstance().toByteArray())).isNotNull();
+    assertThat(metrics()).contains("grpc_server_handled_total{grpc_code=\"DEADLINE_EXCEEDED\",grpc_method=\"Check\","
+        + "grpc_service=\"istio.mixer.v1.Mixer\",grpc_type=\"unary\"} 1.0");
+  }
 }
