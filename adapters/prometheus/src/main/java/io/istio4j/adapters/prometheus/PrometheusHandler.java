@@ -1,6 +1,7 @@
 package io.istio4j.adapters.prometheus;
 
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.LogText;
 import io.istio4j.adapters.prometheus.config.Params.MetricInfo.Kind;
 import io.istio4j.template.metric.MetricHandler;
 import io.istio4j.template.metric.MetricInstance;
@@ -150,9 +151,11 @@ final class PrometheusHandler implements MetricHandler {
     }
     if (warned.add(instance.name() + '\n' + reason)) {
       log.warn("prometheus: dropped instance {} ({}, value {}); further drops like it are logged at DEBUG and "
-          + "counted in {}_total", instance.name(), reason, GoValues.format(instance.value()), DROPPED_METRIC);
-    } else {
-      log.debug("prometheus: dropped instance {} ({}, value {})", instance.name(), reason, instance.value());
+          + "counted in {}_total", instance.name(), reason, LogText.escape(GoValues.format(instance.value())),
+          DROPPED_METRIC); // the value is the client's: escaped and bounded
+    } else if (log.isDebugEnabled()) {
+      log.debug("prometheus: dropped instance {} ({}, value {})", instance.name(), reason,
+          LogText.escape(instance.value()));
     }
   }
 

@@ -50,7 +50,12 @@ public final class ConfigStatusJson {
     List<Map<String, Object>> objects = new ArrayList<>();
     for (ObjectStatus s : snapshot.statuses()) {
       counts.merge(name(s.state()), 1, Integer::sum);
-      objects.add(object(s));
+      Map<String, Object> o = object(s);
+      Snapshot.HandlerEntry handler = snapshot.handlers().get(s.fqn());
+      if (handler != null && handler.env() != null && handler.env().error() != null) {
+        o.put("handlerError", handler.env().error()); // reported by the handler itself (Env.reportError)
+      }
+      objects.add(o);
     }
     root.put("counts", counts);
     root.put("objects", objects);

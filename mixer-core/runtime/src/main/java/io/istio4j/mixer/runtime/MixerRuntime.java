@@ -6,8 +6,10 @@ import com.google.protobuf.Duration;
 import io.istio4j.adapter.AdapterInfo;
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.Instance;
+import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.RateLimitedLogger;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapter.template.CompiledInstance;
 import io.istio4j.adapter.template.InstanceEvaluationException;
@@ -74,6 +76,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   static final java.time.Duration FIRST_RETRY = java.time.Duration.ofSeconds(1);
   static final java.time.Duration LAST_RETRY = java.time.Duration.ofSeconds(60);
   private static final int REASON_EXAMPLES = 3;
+  /** What a client is told when a handler threw: the exception itself is for the server log. */
+  static final String INTERNAL_ERROR = "internal error (see server log)";
 
   private final Templates templates;
   private final Adapters adapters;
@@ -86,6 +90,10 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   private final ThreadPoolExecutor workers;
   private final SnapshotBuilder builder;
   private final AtomicReference<Snapshot> current;
+  // Clients can cause these at will (a missing attribute, a request a buggy handler throws on):
+  // bounded, escaped lines, one limiter per kind so one flood does not hide the other.
+  private final RateLimitedLogger handlerErrors = RateLimitedLogger.of(log);
+  private final RateLimitedLogger instanceErrors = RateLimitedLogger.of(log);
   private final Object applyLock = new Object();
   /** Runs handler build retries: config work, never on a request or adapter thread. */
   private final ScheduledExecutorService configThread;
@@ -132,7 +140,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   }
 
   private HandlerEnv env(AdapterInfo adapter, String handler) {
-    return new HandlerEnv(adapter.name(), handler, clock, scheduler, daemons, adapterMetrics);
+    return new HandlerEnv(adapter.name(), handler, clock, scheduler, daemons, adapterMetrics,
+        options.fileOutputPolicy());
   }
 
   /**
@@ -491,7 +500,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     try {
       instance = ci.build(bag);
     } catch (InstanceEvaluationException e) {
-      metrics.instanceError(a.template().name());
+      instanceFailed("Check", a, ci, e);
       return failed(e.getMessage());
     }
     try {
@@ -528,7 +537,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
         result.setGrantedAmount(amount).setValidDuration(DEFAULT_VALID_DURATION);
       } else {
         if (actions.size() > 1 || actions.get(0).instances().size() > 1) {
-          log.debug("quota {}: more than one quota instance applies; the first is used, as upstream", name);
+          log.debug("quota {}: more than one quota instance applies; the first is used, as upstream",
+              LogText.escape(name));
         }
         Action a = actions.get(0);
         QuotaArgs args = new QuotaArgs(request.deduplicationId() + name, amount, q.getValue().bestEffort());
@@ -540,8 +550,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
             throw new HandlerFailure("handler returned no result", false);
           }
         } catch (InstanceEvaluationException | HandlerFailure e) {
-          if (e instanceof InstanceEvaluationException) {
-            metrics.instanceError(a.template().name());
+          if (e instanceof InstanceEvaluationException iee) {
+            instanceFailed("Quota", a, a.instances().get(0), iee);
           }
           if (options.failurePolicy() == RuntimeOptions.FailurePolicy.OPEN) {
             r = new QuotaResult(Status.OK, java.time.Duration.ZERO, amount);
@@ -596,8 +606,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
             }
             batch.add(instance);
           } catch (InstanceEvaluationException e) {
-            metrics.instanceError(a.template().name());
-            log.debug("Report: {}", e.getMessage());
+            instanceFailed("Report", a, ci, e); // the record is skipped for this instance only
           }
         }
       }
@@ -616,7 +625,18 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
       }
     }
     if (failures != null) {
-      throw new IllegalStateException(failures.toString());
+      throw new DispatchException(failures.toString());
+    }
+  }
+
+  /** Counts an instance that could not be built, by template and instance, and logs it (rate limited). */
+  private void instanceFailed(String method, Action a, CompiledInstance<AttributeBag> ci,
+      InstanceEvaluationException e) {
+    metrics.instanceError(a.template().name(), ci.name());
+    if (e.isInternal()) {
+      instanceErrors.warn("{}: instance {} not built: {}", method, ci.name(), e.getMessage(), e.getCause());
+    } else {
+      instanceErrors.warn("{}: instance {} not built: {}", method, ci.name(), e.getMessage());
     }
   }
 
@@ -646,7 +666,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
         try {
           result = work.get();
         } catch (RuntimeException | LinkageError | StackOverflowError e) {
-          throw new HandlerFailure(describe(e), false);
+          throw threw(a, e);
         }
       } else {
         Future<T> f;
@@ -662,7 +682,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
           f.cancel(true);
           throw new HandlerFailure("no answer within " + options.handlerTimeout().toMillis() + " ms", true);
         } catch (ExecutionException e) {
-          throw new HandlerFailure(describe(e.getCause()), false);
+          throw threw(a, e.getCause());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           f.cancel(true);
@@ -680,8 +700,14 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     }
   }
 
-  private static String describe(Throwable e) {
-    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  /**
+   * A handler threw: a bug or an unexpected backend failure. The exception goes to the server log
+   * (rate limited, with its stack trace); the client is told only that it happened, since its
+   * message names Java classes and internals.
+   */
+  private HandlerFailure threw(Action a, Throwable e) {
+    handlerErrors.warn("handler {} threw", a.handler().fqn(), e);
+    return new HandlerFailure(INTERNAL_ERROR, false);
   }
 
   private static com.google.rpc.Status status(Status.Code code, String message) {

@@ -55,8 +55,8 @@ public final class RuntimeMetrics {
         .help("Requests whose rules could not be resolved (identity attribute missing, match failed)")
         .labelNames("method").register(registry);
     instanceErrors = Counter.builder().name("mixer_runtime_instance_errors")
-        .help("Instances that could not be built from a request's attributes, by template")
-        .labelNames("template").register(registry);
+        .help("Instances that could not be built from a request's attributes, by template and instance")
+        .labelNames("template", "instance").register(registry);
     rejections = Counter.builder().name("mixer_config_rejections")
         .help("Config rejections first seen, by kind: an invalid new object, or an edit whose last good version "
             + "stays in use (counted once, not on every reload)")
@@ -142,7 +142,7 @@ public final class RuntimeMetrics {
     resolveErrors.labelValues(method).inc();
   }
 
-  void instanceError(String template) {
-    instanceErrors.labelValues(template).inc();
+  void instanceError(String template, String instance) {
+    instanceErrors.labelValues(template, instance).inc();
   }
 }

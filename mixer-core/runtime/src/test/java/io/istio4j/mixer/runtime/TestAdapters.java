@@ -205,7 +205,8 @@ final class TestAdapters {
 
     private CheckResult result(String what) {
       if (params.getLabelsMap().containsKey("throw")) {
-        throw new IllegalStateException(params.getLabelsMap().get("throw"));
+        String message = params.getLabelsMap().get("throw");
+        throw message.isEmpty() ? new NullPointerException() : new IllegalStateException(message);
       }
       if (params.getLabelsMap().containsKey("sleepMillis")) {
         try {

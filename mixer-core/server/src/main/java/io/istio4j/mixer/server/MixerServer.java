@@ -54,10 +54,13 @@ public final class MixerServer implements AutoCloseable {
   private final MixerRuntime runtime;
   private final MixerGrpcService service;
   private final Supplier<Readiness> readiness;
+  private final StreamIdleTimeout idle;
 
-  private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, MonitoringServer monitoring,
-      HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime, Supplier<Readiness> readiness) {
+  private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, StreamIdleTimeout idle,
+      MonitoringServer monitoring, HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime,
+      Supplier<Readiness> readiness) {
     this.readiness = readiness;
+    this.idle = idle;
     this.runtime = runtime;
     this.service = service;
     this.options = options;
@@ -119,6 +122,7 @@ public final class MixerServer implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     MixerGrpcService service = new MixerGrpcService(processor, DecodeLimits.DEFAULT, metrics);
+    StreamIdleTimeout idle = new StreamIdleTimeout(options.streamIdleTimeout());
 
     InetSocketAddress grpcAddress = ListenAddress.resolve(options.address(), options.port(), GRPC_PORT);
     Server grpc = NettyServerBuilder.forAddress(grpcAddress)
@@ -128,10 +132,12 @@ public final class MixerServer implements AutoCloseable {
         // Check and Report decode and answer in microseconds without blocking: running them on the
         // transport threads saves a thread hop per call (docs/RATIONALE.md).
         .directExecutor()
-        .addService(ServerInterceptors.intercept(service.bind(), metrics))
-        .addService(ServerInterceptors.intercept(health.getHealthService(), metrics))
+        .addService(ServerInterceptors.intercept(service.bind(), idle))
+        .addService(ServerInterceptors.intercept(health.getHealthService(), idle))
         .addService(ProtoReflectionServiceV1.newInstance())
+        .addStreamTracerFactory(metrics)
         .build();
+    metrics.register(grpc.getServices());
 
     AtomicBoolean ready = new AtomicBoolean();
     Supplier<Readiness> readiness = () -> readiness(ready.get(), store, runtime);
@@ -139,7 +145,8 @@ public final class MixerServer implements AutoCloseable {
         metrics.registry(), readiness,
         () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
             : ConfigStatusJson.render(runtime.snapshot(), readiness.get(), runtime.refused()));
-    MixerServer server = new MixerServer(options, grpc, service, monitoring, health, ready, runtime, readiness);
+    MixerServer server = new MixerServer(options, grpc, service, idle, monitoring, health, ready, runtime,
+        readiness);
     try {
       monitoring.start();
       try {
@@ -150,6 +157,7 @@ public final class MixerServer implements AutoCloseable {
     } catch (IOException e) {
       monitoring.close();
       service.close();
+      idle.close();
       if (runtime != null) {
         runtime.close();
       }
@@ -239,6 +247,7 @@ public final class MixerServer implements AutoCloseable {
     }
     monitoring.close();
     service.close();
+    idle.close();
     if (runtime != null) {
       runtime.close();
     }

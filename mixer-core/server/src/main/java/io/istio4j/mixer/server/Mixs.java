@@ -107,6 +107,16 @@ public final class Mixs implements Runnable {
             + "and the rest of the change applies).")
     boolean configStrict;
 
+    @Option(names = "--streamIdleTimeout", defaultValue = "10s", converter = DurationConverter.class,
+        description = "A call whose request has not fully arrived this long after its headers is closed "
+            + "DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
+    Duration streamIdleTimeout;
+
+    @Option(names = "--allowedOutputDir", paramLabel = "DIR",
+        description = "A directory adapters may write files in (stdio's logStream FILE), and below it; "
+            + "repeatable. None by default: no adapter writes any file.")
+    java.util.List<java.nio.file.Path> allowedOutputDirs = new java.util.ArrayList<>();
+
     @Option(names = "--exitWhenReady", hidden = true,
         description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
     boolean exitWhenReady;
@@ -122,10 +132,11 @@ public final class Mixs implements Runnable {
       MixerServer server;
       try {
         options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
-            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod,
+            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout,
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
                 handlerFailurePolicy, adapterWorkerPoolSize, configStrict
-                    ? RuntimeOptions.ConfigPolicy.STRICT : RuntimeOptions.ConfigPolicy.LAST_KNOWN_GOOD))
+                    ? RuntimeOptions.ConfigPolicy.STRICT : RuntimeOptions.ConfigPolicy.LAST_KNOWN_GOOD,
+                io.istio4j.adapter.FileOutputPolicy.allowing(allowedOutputDirs)))
             .withAddress(address, port).withMonitoringAddress(monitoringAddress, monitoringPort);
         server = MixerServer.start(options);
       } catch (ConfigRejectedException e) {

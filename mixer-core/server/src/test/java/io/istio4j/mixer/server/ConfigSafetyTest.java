@@ -155,7 +155,7 @@ class ConfigSafetyTest {
 
   @Test
   void readyzSaysWhyItIsNotReady() throws Exception {
-    try (MonitoringServer monitoring = new MonitoringServer(0, new io.prometheus.metrics.model.registry.PrometheusRegistry(),
+    try (MonitoringServer monitoring = new MonitoringServer("127.0.0.1", 0, new io.prometheus.metrics.model.registry.PrometheusRegistry(),
         () -> io.istio4j.mixer.runtime.Readiness.notReady("--configStrict: the config has 1 rejected object(s)"),
         () -> "{}")) {
       monitoring.start();

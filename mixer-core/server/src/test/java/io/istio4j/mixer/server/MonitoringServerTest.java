@@ -52,7 +52,7 @@ class MonitoringServerTest {
   @Test
   void stalledConnectionsAreClosedAfterTheReadTimeout() throws Exception {
     MonitoringServer monitoring = new MonitoringServer("127.0.0.1", 0, new ServerMetrics().registry(),
-        () -> true, () -> "{}\n").readTimeout(Duration.ofSeconds(1));
+        () -> io.istio4j.mixer.runtime.Readiness.ready("serving"), () -> "{}\n").readTimeout(Duration.ofSeconds(1));
     try (monitoring) {
       monitoring.start();
       stall(monitoring.port(), 2);
