@@ -3,8 +3,11 @@ package io.istio4j.mixer.client;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.istio4j.mixer.attribute.GoDuration;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -20,7 +23,7 @@ import picocli.CommandLine.Option;
  * {@value #RPC_FAILED} a call failed (Mixer unreachable, unknown host, deadline exceeded, an error
  * status); {@value #BUG} mixc itself failed.
  */
-@Command(name = "mixc", mixinStandardHelpOptions = true, version = "mixc",
+@Command(name = "mixc", mixinStandardHelpOptions = true, versionProvider = Mixc.Version.class,
     description = "Talks to Mixer: send Check and Report calls, generate load, evaluate expressions.",
     subcommands = {CheckCommand.class, ReportCommand.class, LoadCommand.class, ExprCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
@@ -57,6 +60,11 @@ public final class Mixc implements Runnable {
     GRPC_LOG.setLevel(Level.SEVERE);
     CommandLine cl = new CommandLine(new Mixc());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    // picocli gives a subcommand no version of its own: "mixc check -V" would print an empty line.
+    Version version = new Version();
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      sub.getCommandSpec().versionProvider(version);
+    }
     cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       PrintWriter err = commandLine.getErr();
       err.println("mixc: unexpected failure (a bug in mixc): " + e);
@@ -70,6 +78,20 @@ public final class Mixc implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /** {@code mixc <project version>}, from the version.properties the build writes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      Properties p = new Properties();
+      try (InputStream in = Mixc.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      }
+      return new String[] {"mixc " + p.getProperty("version", "unknown")};
+    }
   }
 
   /** Options every subcommand that talks to Mixer has. */

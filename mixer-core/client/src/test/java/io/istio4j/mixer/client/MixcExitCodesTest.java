@@ -271,6 +271,15 @@ class MixcExitCodesTest {
   }
 
   @Test
+  void dashCapitalVPrintsTheVersionOnEveryCommand() {
+    for (String[] args : new String[][] {{"-V"}, {"check", "-V"}, {"load", "--version"}, {"expr", "-V"}}) {
+      Run r = MixcTest.mixc(args);
+      assertThat(r.exit()).isZero();
+      assertThat(r.out()).matches("mixc \\d+\\.\\d+\\.\\d+\\S*\\R");
+    }
+  }
+
+  @Test
   void helpListsTheExitCodes() {
     Run r = MixcTest.mixc("--help");
     assertThat(r.out()).contains("Exit codes:").contains("1   a Check was denied");
