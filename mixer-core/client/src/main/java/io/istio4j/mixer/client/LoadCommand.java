@@ -74,9 +74,10 @@ final class LoadCommand extends MixerCommand {
     try {
       measured = GoDuration.parse(duration);
       warm = GoDuration.parse(warmup);
-      if (concurrency < 1 || connections < 1 || records < 1 || measured.isNegative() || measured.isZero()) {
-        throw new IllegalArgumentException(
-            "--concurrency, --connections and --records must be >= 1, --duration > 0");
+      if (concurrency < 1 || connections < 1 || records < 1 || measured.isNegative() || measured.isZero()
+          || warm.isNegative() || measured.compareTo(Mixc.LONGEST) > 0 || warm.compareTo(Mixc.LONGEST) > 0) {
+        throw new IllegalArgumentException("--concurrency, --connections and --records must be >= 1, "
+            + "--duration > 0, --warmup >= 0, both at most " + GoDuration.format(Mixc.LONGEST));
       }
       Map<String, Object> attrs = attributeMap();
       switch (loadTarget) {

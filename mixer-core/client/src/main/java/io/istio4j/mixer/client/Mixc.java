@@ -41,6 +41,9 @@ public final class Mixc implements Runnable {
   static final int RPC_FAILED = 3;
   static final int BUG = 4;
 
+  /** The longest duration a flag takes: longer ones overflow a deadline in nanoseconds. */
+  static final Duration LONGEST = Duration.ofHours(24);
+
   /**
    * gRPC logs through java.util.logging, with stack traces, what the status it returns already says
    * (an unknown host, a refused connection); mixc prints that status. Held strongly: JUL keeps loggers
@@ -126,8 +129,9 @@ public final class Mixc implements Runnable {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException("'" + value + "' (expected: a duration such as 500ms or 10s)");
       }
-      if (d.isNegative() || d.isZero()) {
-        throw new CommandLine.TypeConversionException("'" + value + "' (expected: a duration > 0)");
+      if (d.isNegative() || d.isZero() || d.compareTo(LONGEST) > 0) {
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' (expected: a duration > 0 and at most " + GoDuration.format(LONGEST) + ")");
       }
       return d;
     }

@@ -48,6 +48,9 @@ abstract class MixerCommand implements Callable<Integer> {
    * denied, else {@link Mixc#OK}.
    */
   int callRepeatedly(String rpc, int repeat, Call call) {
+    if (repeat < 1) {
+      return usageError(new IllegalArgumentException("--repeat: " + repeat + " (expected: >= 1)"));
+    }
     PrintWriter out = out();
     ManagedChannel channel = target.channel();
     int failed = 0;

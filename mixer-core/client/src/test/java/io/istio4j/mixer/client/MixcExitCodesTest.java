@@ -210,6 +210,20 @@ class MixcExitCodesTest {
   }
 
   @Test
+  void durationsThatWouldOverflowADeadlineAndNonPositiveCountsAreUsageErrors() {
+    Run timeout = MixcTest.mixc("check", "-m", mixer(), "--timeout", "100000000h");
+    assertThat(timeout.exit()).isEqualTo(Mixc.USAGE);
+    assertThat(timeout.err()).contains("at most 24h0m0s");
+    Run duration = MixcTest.mixc("load", "-m", mixer(), "--duration", "100000000h");
+    assertThat(duration.exit()).isEqualTo(Mixc.USAGE);
+    assertThat(duration.err()).contains("at most 24h0m0s");
+    assertThat(MixcTest.mixc("load", "-m", mixer(), "--warmup", "-1s").exit()).isEqualTo(Mixc.USAGE);
+    Run repeat = MixcTest.mixc("check", "-m", mixer(), "-r", "0");
+    assertThat(repeat.exit()).isEqualTo(Mixc.USAGE);
+    assertThat(repeat.err()).contains("--repeat: 0 (expected: >= 1)");
+  }
+
+  @Test
   void quotaWithoutANameIsAUsageError() {
     Run r = MixcTest.mixc("check", "-m", mixer(), "-q", "=3");
     assertThat(r.exit()).isEqualTo(Mixc.USAGE);
