@@ -24,7 +24,21 @@ public final class Mixs implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Mixs()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line: {@code -V} prints the version on every subcommand (picocli gives a subcommand
+   * no version of its own), and enum flag values match in any case ({@code --handlerFailurePolicy open}).
+   */
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Mixs());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    Version version = new Version();
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      sub.getCommandSpec().versionProvider(version);
+    }
+    return cl;
   }
 
   @Override
