@@ -22,7 +22,7 @@ cp "$config" "$dir/config.yaml"
 log="$dir/mixs.log"
 rm -f /tmp/istio4j-bench-accesslog.json* # written by the telemetry config's access log
 start=$(date +%s%N)
-"$root/bin/mixs" server --port "$port" --monitoringPort "$mon" --configStoreURL "fs://$dir" >"$log" 2>&1 &
+"$root/bin/mixs" server --port "$port" --monitoringPort "$mon" --configStoreURL "fs://$dir" --allowedOutputDir /tmp >"$log" 2>&1 &
 mixs=$!
 trap 'kill -TERM $mixs 2>/dev/null; wait $mixs 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 200); do

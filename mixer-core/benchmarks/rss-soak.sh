@@ -9,7 +9,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("",0)); prin
 port=$(free_port); mon=$(free_port); dir=$(mktemp -d)
 cp "$root/examples/quickstart/attributes.yaml" "$root/mixer-core/benchmarks/configs/policy.yaml" \
    "$root/mixer-core/benchmarks/configs/telemetry.yaml" "$dir/"
-"$root/bin/mixs" server --port "$port" --monitoringPort "$mon" --configStoreURL "fs://$dir" >"$dir/mixs.log" 2>&1 &
+"$root/bin/mixs" server --port "$port" --monitoringPort "$mon" --configStoreURL "fs://$dir" --allowedOutputDir /tmp >"$dir/mixs.log" 2>&1 &
 mixs=$!
 trap 'kill -TERM $mixs 2>/dev/null; wait $mixs 2>/dev/null || true; rm -rf "$dir" /tmp/istio4j-bench-accesslog.json*' EXIT
 until curl -fs "localhost:$mon/readyz" >/dev/null 2>&1; do sleep 0.05; done

@@ -44,4 +44,30 @@ public interface Env {
 
   /** Where the adapter publishes its own metrics; served on Mixer's {@code /metrics}. */
   AdapterMetrics metrics();
+
+  /**
+   * Where the handler may write files: the directories the operator allowed with {@code mixs
+   * server --allowedOutputDir}. A handler that writes a file resolves its configured path here
+   * and refuses to build when that fails. None by default.
+   */
+  default FileOutputPolicy fileOutputPolicy() {
+    return FileOutputPolicy.none();
+  }
+
+  /**
+   * Tells the operator the handler is unhealthy for a reason of its own, one that is not a
+   * backend outage but a problem to fix (wrong credentials, a quota the backend refuses): shown
+   * as the handler's {@code handlerError} on Mixer's config status page until {@link
+   * #clearError()}. Calling it again replaces the message; it is cheap to call on every failure.
+   *
+   * <pre>{@code
+   * catch (JedisAccessControlException e) {
+   *   env.reportError("Redis refused the credentials: " + e.getMessage());
+   * }
+   * }</pre>
+   */
+  default void reportError(String message) {}
+
+  /** Withdraws what {@link #reportError(String)} reported, once the handler works again. */
+  default void clearError() {}
 }

@@ -20,8 +20,9 @@ import java.util.function.Supplier;
 /**
  * An adapter test in the spirit of upstream's {@code RunTest}: start an in-memory Mixer with a
  * config and the adapter, make Check, quota and Report calls, capture the adapter's observable
- * state, and compare all of it with a JSON golden file. The first run writes the golden file (check
- * it in after reading it); {@code -Distio4j.testkit.update=true} rewrites it.
+ * state, and compare all of it with a JSON golden file. A missing golden file fails the test (a
+ * deleted or misnamed file must not pass silently); {@code -Distio4j.testkit.update=true} writes or
+ * rewrites it from the scenario's result: read it, then check it in.
  *
  * <pre>{@code
  * Scenario.builder()
@@ -91,16 +92,21 @@ public final class Scenario {
     }
 
     /**
-     * Compares with the golden file: equal JSON passes; a missing file (or the update property)
-     * writes it; anything else fails with both texts.
+     * Compares with the golden file: equal JSON passes; a missing file or a different result fails
+     * with the result's text. With {@code -Distio4j.testkit.update=true} the file is written instead.
      */
     public void assertMatchesGolden(Path golden) {
       try {
-        if (!Files.exists(golden) || Boolean.getBoolean(UPDATE_PROPERTY)) {
+        if (Boolean.getBoolean(UPDATE_PROPERTY)) {
           Files.createDirectories(golden.toAbsolutePath().getParent());
           Files.writeString(golden, json, StandardCharsets.UTF_8);
           System.err.println("testkit: wrote golden file " + golden.toAbsolutePath() + "; check it in");
           return;
+        }
+        if (!Files.exists(golden)) {
+          throw new AssertionError("golden file " + golden.toAbsolutePath() + " does not exist; to create it "
+              + "from this result, rerun with -D" + UPDATE_PROPERTY + "=true (e.g. ./mvnw verify -pl MODULE -D"
+              + UPDATE_PROPERTY + "=true), read it, and check it in\n--- actual ---\n" + json);
         }
         String want = Files.readString(golden, StandardCharsets.UTF_8);
         JsonNode expected = JSON.readTree(want);

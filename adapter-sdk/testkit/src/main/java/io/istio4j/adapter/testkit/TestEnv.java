@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.istio4j.adapter.AdapterMetrics;
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.FileOutputPolicy;
 import io.istio4j.mixer.runtime.RegistryAdapterMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -15,6 +16,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
@@ -85,10 +88,13 @@ public final class TestEnv implements Env, AutoCloseable {
   // Both null unless built with backgroundThreads(): then the test runs scheduled work itself.
   private final ScheduledExecutorService scheduler;
   private final ExecutorService daemons;
+  private final FileOutputPolicy fileOutputPolicy;
   private volatile boolean closed;
+  private volatile String error;
 
   private TestEnv(Builder b) {
     this.logger = new CapturingLogger(b.loggerName);
+    this.fileOutputPolicy = FileOutputPolicy.allowing(b.outputDirs);
     this.clock = new ManualClock(b.start, ZoneOffset.UTC);
     if (b.backgroundThreads) {
       this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("testenv-scheduler-"));
@@ -184,6 +190,35 @@ public final class TestEnv implements Env, AutoCloseable {
   @Override
   public AdapterMetrics metrics() {
     return metrics;
+  }
+
+  /**
+   * Allows files in the directories given to {@link Builder#allowOutputDir(Path)}, as {@code mixs
+   * server --allowedOutputDir} does; none by default, as in Mixer.
+   */
+  @Override
+  public FileOutputPolicy fileOutputPolicy() {
+    return fileOutputPolicy;
+  }
+
+  /** Keeps the message for {@link #reportedError()}, and logs it at WARN. */
+  @Override
+  public void reportError(String message) {
+    requireNonNull(message, "message");
+    if (!message.equals(error)) {
+      logger.warn("handler error: {}", message);
+    }
+    error = message;
+  }
+
+  @Override
+  public void clearError() {
+    error = null;
+  }
+
+  /** What the handler last reported with {@link #reportError(String)}; null when it has not, or cleared it. */
+  public String reportedError() {
+    return error;
   }
 
   /** Everything scheduled on this env so far, in the order it was asked for, cancelled and done tasks included. */
@@ -481,8 +516,18 @@ public final class TestEnv implements Env, AutoCloseable {
     private Instant start = DEFAULT_START;
     private String loggerName = DEFAULT_LOGGER_NAME;
     private boolean backgroundThreads;
+    private final List<Path> outputDirs = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Lets the handler write files in {@code directory} (an existing one), as {@code mixs server
+     * --allowedOutputDir DIR} does. Repeatable.
+     */
+    public Builder allowOutputDir(Path directory) {
+      outputDirs.add(requireNonNull(directory, "directory"));
+      return this;
+    }
 
     /** Where the clock starts. */
     public Builder startingAt(Instant instant) {

@@ -180,6 +180,7 @@ public final class TestMixer implements AutoCloseable {
     private boolean standardManifest = true;
     private boolean allowRejections;
     private RuntimeOptions options = RuntimeOptions.DEFAULTS;
+    private final List<Path> outputDirs = new ArrayList<>();
 
     private Builder() {}
 
@@ -223,6 +224,15 @@ public final class TestMixer implements AutoCloseable {
     }
 
     /**
+     * Lets handlers write files in {@code directory} (an existing one), as {@code mixs server
+     * --allowedOutputDir DIR} does; none by default, as in Mixer. Repeatable.
+     */
+    public Builder allowOutputDir(Path directory) {
+      outputDirs.add(java.util.Objects.requireNonNull(directory, "directory"));
+      return this;
+    }
+
+    /**
      * Starts the Mixer with its first config snapshot live.
      *
      * @throws IllegalStateException listing the rejected objects, unless rejections are allowed
@@ -230,8 +240,10 @@ public final class TestMixer implements AutoCloseable {
     public TestMixer start() {
       ClassLoader loader = TestMixer.class.getClassLoader();
       Templates templates = Templates.load(loader);
+      RuntimeOptions runtimeOptions = outputDirs.isEmpty() ? options
+          : options.withFileOutputPolicy(io.istio4j.adapter.FileOutputPolicy.allowing(outputDirs));
       MixerRuntime runtime = new MixerRuntime(templates, Adapters.of(templates, adapters.toArray(new Adapter[0])),
-          options, new PrometheusRegistry(), Clock.systemUTC());
+          runtimeOptions, new PrometheusRegistry(), Clock.systemUTC());
       MemoryStore store = new MemoryStore(options.defaultNamespace());
       store.setYaml((standardManifest ? standardManifest() : "") + config);
       try {

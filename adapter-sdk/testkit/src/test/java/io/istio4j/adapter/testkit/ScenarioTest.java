@@ -136,10 +136,34 @@ class ScenarioTest {
   }
 
   @Test
-  void aFirstRunWritesTheGoldenFileAndADifferentResultFails(@TempDir Path dir) throws Exception {
-    Path golden = dir.resolve("new.json");
+  void aMissingGoldenFileFailsAndSaysHowToCreateIt(@TempDir Path dir) {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean(Scenario.UPDATE_PROPERTY),
+        "golden files are being rewritten");
+    Path golden = dir.resolve("missing.json");
     Scenario.Result result = scenario(new Recorder()).run();
-    result.assertMatchesGolden(golden);
+    assertThatThrownBy(() -> result.assertMatchesGolden(golden))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("golden file " + golden.toAbsolutePath() + " does not exist")
+        .hasMessageContaining("-Distio4j.testkit.update=true")
+        .hasMessageContaining(result.json());
+    assertThat(golden).doesNotExist();
+  }
+
+  @Test
+  void theUpdatePropertyWritesTheGoldenFileAndADifferentResultFails(@TempDir Path dir) throws Exception {
+    Path golden = dir.resolve("sub/new.json");
+    Scenario.Result result = scenario(new Recorder()).run();
+    String before = System.getProperty(Scenario.UPDATE_PROPERTY);
+    System.setProperty(Scenario.UPDATE_PROPERTY, "true");
+    try {
+      result.assertMatchesGolden(golden);
+    } finally {
+      if (before == null) {
+        System.clearProperty(Scenario.UPDATE_PROPERTY);
+      } else {
+        System.setProperty(Scenario.UPDATE_PROPERTY, before);
+      }
+    }
     assertThat(Files.readString(golden)).isEqualTo(result.json());
     result.assertMatchesGolden(golden);
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.istio4j.adapter.ConfigErrors;
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.Redaction;
 import io.istio4j.adapters.list.config.Params;
 import io.istio4j.adapters.list.config.Params.ListEntryType;
 import io.istio4j.template.listentry.ListEntryHandlerBuilder;
@@ -35,7 +36,7 @@ final class ListBuilder implements ListEntryHandlerBuilder<Params> {
     String url = params.getProviderUrl();
     if (!url.isEmpty()) {
       if (!isHttpUrl(url)) {
-        errors.add("providerUrl", url + " (expected: an http or https URL with a host, for example "
+        errors.add("providerUrl", Redaction.redactUserInfo(url) + " (expected: an http or https URL with a host, for example "
             + "https://lists.example.com/versions.txt)");
       }
       Duration refresh = duration(params.getRefreshInterval());

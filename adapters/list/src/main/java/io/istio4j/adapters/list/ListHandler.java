@@ -2,6 +2,8 @@ package io.istio4j.adapters.list;
 
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.LogText;
+import io.istio4j.adapter.Redaction;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapters.list.config.Params;
 import io.istio4j.adapters.list.config.Params.ListEntryType;
@@ -36,6 +38,8 @@ import org.slf4j.Logger;
 final class ListHandler implements ListEntryHandler {
 
   private final URI providerUrl;
+  /** The provider URL as logs, metrics labels and error messages show it: without user-info. */
+  private final String provider;
   private final ListEntryType type;
   private final boolean blacklist;
   private final List<String> overrides;
@@ -51,6 +55,8 @@ final class ListHandler implements ListEntryHandler {
   private final EntryIndex overridesOnly;
 
   private volatile ListState state;
+  /** The last fetch failure logged at WARN; refreshes never overlap, so a plain field does. */
+  private String lastError;
   private volatile boolean closed;
 
   /**
@@ -68,6 +74,7 @@ final class ListHandler implements ListEntryHandler {
   ListHandler(Params params, Env env) {
     String url = params.getProviderUrl();
     this.providerUrl = url.isEmpty() ? null : URI.create(url);
+    this.provider = Redaction.redactUserInfo(url);
     this.type = params.getEntryType();
     this.blacklist = params.getBlacklist();
     this.overrides = List.copyOf(params.getOverridesList());
@@ -85,7 +92,7 @@ final class ListHandler implements ListEntryHandler {
     this.overridesOnly = EntryIndex.of(type, overrides);
     this.state = providerUrl == null
         ? new ListState(overridesOnly, true, null, null, null)
-        : new ListState(overridesOnly, false, null, null, "the list from " + providerUrl + " has not been fetched yet");
+        : new ListState(overridesOnly, false, null, null, "the list from " + provider + " has not been fetched yet");
   }
 
   /** True when the handler fetches its list and so needs {@link #refresh()} called periodically. */
@@ -134,13 +141,13 @@ final class ListHandler implements ListEntryHandler {
       try {
         if (!closed) {
           if (error != null) {
-            failed("fetching " + providerUrl + " failed: " + ListProvider.describe(error));
+            failed("fetching " + provider + " failed: " + Redaction.redactUserInfo(ListProvider.describe(error)));
           } else {
             loaded(body);
           }
         }
       } catch (RuntimeException e) {
-        log.error("updating the list from {} failed", providerUrl, e);
+        log.error("updating the list from {} failed", provider, e);
       } finally {
         fetching.set(false);
       }
@@ -154,7 +161,7 @@ final class ListHandler implements ListEntryHandler {
     Instant now = clock.instant();
     if (s.complete() && digest.equals(s.digest())) {
       state = new ListState(s.index(), true, now, digest, null);
-      fetches.labelValues(providerUrl.toString(), "unchanged").inc();
+      fetches.labelValues(provider, "unchanged").inc();
       return;
     }
     EntryIndex index;
@@ -163,26 +170,37 @@ final class ListHandler implements ListEntryHandler {
       entries.addAll(overrides);
       index = EntryIndex.of(type, entries);
     } catch (IllegalArgumentException e) {
-      failed("the list from " + providerUrl + " is invalid: " + e.getMessage());
+      failed("the list from " + provider + " is invalid: " + LogText.escape(e.getMessage()));
       return;
     }
     state = new ListState(index, true, now, digest, null);
-    fetches.labelValues(providerUrl.toString(), "ok").inc();
+    lastError = null;
+    fetches.labelValues(provider, "ok").inc();
     log.info("loaded {} entries ({} from {}, {} overrides)",
-        index.size(), index.size() - overrides.size(), providerUrl, overrides.size());
+        index.size(), index.size() - overrides.size(), provider, overrides.size());
   }
 
   private void failed(String error) {
-    fetches.labelValues(providerUrl.toString(), "error").inc();
+    fetches.labelValues(provider, "error").inc();
     ListState s = state;
     Instant now = clock.instant();
+    // A provider that stays down would otherwise warn at every refresh (every second at most):
+    // one WARN per distinct failure, the rest at DEBUG; listchecker_fetches counts every one.
+    boolean repeated = error.equals(lastError);
+    lastError = error;
     if (s.complete() && Duration.between(s.fetchedAt(), now).compareTo(ttl) < 0) {
-      log.warn("{}; keeping the list fetched at {} until {}", error, s.fetchedAt(), s.fetchedAt().plus(ttl));
+      if (repeated) {
+        log.debug("{}; keeping the list fetched at {} until {}", error, s.fetchedAt(), s.fetchedAt().plus(ttl));
+      } else {
+        log.warn("{}; keeping the list fetched at {} until {}", error, s.fetchedAt(), s.fetchedAt().plus(ttl));
+      }
       return;
     }
     if (s.complete()) {
       log.warn("{}; dropping the list fetched at {} (ttl {}): values not among the {} overrides are answered UNAVAILABLE",
           error, s.fetchedAt(), ListBuilder.format(ttl), overrides.size());
+    } else if (repeated) {
+      log.debug("{}; values not among the {} overrides are answered UNAVAILABLE", error, overrides.size());
     } else {
       log.warn("{}; values not among the {} overrides are answered UNAVAILABLE", error, overrides.size());
     }

@@ -201,6 +201,25 @@ class ListHandlerIT {
   }
 
   @Test
+  void credentialsInTheProviderUrlAppearNowhere() {
+    ListServer server = server("v1\n");
+    String url = server.url().replace("http://", "http://reader:s3cret@");
+    String shown = server.url().replace("http://", "http://***@");
+    ListHandler h = handler(url, ListEntryType.STRINGS, false);
+    server.close();
+    for (int i = 0; i < 3; i++) {
+      env.advance(Duration.ofSeconds(300));
+      refresh(h);
+    }
+
+    assertThat(env.counterValue("listchecker_fetches", "provider_url", shown)).isEqualTo(4);
+    assertThat(check(h, "v2").message()).startsWith("cannot check v2: fetching " + shown + " failed: ");
+    assertThat(env.logged()).isNotEmpty().allSatisfy(l -> assertThat(l.message()).doesNotContain("s3cret"));
+    assertThat(env.messages(org.slf4j.event.Level.WARN))
+        .as("one warning per distinct failure, not one per refresh").hasSize(1);
+  }
+
+  @Test
   void aBlacklistWhoseFirstFetchFailsStartsWithItsOverridesAndDeniesTheRest() {
     ListServer server = server("");
     server.fail(404);

@@ -11,6 +11,9 @@ import java.util.Arrays;
  */
 final class LabelValues {
 
+  /** What ends a label value cut to the limit, so that a reader of the series sees it was cut. */
+  static final String TRUNCATED = "...(truncated)";
+
   private Object[] values;
   private int size;
   private int hash;
@@ -60,6 +63,21 @@ final class LabelValues {
   /** An immutable copy of this probe, to store in a cache. */
   LabelValues copy() {
     return new LabelValues(Arrays.copyOf(values, size), size, hash);
+  }
+
+  /**
+   * {@code value} cut to {@code max} characters, the last of them {@link #TRUNCATED}; never
+   * splitting a surrogate pair.
+   */
+  static String truncate(String value, int max) {
+    if (value.length() <= max) {
+      return value;
+    }
+    int keep = max - TRUNCATED.length();
+    if (keep > 0 && Character.isHighSurrogate(value.charAt(keep - 1))) {
+      keep--;
+    }
+    return value.substring(0, keep) + TRUNCATED;
   }
 
   /** The label values as Prometheus text ({@code %v}). */

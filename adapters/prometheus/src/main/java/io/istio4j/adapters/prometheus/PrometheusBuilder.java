@@ -33,6 +33,9 @@ final class PrometheusBuilder implements MetricHandlerBuilder<Params> {
   /** More bounds than this is a typo, not a histogram: every series would hold that many counters. */
   static final int MAX_FINITE_BUCKETS = 1000;
 
+  /** A longer label value is a payload, not a label: no query or dashboard wants it. */
+  static final int MAX_LABEL_VALUE_LENGTH = 1 << 16;
+
   private final SharedRegistry registry;
   private Params params;
   private Map<String, MetricType> types;
@@ -65,6 +68,16 @@ final class PrometheusBuilder implements MetricHandlerBuilder<Params> {
     ConfigErrors errors = new ConfigErrors();
     if (params.getPort() < 0 || params.getPort() > 65535) {
       errors.addf("port", "%d (expected: 0-65535, 0 for any free port)", params.getPort());
+    }
+    int minLength = 2 * LabelValues.TRUNCATED.length();
+    if (params.getMaxLabelValueLength() != 0
+        && (params.getMaxLabelValueLength() < minLength || params.getMaxLabelValueLength() > MAX_LABEL_VALUE_LENGTH)) {
+      errors.addf("max_label_value_length", "%d (expected: %d-%d, or 0 for %d)", params.getMaxLabelValueLength(),
+          minLength, MAX_LABEL_VALUE_LENGTH, PrometheusHandler.Limits.DEFAULT_MAX_LABEL_VALUE_LENGTH);
+    }
+    if (params.getMaxSeriesPerMetric() < 0) {
+      errors.addf("max_series_per_metric", "%d (expected: > 0, or 0 for %d)", params.getMaxSeriesPerMetric(),
+          PrometheusHandler.Limits.DEFAULT_MAX_SERIES_PER_METRIC);
     }
     Map<String, Integer> byName = new HashMap<>();
     Map<String, Integer> byInstance = new HashMap<>();
@@ -151,7 +164,16 @@ final class PrometheusBuilder implements MetricHandlerBuilder<Params> {
       definitions.putIfAbsent(t.definition().name(), t.definition());
     }
     SharedRegistry.Lease lease = registry.acquire(params.getPort(), definitions.values());
-    return new PrometheusHandler(targets, lease, env);
+    return new PrometheusHandler(targets, lease, env, limits(params));
+  }
+
+  /** The configured limits, with 0 meaning the default. */
+  static PrometheusHandler.Limits limits(Params params) {
+    return new PrometheusHandler.Limits(
+        params.getMaxLabelValueLength() == 0
+            ? PrometheusHandler.Limits.DEFAULT_MAX_LABEL_VALUE_LENGTH : params.getMaxLabelValueLength(),
+        params.getMaxSeriesPerMetric() == 0
+            ? PrometheusHandler.Limits.DEFAULT_MAX_SERIES_PER_METRIC : params.getMaxSeriesPerMetric());
   }
 
   private static MetricDefinition definitionOf(List<Target> targets, String name) {

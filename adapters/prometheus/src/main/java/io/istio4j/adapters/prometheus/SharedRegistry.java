@@ -2,12 +2,10 @@ package io.istio4j.adapters.prometheus;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayOutputStream;
+import io.istio4j.http.HttpResponse;
+import io.istio4j.http.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -15,7 +13,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * the whole registry instead.
  *
  * <p>The server listens on the port of the newest lease that asked for a different one (a config
- * change of {@code port} moves it); port 0 picks a free port, which {@link #port()} tells.
+ * change of {@code port} moves it); port 0 picks a free port, which {@link #port()} tells. It is an
+ * {@link HttpServer}: a scrape renders on a handler thread into one buffer and is sent whole with
+ * its length, and stalled or surplus connections are closed instead of blocking scrapes.
  */
 final class SharedRegistry {
 
@@ -44,8 +43,16 @@ final class SharedRegistry {
   private HttpServer server; // guarded by this
   private int serverPort; // the requested port, guarded by this
   private int leases; // guarded by this
+  private final Duration readTimeout;
 
-  SharedRegistry() {}
+  SharedRegistry() {
+    this(HttpServer.Builder.DEFAULT_READ_TIMEOUT);
+  }
+
+  /** A registry whose server closes connections that send no complete request within {@code readTimeout}. */
+  SharedRegistry(Duration readTimeout) {
+    this.readTimeout = readTimeout;
+  }
 
   /**
    * Leases the metrics of {@code definitions} (one per name) and makes sure {@code /metrics} is
@@ -63,11 +70,10 @@ final class SharedRegistry {
     if (server == null || port != serverPort) {
       HttpServer started = start(port);
       if (server != null) {
-        log.info("prometheus: /metrics moves from port {} to {}", server.getAddress().getPort(),
-            started.getAddress().getPort());
-        server.stop(0);
+        log.info("prometheus: /metrics moves from port {} to {}", server.port(), started.port());
+        server.close();
       } else {
-        log.info("prometheus: serving /metrics on port {}", started.getAddress().getPort());
+        log.info("prometheus: serving /metrics on port {}", started.port());
       }
       server = started;
       serverPort = port;
@@ -95,15 +101,15 @@ final class SharedRegistry {
     }
     publish();
     if (--leases == 0) {
-      log.info("prometheus: no handler left; /metrics on port {} stops", server.getAddress().getPort());
-      server.stop(0);
+      log.info("prometheus: no handler left; /metrics on port {} stops", server.port());
+      server.close();
       server = null;
     }
   }
 
   /** The port {@code /metrics} is served on, or -1 when no handler is live. */
   synchronized int port() {
-    return server == null ? -1 : server.getAddress().getPort();
+    return server == null ? -1 : server.port();
   }
 
   /** The exposed metric named {@code name}, or null. */
@@ -125,50 +131,12 @@ final class SharedRegistry {
   }
 
   private HttpServer start(int port) throws IOException {
-    HttpServer s;
-    try {
-      s = HttpServer.create(new InetSocketAddress(port), 0);
-    } catch (IOException e) {
-      throw new IOException("cannot serve /metrics on port " + port + ": " + e.getMessage(), e);
-    }
-    s.createContext("/metrics", this::serve);
-    s.setExecutor(null); // scrapes are short: the server's own thread answers them
-    s.start();
-    return s;
-  }
-
-  private void serve(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String method = exchange.getRequestMethod();
-      if (!exchange.getRequestURI().getPath().equals("/metrics")) {
-        exchange.sendResponseHeaders(404, -1);
-        return;
-      }
-      if (!method.equals("GET") && !method.equals("HEAD")) {
-        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-        exchange.sendResponseHeaders(405, -1);
-        return;
-      }
-      byte[] body = scrape().getBytes(UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", TextExposition.CONTENT_TYPE);
-      String encoding = exchange.getRequestHeaders().getFirst("Accept-Encoding");
-      if (encoding != null && encoding.contains("gzip")) {
-        ByteArrayOutputStream gz = new ByteArrayOutputStream(body.length / 4 + 64);
-        try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
-          z.write(body);
-        }
-        body = gz.toByteArray();
-        exchange.getResponseHeaders().set("Content-Encoding", "gzip");
-      }
-      if (method.equals("HEAD") || body.length == 0) {
-        exchange.sendResponseHeaders(200, -1);
-        return;
-      }
-      exchange.sendResponseHeaders(200, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    }
+    return HttpServer.builder("prometheus")
+        .address("", port, "adapter port")
+        .readTimeout(readTimeout)
+        // Rendered whole before anything is sent: a scrape is complete or a 500, never cut short.
+        .route("/metrics", request -> HttpResponse.of(200, TextExposition.CONTENT_TYPE, scrape().getBytes(UTF_8)))
+        .start();
   }
 
   /** The metrics one handler holds; closing it releases them (once). */

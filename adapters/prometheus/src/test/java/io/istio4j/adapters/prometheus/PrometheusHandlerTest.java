@@ -308,8 +308,9 @@ class PrometheusHandlerTest {
       b.setAdapterConfig(Params.newBuilder().setPort(taken.getLocalPort()).addMetrics(counter("c", COUNT)).build());
       assertThat(b.validate().errors()).isEmpty();
       assertThatThrownBy(() -> b.build(env))
-          .isInstanceOf(IOException.class)
-          .hasMessageStartingWith("cannot serve /metrics on port " + taken.getLocalPort() + ":");
+          .isInstanceOf(java.net.BindException.class)
+          .hasMessage("cannot listen on 0.0.0.0:" + taken.getLocalPort() + " (prometheus adapter port): "
+              + "Address already in use");
       assertThat(registry.port()).isEqualTo(-1);
       assertThat(registry.metric("istio_c")).isNull();
     }
@@ -319,6 +320,9 @@ class PrometheusHandlerTest {
   void theServerAnswersOnlyGetAndHeadOnMetrics() throws Exception {
     PrometheusHandler h = handler(counter("request_count", COUNT, "s"));
     h.handleMetric(List.of(instance(COUNT, 1L, "s", "a")));
+    for (int i = 0; i < 50; i++) { // enough text to be worth gzipping
+      h.handleMetric(List.of(instance(COUNT, 1L, "s", "service-" + i)));
+    }
     int port = registry.port();
 
     HttpResponse<byte[]> ok = get(port, "/metrics");

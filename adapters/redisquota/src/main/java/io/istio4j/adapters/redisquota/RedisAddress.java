@@ -1,5 +1,6 @@
 package io.istio4j.adapters.redisquota;
 
+import io.istio4j.adapter.Redaction;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -17,8 +18,12 @@ record RedisAddress(String host, int port, String user, String password, int dat
     }
     if (!url.contains("://")) {
       int colon = url.lastIndexOf(':');
+      if (url.indexOf('@') >= 0) { // credentials belong in a redis:// URL; never take them for a host name
+        throw new IllegalArgumentException("'" + shown(url)
+            + "' (expected: host:port, or redis://user:password@host:port with credentials)");
+      }
       if (colon <= 0 || colon == url.length() - 1) {
-        throw new IllegalArgumentException("'" + url + "' (expected: host:port or redis://host:port)");
+        throw new IllegalArgumentException("'" + shown(url) + "' (expected: host:port or redis://host:port)");
       }
       return new RedisAddress(url.substring(0, colon), port(url, url.substring(colon + 1)), "", "", 0, false);
     }
@@ -26,14 +31,16 @@ record RedisAddress(String host, int port, String user, String password, int dat
     try {
       uri = new URI(url);
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("'" + url + "' is not a URL: " + e.getMessage());
+      // Not e.getMessage(): it quotes the whole input, password included.
+      throw new IllegalArgumentException("'" + shown(url) + "' is not a URL: " + e.getReason() + " at index "
+          + e.getIndex());
     }
     boolean tls = "rediss".equals(uri.getScheme());
     if (!tls && !"redis".equals(uri.getScheme())) {
-      throw new IllegalArgumentException("'" + url + "': scheme " + uri.getScheme() + " (expected: redis or rediss)");
+      throw new IllegalArgumentException("'" + shown(url) + "': scheme " + uri.getScheme() + " (expected: redis or rediss)");
     }
     if (uri.getHost() == null) {
-      throw new IllegalArgumentException("'" + url + "' has no host");
+      throw new IllegalArgumentException("'" + shown(url) + "' has no host");
     }
     int port = uri.getPort() < 0 ? 6379 : uri.getPort();
     String user = "";
@@ -50,7 +57,7 @@ record RedisAddress(String host, int port, String user, String password, int dat
       try {
         db = Integer.parseInt(path.substring(1));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("'" + url + "': database '" + path.substring(1) + "' (expected: a number)");
+        throw new IllegalArgumentException("'" + shown(url) + "': database '" + path.substring(1) + "' (expected: a number)");
       }
     }
     return new RedisAddress(uri.getHost(), port, user, password, db, tls);
@@ -64,8 +71,13 @@ record RedisAddress(String host, int port, String user, String password, int dat
       }
       return p;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + url + "': port '" + text + "' (expected: 1-65535)");
+      throw new IllegalArgumentException("'" + shown(url) + "': port '" + text + "' (expected: 1-65535)");
     }
+  }
+
+  /** The URL as error messages show it: without its password, even when it does not parse. */
+  private static String shown(String url) {
+    return Redaction.redactUserInfo(url);
   }
 
   private static String decode(String s) {

@@ -1,12 +1,14 @@
 package io.istio4j.adapters.redisquota;
 
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapters.redisquota.config.Params;
 import io.istio4j.template.quota.QuotaHandler;
 import io.istio4j.template.quota.QuotaInstance;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +28,7 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
@@ -51,7 +54,13 @@ final class RedisQuotaHandler implements QuotaHandler {
   private final Duration failureValid;
   private final long retryNanos;
   private final Logger log;
-  private final Counter failures;
+  private final Env env;
+  // redisquota_failures by reason, resolved once: every answer by the failure policy counts.
+  private final CounterDataPoint unreachable;
+  private final CounterDataPoint refused;
+  private final CounterDataPoint redisError;
+  private volatile CounterDataPoint downReason;
+  private volatile boolean errorReported;
   private volatile long downUntil;
   private volatile long lastWarning;
 
@@ -74,11 +83,18 @@ final class RedisQuotaHandler implements QuotaHandler {
   RedisQuotaHandler(Params params, RedisAddress address, Env env) {
     this.address = address;
     this.log = env.logger();
+    this.env = env;
     this.failurePolicy = params.getFailurePolicy();
     this.failureValid = duration(params.getFailureValidDuration());
     this.retryNanos = duration(params.getRetryInterval()).toNanos();
-    this.failures = env.metrics().counter("redisquota_failures",
-        "redisquota allocations answered by the failure policy because Redis could not be reached", "redis");
+    Counter failures = env.metrics().counter("redisquota_failures",
+        "redisquota allocations answered by the failure policy, by reason: unreachable (Redis could not be "
+            + "reached, or the handler waits out retryInterval after that), auth (Redis refused the credentials), "
+            + "error (Redis answered another error)", "redis", "reason");
+    this.unreachable = failures.labelValues(address.toString(), "unreachable");
+    this.refused = failures.labelValues(address.toString(), "auth");
+    this.redisError = failures.labelValues(address.toString(), "error");
+    this.downReason = unreachable;
     for (Params.Quota q : params.getQuotasList()) {
       Override[] overrides = new Override[q.getOverridesCount()];
       for (int i = 0; i < overrides.length; i++) {
@@ -118,9 +134,13 @@ final class RedisQuotaHandler implements QuotaHandler {
       redis.scriptLoad(ROLLING_SCRIPT);
       log.info("redisquota connected to {}", address);
     } catch (JedisException e) {
+      if (isAuthFailure(e)) {
+        authFailed(e);
+        return;
+      }
       // Not fatal: allocations follow the failure policy until Redis answers, then load the scripts.
       log.warn("redisquota cannot reach {} yet ({}); answering by the failure policy ({}) until it can",
-          address, e.getMessage(), failurePolicy);
+          address, LogText.escape(e.getMessage()), failurePolicy);
     }
   }
 
@@ -133,6 +153,7 @@ final class RedisQuotaHandler implements QuotaHandler {
     }
     long now = System.nanoTime();
     if (now - downUntil < 0) {
+      downReason.inc();
       return failurePolicy(args);
     }
     long max = l.maxAmount();
@@ -172,17 +193,28 @@ final class RedisQuotaHandler implements QuotaHandler {
           remaining = (Long) list.get(1);
         }
       }
+      if (errorReported) { // Redis takes our credentials again
+        errorReported = false;
+        env.clearError();
+      }
       Duration valid = !l.rolling() && remaining > 0 && remaining < l.windowMillis()
           ? Duration.ofMillis(remaining) : l.validDuration();
       return QuotaResult.granted(granted, valid);
     } catch (JedisConnectionException e) {
+      if (isAuthFailure(e)) {
+        return authFailed(e, args);
+      }
+      downReason = unreachable;
       downUntil = System.nanoTime() + retryNanos;
       clearIdleConnections(); // after a restart every pooled connection is dead: start afresh
-      failures.labelValues(address.toString()).inc();
+      unreachable.inc();
       warn(e);
       return failurePolicy(args);
     } catch (JedisException e) {
-      failures.labelValues(address.toString()).inc();
+      if (isAuthFailure(e)) {
+        return authFailed(e, args);
+      }
+      redisError.inc();
       warn(e);
       return failurePolicy(args);
     }
@@ -195,6 +227,39 @@ final class RedisQuotaHandler implements QuotaHandler {
       redis.scriptLoad(script);
       return redis.evalsha(sha, keys, args);
     }
+  }
+
+  /**
+   * Redis refused the credentials (WRONGPASS, NOAUTH, NOPERM): not an outage but a config problem,
+   * so the handler reports it (a {@code handlerError} on /debug/config) and, like an outage, stops
+   * asking Redis for the retry interval: each try costs a connection.
+   */
+  private QuotaResult authFailed(JedisException e, QuotaArgs args) {
+    downReason = refused;
+    downUntil = System.nanoTime() + retryNanos;
+    refused.inc();
+    authFailed(e);
+    return failurePolicy(args);
+  }
+
+  private void authFailed(JedisException e) {
+    errorReported = true;
+    env.reportError("Redis at " + address + " refused the credentials: " + e.getMessage()
+        + " (check the password and username of redisServerUrl, or of the password and username fields)");
+    warn(e);
+  }
+
+  static boolean isAuthFailure(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof JedisAccessControlException) {
+        return true;
+      }
+      String m = t.getMessage();
+      if (m != null && (m.startsWith("NOAUTH") || m.startsWith("WRONGPASS") || m.startsWith("NOPERM"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void clearIdleConnections() {
@@ -216,7 +281,7 @@ final class RedisQuotaHandler implements QuotaHandler {
     if (now - lastWarning > WARN_EVERY_NANOS) {
       lastWarning = now;
       log.warn("redisquota: {} failed ({}); answering by the failure policy ({}) for {} ms", address,
-          e.getMessage(), failurePolicy, retryNanos / 1_000_000);
+          LogText.escape(e.getMessage()), failurePolicy, retryNanos / 1_000_000); // a reply may quote keys
     }
   }
 

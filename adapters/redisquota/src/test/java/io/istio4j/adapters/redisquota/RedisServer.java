@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import redis.clients.jedis.Jedis;
 
@@ -15,10 +17,12 @@ public final class RedisServer implements AutoCloseable {
 
   private final int port;
   private final Path dir;
+  private final String password;
   private Process process;
 
-  private RedisServer(int port) throws IOException {
+  private RedisServer(int port, String password) throws IOException {
     this.port = port;
+    this.password = password;
     this.dir = Files.createTempDirectory("redis");
   }
 
@@ -27,7 +31,14 @@ public final class RedisServer implements AutoCloseable {
   }
 
   public static RedisServer start(int port) throws Exception {
-    RedisServer s = new RedisServer(port);
+    RedisServer s = new RedisServer(port, null);
+    s.launch();
+    return s;
+  }
+
+  /** A server that takes commands only after AUTH with {@code password} ({@code --requirepass}). */
+  public static RedisServer startWithPassword(String password) throws Exception {
+    RedisServer s = new RedisServer(freePort(), password);
     s.launch();
     return s;
   }
@@ -40,14 +51,21 @@ public final class RedisServer implements AutoCloseable {
 
   void launch() throws Exception {
     String binary = findBinary();
-    process = new ProcessBuilder(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", dir.toString())
+    List<String> command = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--dir", dir.toString()));
+    if (password != null) {
+      command.addAll(List.of("--requirepass", password));
+    }
+    process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis.log").toFile())
         .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
       try (Jedis j = new Jedis("127.0.0.1", port, 200)) {
+        if (password != null) {
+          j.auth(password);
+        }
         if ("PONG".equals(j.ping())) {
           return;
         }

@@ -148,7 +148,8 @@ final class LineFormat {
         case '\r' -> sb.append("\\r");
         case '\t' -> sb.append("\\t");
         default -> {
-          if (c < 0x20 || c == '\u2028' || c == '\u2029') {
+          // C1 controls too: NEL (U+0085) ends a line for some log readers.
+          if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029') {
             sb.append(String.format("\\u%04x", (int) c));
           } else {
             sb.append(c);
@@ -180,7 +181,8 @@ final class LineFormat {
     boolean bare = !s.isEmpty();
     for (int i = 0; bare && i < s.length(); i++) {
       char c = s.charAt(i);
-      bare = c > ' ' && c != '=' && c != '"' && c != 0x7f && !Character.isWhitespace(c);
+      bare = c > ' ' && c != '=' && c != '"' && (c < 0x7f || c > 0x9f) && !Character.isWhitespace(c)
+          && c != '\u2028' && c != '\u2029';
     }
     if (bare) {
       sb.append(s);

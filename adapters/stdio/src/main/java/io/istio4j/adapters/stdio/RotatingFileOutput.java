@@ -2,8 +2,8 @@ package io.istio4j.adapters.stdio;
 
 import static java.util.Objects.requireNonNull;
 
+import io.istio4j.adapter.FileOutputPolicy;
 import java.io.BufferedOutputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -98,7 +98,8 @@ final class RotatingFileOutput implements Output {
   }
 
   private void reopen() throws IOException {
-    OutputStream opened = new BufferedOutputStream(new FileOutputStream(path.toFile(), true), BUFFER_BYTES);
+    // Never through a symbolic link put in the file's place: it could point out of the allowed directory.
+    OutputStream opened = new BufferedOutputStream(FileOutputPolicy.openAppend(path), BUFFER_BYTES);
     out = opened;
     size = Files.size(path);
   }

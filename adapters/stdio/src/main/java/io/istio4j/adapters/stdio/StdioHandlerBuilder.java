@@ -85,11 +85,23 @@ final class StdioHandlerBuilder implements LogEntryHandlerBuilder<Params>, Metri
     }
   }
 
+  /**
+   * The file, if the operator allows writing it ({@code --allowedOutputDir}): a config must not be
+   * able to overwrite any file the server can write.
+   */
+  private static Path confined(String outputPath, Env env) {
+    try {
+      return env.fileOutputPolicy().resolve(outputPath);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("outputPath: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public Handler build(Env env) throws Exception {
     Output output = switch (params.getLogStream()) {
       case STDERR -> new StreamOutput(System.err, "stderr");
-      case FILE -> RotatingFileOutput.open(Path.of(params.getOutputPath()),
+      case FILE -> RotatingFileOutput.open(confined(params.getOutputPath(), env),
           params.getMaxMegabytesBeforeRotation() * MEGABYTE, params.getMaxRotatedFiles());
       default -> new StreamOutput(System.out, "stdout");
     };

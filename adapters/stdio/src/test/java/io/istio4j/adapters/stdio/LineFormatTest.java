@@ -113,6 +113,22 @@ class LineFormatTest {
   }
 
   @Test
+  void noValueOrNameCanBreakALineInEitherFormat() {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("crlf", "a\r\n{\"level\":\"error\"}");
+    v.put("nel", "a\u0085b");
+    v.put("ls", "a\u2028b\u2029c");
+    v.put("key\nforged", "x");
+    v.put("map", Map.of("k\n", "v\u0085"));
+    for (LineFormat f : new LineFormat[] {JSON, TEXT}) {
+      String line = f.logEntry("info", TIME, "i\ninstance", v);
+      assertThat(line).doesNotContain("\n", "\r", "\u0085", "\u2028", "\u2029");
+      assertThat(f.metric("info", TIME, "i", "1\n2", v)).doesNotContain("\n", "\r", "\u0085", "\u2028");
+    }
+    assertThat(TEXT.logEntry("info", TIME, INSTANCE, Map.of("nel", "a\u0085b"))).endsWith("nel=\"a\\u0085b\"");
+  }
+
+  @Test
   void textMetricHasTheValueFirst() {
     assertThat(TEXT.metric("warn", TIME, "requestcount.metric.istio-system", 1.25, Map.of("code", 404L)))
         .isEqualTo("warn\t2017-09-01T12:00:00.123Z\trequestcount.metric.istio-system\tvalue=1.25 code=404");

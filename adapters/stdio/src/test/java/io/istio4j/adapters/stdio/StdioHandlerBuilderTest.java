@@ -1,6 +1,7 @@
 package io.istio4j.adapters.stdio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.istio4j.adapter.Adapter;
 import io.istio4j.adapter.AdapterInfo;
@@ -136,7 +137,7 @@ class StdioHandlerBuilderTest {
         .putSeverityLevels("Error", Params.Level.ERROR)
         .build());
     assertThat(builder.validate().errors()).isEmpty();
-    try (TestEnv env = TestEnv.builder().backgroundThreads().build()) {
+    try (TestEnv env = TestEnv.builder().allowOutputDir(dir).backgroundThreads().build()) {
       Handler handler = builder.build(env);
       assertThat(handler).isInstanceOf(LogEntryHandler.class).isInstanceOf(MetricHandler.class);
       ((LogEntryHandler) handler).handleLogEntry(List.of(new LogEntryInstance("accesslog.logentry.istio-system",
@@ -146,5 +147,43 @@ class StdioHandlerBuilderTest {
     }
     assertThat(Files.readAllLines(file)).containsExactly("{\"level\":\"error\",\"time\":\"2017-09-01T12:00:00.000Z\","
         + "\"instance\":\"accesslog.logentry.istio-system\",\"code\":500}");
+  }
+
+  @Test
+  void aFileOutsideTheAllowedDirectoriesIsRefusedNamingThePathAndTheFlag() throws Exception {
+    Path allowed = Files.createDirectories(dir.resolve("logs"));
+    Path outside = dir.resolve("precious.txt");
+    Files.writeString(outside, "keep");
+    StdioHandlerBuilder builder = new StdioHandlerBuilder();
+    builder.setAdapterConfig(defaults().setLogStream(Params.Stream.FILE).setOutputPath(outside.toString()).build());
+    assertThat(builder.validate().errors()).isEmpty(); // mixs validate cannot know the server's flags
+    try (TestEnv env = TestEnv.builder().allowOutputDir(allowed).build()) {
+      assertThatThrownBy(() -> builder.build(env))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("outputPath: '" + outside + "'")
+          .hasMessageContaining("--allowedOutputDir");
+    }
+    try (TestEnv none = TestEnv.create()) { // Mixer's default: no file at all
+      assertThatThrownBy(() -> builder.build(none))
+          .hasMessageContaining("writing files is not allowed (start mixs server with --allowedOutputDir DIR");
+    }
+    assertThat(Files.readString(outside)).isEqualTo("keep");
+  }
+
+  @Test
+  void aSymbolicLinkCannotLeadOutOfTheAllowedDirectory() throws Exception {
+    Path allowed = Files.createDirectories(dir.resolve("logs"));
+    Path precious = Files.writeString(dir.resolve("precious.txt"), "keep");
+    Files.createSymbolicLink(allowed.resolve("access.log"), precious);
+    Files.createSymbolicLink(allowed.resolve("up"), dir);
+    try (TestEnv env = TestEnv.builder().allowOutputDir(allowed).build()) {
+      for (String path : new String[] {allowed.resolve("access.log").toString(), allowed.resolve("up/x.log").toString(),
+          allowed + "/../precious.txt"}) {
+        StdioHandlerBuilder builder = new StdioHandlerBuilder();
+        builder.setAdapterConfig(defaults().setLogStream(Params.Stream.FILE).setOutputPath(path).build());
+        assertThatThrownBy(() -> builder.build(env)).hasMessageContaining("outputPath: '" + path + "'");
+      }
+    }
+    assertThat(Files.readString(precious)).isEqualTo("keep");
   }
 }

@@ -117,6 +117,7 @@ class StdioScenarioTest {
     Scenario.builder()
         .adapters(new StdioAdapter())
         .config(CONFIG.replace("${dir}", dir.toString()))
+        .mixer(m -> m.allowOutputDir(dir))
         .report(request("/reviews/1", 200, 25, Map.of("x-user", "jason")),
             request("/reviews/2 \"two\"", 500, 1500, Map.of("x-severity", "Error", "x-user", "jason")))
         .call(mixer -> {
@@ -180,7 +181,7 @@ class StdioScenarioTest {
     int start = doc.indexOf("```yaml\n", doc.indexOf("## Example")) + "```yaml\n".length();
     String yaml = doc.substring(start, doc.indexOf("```", start))
         .replace("/var/log/mixer/access.log", dir.resolve("access.log").toString());
-    try (TestMixer mixer = TestMixer.builder().adapters(new StdioAdapter()).config(yaml).start()) {
+    try (TestMixer mixer = TestMixer.builder().adapters(new StdioAdapter()).config(yaml).allowOutputDir(dir).start()) {
       Map<String, Object> r = request("/reviews/1", 500, 25, Map.of("x-severity", "Error"));
       assertThat(mixer.report(r).error()).isNull();
     }

@@ -383,14 +383,15 @@ public final class CompressedAttributeBag implements AttributeBag {
       wordCount = 0;
       wordStrings = null; // Strings made of default words (an error message names them) are stale
     }
+    // Capacity never exceeds the limit, so the check at each growth makes the limit exact.
     if (words == null) {
-      words = new int[2 * Math.max(4, Math.min(32, sizeHint / 32))];
+      words = new int[2 * Math.min(limits.maxWords(), Math.max(4, Math.min(32, sizeHint / 32)))];
     } else if (2 * wordCount == words.length) {
       if (wordCount >= limits.maxWords()) {
         throw AttributeDecodeException.limit(
             "more than " + limits.maxWords() + " words in a message dictionary");
       }
-      words = Arrays.copyOf(words, words.length * 2);
+      words = Arrays.copyOf(words, 2 * (int) Math.min((long) wordCount * 2, limits.maxWords()));
     }
     words[2 * wordCount] = off;
     words[2 * wordCount++ + 1] = len;
@@ -398,8 +399,9 @@ public final class CompressedAttributeBag implements AttributeBag {
 
   /** Makes room for one more entry. Sized from the message length, then doubling. */
   private void ensureEntryCapacity() {
+    // Capacity never exceeds the limit, so the check at each growth makes the limit exact.
     if (nameIndex == null) {
-      int n = Math.max(4, Math.min(32, sizeHint / 16));
+      int n = Math.min(limits.maxAttributes(), Math.max(4, Math.min(32, sizeHint / 16)));
       nameIndex = new int[n];
       type = new byte[n];
       v1 = new long[n];
@@ -408,7 +410,7 @@ public final class CompressedAttributeBag implements AttributeBag {
         throw AttributeDecodeException.limit(
             "more than " + limits.maxAttributes() + " attributes in one message");
       }
-      int n = count * 2;
+      int n = (int) Math.min((long) count * 2, limits.maxAttributes());
       nameIndex = Arrays.copyOf(nameIndex, n);
       type = Arrays.copyOf(type, n);
       v1 = Arrays.copyOf(v1, n);
@@ -476,6 +478,9 @@ public final class CompressedAttributeBag implements AttributeBag {
 
   /** Appends an entry, its name resolved to an id (or BAD, with the reason kept). */
   private void store(int key, byte t, long a, int b) {
+    if (t == STRING_MAP_RAW && b > 2 * limits.maxStringMapEntries()) {
+      checkMapSize((int) a, b);
+    }
     ensureEntryCapacity();
     nameIndex[count] = admit(key, t, a, b);
     t = admittedType(t);
@@ -560,6 +565,31 @@ public final class CompressedAttributeBag implements AttributeBag {
       case TIMESTAMP, DURATION, BYTES, STRING_MAP_RAW -> WireReader.LENGTH_DELIMITED;
       default -> WireReader.VARINT;
     };
+  }
+
+  /**
+   * Fails the request when a string map has more entries than the limit, whether or not a rule
+   * will read it, so the limit means the same for Check (whose maps are decoded when first read)
+   * and Report (whose maps are all decoded). Only maps long enough to hold that many entries (two
+   * bytes at least each) are counted; a malformed one is left for {@link #decodeMap} to judge.
+   */
+  private void checkMapSize(int off, int len) {
+    WireReader r = new WireReader(buf, off, len);
+    int entries = 0;
+    try {
+      while (r.hasMore()) {
+        int tag = r.readTag();
+        if (tag == (1 << 3 | WireReader.LENGTH_DELIMITED) && ++entries > limits.maxStringMapEntries()) {
+          throw AttributeDecodeException.limit(
+              "a string map has more than " + limits.maxStringMapEntries() + " entries");
+        }
+        r.skipField(tag);
+      }
+    } catch (AttributeDecodeException e) {
+      if (e.isLimit()) {
+        throw e;
+      }
+    }
   }
 
   /**

@@ -54,10 +54,10 @@ public final class RequestDecoder {
           r.pos += dedupLen;
         }
         case 4 << 3 | WireReader.LENGTH_DELIMITED -> {
-          if (quotas.size() >= limits.maxAttributes()) {
-            throw AttributeDecodeException.limit("more than " + limits.maxAttributes() + " quotas");
-          }
           quotas = readQuota(r, quotas);
+          if (quotas.size() > limits.maxQuotas()) {
+            throw AttributeDecodeException.limit("more than " + limits.maxQuotas() + " quotas in one Check");
+          }
         }
         default -> r.skipField(tag);
       }

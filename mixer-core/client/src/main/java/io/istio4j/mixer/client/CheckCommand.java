@@ -33,16 +33,38 @@ final class CheckCommand extends MixerCommand {
   public Integer call() {
     CheckRequest request;
     Set<String> stringMaps;
+    Map<String, Long> asked;
     try {
       Map<String, Object> attrs = attributeMap();
       stringMaps = mapNames(attrs);
-      request = build(attrs, parseQuotas(quotas));
+      asked = parseQuotas(quotas);
+      request = build(attrs, asked);
     } catch (IllegalArgumentException e) {
       return usageError(e);
     }
-    return callRepeatedly("Check", repeat, (mixer, out) -> print(out,
-        mixer.check(request.toBuilder().setDeduplicationId(UUID.randomUUID().toString()).build()),
-        stringMaps));
+    return callRepeatedly("Check", repeat, (mixer, out) -> {
+      CheckResponse response =
+          mixer.check(request.toBuilder().setDeduplicationId(UUID.randomUUID().toString()).build());
+      print(out, response, stringMaps);
+      return allowed(response, asked);
+    });
+  }
+
+  /**
+   * Whether a proxy would let the request through: precondition OK and every quota granted in full
+   * (mixerclient answers RESOURCE_EXHAUSTED when a grant falls short of the amount asked).
+   */
+  static boolean allowed(CheckResponse r, Map<String, Long> asked) {
+    if (r.getPrecondition().getStatus().getCode() != 0) {
+      return false;
+    }
+    for (Map.Entry<String, Long> q : asked.entrySet()) {
+      QuotaResult result = r.getQuotasMap().get(q.getKey());
+      if (result == null || result.getGrantedAmount() < q.getValue()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** As upstream mixc: every word in the message dictionary, global_word_count 0. */
@@ -62,6 +84,9 @@ final class CheckCommand extends MixerCommand {
     }
     for (String item : list.split(",")) {
       int eq = item.indexOf('=');
+      if (eq == 0 || item.isEmpty()) {
+        throw new IllegalArgumentException("--quotas: '" + item + "' has no quota name (expected: name=amount)");
+      }
       try {
         q.put(eq < 0 ? item : item.substring(0, eq), eq < 0 ? 1L : Long.parseLong(item.substring(eq + 1)));
       } catch (NumberFormatException e) {

@@ -1,10 +1,14 @@
 package io.istio4j.mixer.client;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -24,7 +28,7 @@ final class ExprCommand implements Callable<Integer> {
   Path file;
 
   @Override
-  public Integer call() throws Exception {
+  public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     try (BufferedReader in = file == null || file.toString().equals("-")
         ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
@@ -35,8 +39,22 @@ final class ExprCommand implements Callable<Integer> {
         }
         out.println(ExpressionLines.evaluate(line));
       }
+    } catch (NoSuchFileException e) {
+      return cannotRead("no such file");
+    } catch (AccessDeniedException e) {
+      return cannotRead("permission denied");
+    } catch (IOException | UncheckedIOException e) {
+      // A directory, a device error, bytes that are not UTF-8: the user's input, not a bug in mixc.
+      return cannotRead(e.getMessage());
+    } finally {
+      out.flush();
     }
-    out.flush();
-    return 0;
+    return Mixc.OK;
+  }
+
+  private int cannotRead(String why) {
+    spec.commandLine().getErr().println("mixc expr: cannot read " + file + ": " + why);
+    spec.commandLine().getErr().flush();
+    return Mixc.USAGE;
   }
 }

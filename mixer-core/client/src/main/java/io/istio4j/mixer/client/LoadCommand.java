@@ -1,22 +1,27 @@
 package io.istio4j.mixer.client;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.istio4j.mixer.attribute.GoDuration;
 import io.istio4j.mixer.transport.RawMarshaller;
+import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -69,9 +74,10 @@ final class LoadCommand extends MixerCommand {
     try {
       measured = GoDuration.parse(duration);
       warm = GoDuration.parse(warmup);
-      if (concurrency < 1 || connections < 1 || records < 1 || measured.isNegative() || measured.isZero()) {
-        throw new IllegalArgumentException(
-            "--concurrency, --connections and --records must be >= 1, --duration > 0");
+      if (concurrency < 1 || connections < 1 || records < 1 || measured.isNegative() || measured.isZero()
+          || warm.isNegative() || measured.compareTo(Mixc.LONGEST) > 0 || warm.compareTo(Mixc.LONGEST) > 0) {
+        throw new IllegalArgumentException("--concurrency, --connections and --records must be >= 1, "
+            + "--duration > 0, --warmup >= 0, both at most " + GoDuration.format(Mixc.LONGEST));
       }
       Map<String, Object> attrs = attributeMap();
       switch (loadTarget) {
@@ -97,10 +103,14 @@ final class LoadCommand extends MixerCommand {
       channels[i] = target.directChannel();
     }
     try {
+      Integer refused = firstCall(channels[0], method, request);
+      if (refused != null) {
+        return refused;
+      }
       Result r = run(channels, method, request, warm, measured);
       r.print(out, loadTarget.name(), concurrency, connections, loadTarget == LoadTarget.report ? records : 0);
       out.flush();
-      return r.requests > 0 ? 0 : 1;
+      return r.exitCode();
     } finally {
       for (ManagedChannel c : channels) {
         c.shutdownNow();
@@ -112,77 +122,206 @@ final class LoadCommand extends MixerCommand {
     return m.toBuilder(RawMarshaller.INSTANCE, RawMarshaller.INSTANCE).build();
   }
 
+  private CallOptions callOptions() {
+    return CallOptions.DEFAULT.withDeadlineAfter(target.timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * One call before the run: an unreachable Mixer ends the command at once with the reason (exit
+   * {@link Mixc#RPC_FAILED}) instead of a run of fast failures, and a Check that Mixer answers with an
+   * error status is named before seconds are spent measuring that error.
+   *
+   * @return the exit code when the run cannot start, else null
+   */
+  private Integer firstCall(ManagedChannel channel, MethodDescriptor<byte[], byte[]> method, byte[] request) {
+    PrintWriter err = spec.commandLine().getErr();
+    byte[] response;
+    try {
+      response = ClientCalls.blockingUnaryCall(channel, method, callOptions(), request);
+    } catch (StatusRuntimeException e) {
+      err.println("mixc: load: the first " + loadTarget + " call failed with: " + describe(e.getStatus(), target.mixer));
+      err.flush();
+      return Mixc.RPC_FAILED;
+    }
+    if (loadTarget == LoadTarget.check && ResponseStatus.checkCode(response) != 0) {
+      err.println("mixc: load: Mixer answers this Check with " + checkStatusText(response)
+          + "; the run counts every such answer as an error (give the attributes the config's rules need, "
+          + "e.g. -s destination.service=...)");
+      err.flush();
+    }
+    return null;
+  }
+
+  /** {@code CODE (message)} of a Check response's precondition. */
+  static String checkStatusText(byte[] response) {
+    return Status.fromCodeValue(ResponseStatus.checkCode(response)).getCode() + checkMessage(response);
+  }
+
+  /** {@code " (message)"} of a Check response's precondition, or ""; parses, so only on first sight of a code. */
+  static String checkMessage(byte[] response) {
+    try {
+      String message = CheckResponse.parseFrom(response).getPrecondition().getStatus().getMessage();
+      return message.isEmpty() ? "" : " (" + message + ")";
+    } catch (InvalidProtocolBufferException e) {
+      return " (unreadable CheckResponse: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Counts per status code; the text of the first answer with each code names the cause. */
+  static final class Tally {
+    final AtomicLong count = new AtomicLong();
+    final String first;
+
+    Tally(String first) {
+      this.first = first;
+    }
+
+    @Override
+    public String toString() {
+      return count.get() + first;
+    }
+  }
+
   private Result run(ManagedChannel[] channels, MethodDescriptor<byte[], byte[]> method, byte[] request,
       Duration warm, Duration measured) throws InterruptedException {
     Recorder recorder = new Recorder(3);
-    AtomicLong errors = new AtomicLong();
     AtomicLong requests = new AtomicLong();
+    AtomicLong ok = new AtomicLong();
     long start = System.nanoTime();
     long measureFrom = start + warm.toNanos();
     long end = measureFrom + measured.toNanos();
     CountDownLatch done = new CountDownLatch(concurrency);
-    java.util.concurrent.ConcurrentHashMap<String, AtomicLong> errorCodes = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<String, Tally> rpcErrors = new ConcurrentHashMap<>();
+    Map<String, Tally> notOk = new ConcurrentHashMap<>();
+    LoadTarget what = loadTarget;
 
     for (int w = 0; w < concurrency; w++) {
       ManagedChannel channel = channels[w % channels.length];
       new Object() {
+        /** Calls started minus calls this worker's loop has handled: a call that fails inside
+         *  {@code asyncUnaryCall} (fail-fast on a dead connection) must not recurse into the next. */
+        final AtomicInteger pending = new AtomicInteger();
+
         void next() {
+          if (pending.getAndIncrement() != 0) {
+            return;
+          }
+          int missed = 1;
+          do {
+            startOne();
+            missed = pending.addAndGet(-missed);
+          } while (missed != 0);
+        }
+
+        void startOne() {
           long t0 = System.nanoTime();
           if (t0 >= end) {
             done.countDown();
             return;
           }
-          ClientCalls.asyncUnaryCall(channel.newCall(method, CallOptions.DEFAULT), request,
+          ClientCalls.asyncUnaryCall(channel.newCall(method, callOptions()), request,
               new StreamObserver<>() {
+                byte[] response;
+
                 @Override
-                public void onNext(byte[] value) {}
+                public void onNext(byte[] value) {
+                  response = value;
+                }
 
                 @Override
                 public void onError(Throwable t) {
-                  finish(t0, false, Status.fromThrowable(t).getCode().name());
+                  finish(t0, Status.fromThrowable(t), null);
                 }
 
                 @Override
                 public void onCompleted() {
-                  finish(t0, true, null);
+                  finish(t0, null, response);
                 }
               });
         }
 
-        void finish(long t0, boolean ok, String code) {
+        void finish(long t0, Status failed, byte[] response) {
           long t1 = System.nanoTime();
           if (t0 >= measureFrom && t1 <= end) {
             requests.incrementAndGet();
-            if (ok) {
-              recorder.recordValue((t1 - t0) / 1000);
+            if (failed != null) {
+              rpcErrors.computeIfAbsent(failed.getCode().name(), k -> new Tally("")).count.incrementAndGet();
             } else {
-              errors.incrementAndGet();
-              errorCodes.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
+              recorder.recordValue((t1 - t0) / 1000);
+              String code = answerCode(what, response);
+              if (code == null) {
+                ok.incrementAndGet();
+              } else {
+                notOk.computeIfAbsent(code, k -> new Tally(what == LoadTarget.check
+                    ? checkMessage(response) : "")).count.incrementAndGet();
+              }
             }
           }
           next();
         }
       }.next();
     }
-    long waitNanos = end - System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long waitNanos = end - System.nanoTime() + target.timeout.toNanos() + TimeUnit.SECONDS.toNanos(5);
     done.await(waitNanos, TimeUnit.NANOSECONDS);
     Histogram h = recorder.getIntervalHistogram();
-    return new Result(requests.get(), errors.get(), measured, h, errorCodes);
+    return new Result(requests.get(), ok.get(), measured, h, rpcErrors, notOk);
   }
 
-  record Result(long requests, long errors, Duration duration, Histogram latencyMicros,
-      Map<String, AtomicLong> errorCodes) {
+  /** The status code name of an answer that is not OK, or null for OK. */
+  private static String answerCode(LoadTarget what, byte[] response) {
+    switch (what) {
+      case check -> {
+        int code = ResponseStatus.checkCode(response);
+        return code == 0 ? null : Status.fromCodeValue(code).getCode().name();
+      }
+      case health -> {
+        return response != null && ResponseStatus.serving(response) ? null : "NOT_SERVING";
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * A run's counts: {@code requests} completed in the measured window, of which {@code ok} were
+   * answered OK; the rest failed as calls ({@code rpcErrors}) or were answered with an error status
+   * ({@code notOk}: a Check's precondition status, a health check not SERVING).
+   */
+  record Result(long requests, long ok, Duration duration, Histogram latencyMicros,
+      Map<String, Tally> rpcErrors, Map<String, Tally> notOk) {
+
+    long errors() {
+      return requests - ok;
+    }
+
+    static long total(Map<String, Tally> tallies) {
+      return tallies.values().stream().mapToLong(t -> t.count.get()).sum();
+    }
+
+    /** 0 when some request succeeded; else 3 if calls failed (or none completed), 1 if all were denied. */
+    int exitCode() {
+      if (ok > 0) {
+        return Mixc.OK;
+      }
+      return requests == 0 || !rpcErrors.isEmpty() ? Mixc.RPC_FAILED : Mixc.DENIED;
+    }
 
     /** Prints the table and the JSON line; {@code records} per request for Report (else 0). */
     void print(PrintWriter out, String target, int concurrency, int connections, int records) {
       double seconds = duration.toNanos() / 1e9;
       double rps = requests / seconds;
+      long rpcFailed = total(rpcErrors);
+      long answeredNotOk = total(notOk);
       out.printf(Locale.ROOT, "%-12s %s%n", "target", target);
       out.printf(Locale.ROOT, "%-12s %d (over %d connection%s)%n", "concurrency", concurrency, connections,
           connections == 1 ? "" : "s");
       out.printf(Locale.ROOT, "%-12s %.1fs%n", "duration", seconds);
       out.printf(Locale.ROOT, "%-12s %d%n", "requests", requests);
-      out.printf(Locale.ROOT, "%-12s %d%s%n", "errors", errors, errorCodes.isEmpty() ? "" : " " + errorCodes);
+      out.printf(Locale.ROOT, "%-12s %d%n", "ok", ok);
+      out.printf(Locale.ROOT, "%-12s %d%n", "errors", errors());
+      out.printf(Locale.ROOT, "%-12s %d%s%n", "  rpc", rpcFailed, rpcErrors.isEmpty() ? "" : " " + rpcErrors);
+      out.printf(Locale.ROOT, "%-12s %d%s%n", "  status", answeredNotOk, notOk.isEmpty() ? "" : " " + notOk);
       out.printf(Locale.ROOT, "%-12s %.1f%n", "requests/s", rps);
       if (records > 0) {
         out.printf(Locale.ROOT, "%-12s %.1f (%d per request)%n", "records/s", rps * records, records);
@@ -194,8 +333,9 @@ final class LoadCommand extends MixerCommand {
       out.printf(Locale.ROOT, "%-12s %.3f ms%n", "max", latencyMicros.getMaxValue() / 1000.0);
       out.printf(Locale.ROOT,
           "{\"target\":\"%s\",\"concurrency\":%d,\"connections\":%d,\"duration_s\":%.3f,\"requests\":%d,"
-              + "\"errors\":%d,\"rps\":%.1f,%s\"p50_us\":%d,\"p90_us\":%d,\"p99_us\":%d,\"p999_us\":%d,\"max_us\":%d}%n",
-          target, concurrency, connections, seconds, requests, errors, rps,
+              + "\"ok\":%d,\"errors\":%d,\"rpc_errors\":%d,\"status_errors\":%d,\"rps\":%.1f,%s"
+              + "\"p50_us\":%d,\"p90_us\":%d,\"p99_us\":%d,\"p999_us\":%d,\"max_us\":%d}%n",
+          target, concurrency, connections, seconds, requests, ok, errors(), rpcFailed, answeredNotOk, rps,
           records > 0 ? String.format(Locale.ROOT, "\"recordsPerRequest\":%d,\"recordsPerSecond\":%.1f,",
               records, rps * records) : "",
           pct(50), pct(90), pct(99), pct(99.9), latencyMicros.getMaxValue());

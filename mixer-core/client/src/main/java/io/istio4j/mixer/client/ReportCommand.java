@@ -24,6 +24,7 @@ final class ReportCommand extends MixerCommand {
     return callRepeatedly("Report", repeat, (mixer, out) -> {
       mixer.report(request);
       out.println("Report RPC returned OK");
+      return true;
     });
   }
 

@@ -87,7 +87,7 @@ class MixcTest {
   @Test
   void unreachableMixerIsReportedNotThrown() {
     Run r = mixc("check", "-m", "localhost:1");
-    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.exit()).isEqualTo(Mixc.RPC_FAILED);
     assertThat(r.out()).contains("Check RPC failed with: UNAVAILABLE");
   }
 

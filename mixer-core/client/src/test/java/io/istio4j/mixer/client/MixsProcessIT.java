@@ -64,10 +64,19 @@ class MixsProcessIT {
       assertThat(Files.readString(log)).as("stdio access log line")
           .contains("\"instance\":\"accesslog.logentry.istio-system\"").contains("\"method\":\"GET\"");
 
+      // The README's load example: attributes the quickstart's rules allow, so no answer is an error.
       Result load = run("bin/mixc", "load", "-m", "localhost:" + port, "--target", "check",
-          "--duration", "1s", "--warmup", "200ms", "--concurrency", "8");
+          "--duration", "1s", "--warmup", "200ms", "--concurrency", "8",
+          "-s", "destination.service=ratings.default.svc.cluster.local,source.service=reviews.default.svc.cluster.local");
       assertThat(load.exit()).as(load.out()).isZero();
-      assertThat(load.out()).contains("\"errors\":0");
+      assertThat(load.out()).contains("\"errors\":0").doesNotContain("\"ok\":0,");
+      assertThat(Files.readString(ROOT.resolve("README.md")))
+          .contains("-s destination.service=ratings.default.svc.cluster.local,source.service=reviews.default.svc.cluster.local  # requests/s");
+      // Without the identity attribute every Check answers INTERNAL: counted as errors, exit 1.
+      Result noIdentity = run("bin/mixc", "load", "-m", "localhost:" + port, "--duration", "300ms", "--warmup", "0s");
+      assertThat(noIdentity.exit()).as(noIdentity.out()).isEqualTo(1);
+      assertThat(noIdentity.out()).contains("INTERNAL (destination.service identity not found in attributes[])")
+          .contains("\"ok\":0,");
 
       String metrics = http(monitoring, "/metrics").body();
       assertThat(metrics).contains("grpc_method=\"Check\"").contains("grpc_method=\"Report\"");
@@ -78,6 +87,34 @@ class MixsProcessIT {
       assertThat(Files.readString(log)).contains("shutting down").contains("stopped");
     } finally {
       mixs.destroyForcibly();
+    }
+  }
+
+  /** User errors get one line naming the problem and an exit code: never a stack trace, never a hang. */
+  @Test
+  void mixcExplainsUserErrorsWithoutStackTraces() throws Exception {
+    Result unknownHost = run("bin/mixc", "check", "-m", "no-such-host.invalid:9091");
+    assertThat(unknownHost.exit()).as(unknownHost.out()).isEqualTo(3);
+    assertThat(unknownHost.out()).contains("UNAVAILABLE").contains("no-such-host.invalid:9091");
+
+    Result badPort = run("bin/mixc", "check", "-m", "localhost:99999");
+    assertThat(badPort.exit()).as(badPort.out()).isEqualTo(2);
+    assertThat(badPort.out()).contains("localhost:99999").contains("1-65535");
+
+    Result refused = run("bin/mixc", "load", "-m", "localhost:" + freePort(), "--duration", "30s");
+    assertThat(refused.exit()).as(refused.out()).isEqualTo(3);
+    assertThat(refused.out()).contains("Connection refused");
+
+    Result missingFile = run("bin/mixc", "expr", "/no/such/file.jsonl");
+    assertThat(missingFile.exit()).as(missingFile.out()).isEqualTo(2);
+    assertThat(missingFile.out()).contains("cannot read /no/such/file.jsonl: no such file");
+
+    Result badAttribute = run("bin/mixc", "report", "-m", "localhost:9", "-t", "request.time=yesterday");
+    assertThat(badAttribute.exit()).as(badAttribute.out()).isEqualTo(2);
+    assertThat(badAttribute.out()).contains("--timestamp_attributes: request.time=yesterday");
+
+    for (Result r : List.of(unknownHost, badPort, refused, missingFile, badAttribute)) {
+      assertThat(r.out()).doesNotContain("\tat ").doesNotContain("Exception in thread");
     }
   }
 

@@ -4,8 +4,10 @@ import com.google.protobuf.Duration;
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.Handler;
 import io.istio4j.adapter.Instance;
+import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.RateLimitedLogger;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapter.template.CompiledInstance;
 import io.istio4j.adapter.template.InstanceEvaluationException;
@@ -64,6 +66,11 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   private static final Duration ZERO = Duration.getDefaultInstance();
+  /** What a client is told when a handler threw: the exception itself is for the server log. */
+  static final String INTERNAL_ERROR = "internal error (see server log)";
+
+  private final RateLimitedLogger handlerErrors = RateLimitedLogger.of(log);
+  private final RateLimitedLogger instanceErrors = RateLimitedLogger.of(log);
 
   private final RuntimeOptions options;
   private final RuntimeMetrics metrics;
@@ -129,7 +136,7 @@ public final class Dispatcher implements AutoCloseable {
           try {
             instance = ci.build(bag);
           } catch (InstanceEvaluationException e) {
-            metrics.instanceError(a.template().name());
+            instanceFailed("Check", a, ci, e);
             results[i++] = failed(e.getMessage());
             continue;
           }
@@ -297,7 +304,8 @@ public final class Dispatcher implements AutoCloseable {
       }
       if (!actions.isEmpty() && !actions.get(0).instances().isEmpty()) {
         if (actions.size() > 1 || actions.get(0).instances().size() > 1) {
-          log.debug("quota {}: more than one quota instance applies; the first is used, as upstream", q.name);
+          log.debug("quota {}: more than one quota instance applies; the first is used, as upstream",
+              LogText.escape(q.name));
         }
         Action a = actions.get(0);
         q.action = a;
@@ -307,7 +315,7 @@ public final class Dispatcher implements AutoCloseable {
         try {
           q.instance = a.instances().get(0).build(bag);
         } catch (InstanceEvaluationException ex) {
-          metrics.instanceError(a.template().name());
+          instanceFailed("Quota", a, a.instances().get(0), ex);
           q.failure = ex.getMessage();
         }
       }
@@ -408,12 +416,23 @@ public final class Dispatcher implements AutoCloseable {
     return CompletableFuture.allOf(handled);
   }
 
+  /** Counts an instance that could not be built, by template and instance, and logs it (rate limited). */
+  private void instanceFailed(String method, Action a, CompiledInstance<AttributeBag> ci,
+      InstanceEvaluationException e) {
+    metrics.instanceError(a.template().name(), ci.name());
+    if (e.isInternal()) {
+      instanceErrors.warn("{}: instance {} not built: {}", method, ci.name(), e.getMessage(), e.getCause());
+    } else {
+      instanceErrors.warn("{}: instance {} not built: {}", method, ci.name(), e.getMessage());
+    }
+  }
+
   // ---- Report ----
 
   /**
    * Processes every record of a Report with snapshot {@code s}: instances of each action are built
    * into one batch per action (on this thread), then the batches are dispatched in parallel. Throws
-   * for a record that cannot be decoded or resolved; the future fails with {@link ReportFailure}
+   * for a record that cannot be decoded or resolved; the future fails with {@link DispatchException}
    * naming the handlers that failed.
    */
   CompletableFuture<Void> report(Snapshot s, DecodedReportRequest request, CallContext context) {
@@ -439,8 +458,7 @@ public final class Dispatcher implements AutoCloseable {
             }
             batch.add(instance);
           } catch (InstanceEvaluationException e) {
-            metrics.instanceError(a.template().name());
-            log.debug("Report: {}", e.getMessage());
+            instanceFailed("Report", a, ci, e); // the record is skipped for this instance only
           }
         }
       }
@@ -476,7 +494,7 @@ public final class Dispatcher implements AutoCloseable {
     }
     if (group == null) {
       return failures == null ? CompletableFuture.completedFuture(null)
-          : CompletableFuture.failedFuture(new ReportFailure(failures.toString()));
+          : CompletableFuture.failedFuture(new DispatchException(failures.toString()));
     }
     Group g = group;
     StringBuilder inlineFailures = failures;
@@ -492,19 +510,10 @@ public final class Dispatcher implements AutoCloseable {
         }
       }
       return all == null ? CompletableFuture.<Void>completedFuture(null)
-          : CompletableFuture.<Void>failedFuture(new ReportFailure(all.toString()));
+          : CompletableFuture.<Void>failedFuture(new DispatchException(all.toString()));
     });
     done.whenComplete((v, e) -> g.finish());
     return done;
-  }
-
-  /** Handlers of a Report failed; the message names each and why. */
-  public static final class ReportFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    ReportFailure(String message) {
-      super(message, null, false, false);
-    }
   }
 
   private static com.google.rpc.Status status(Status.Code code, String message) {
@@ -736,28 +745,20 @@ public final class Dispatcher implements AutoCloseable {
   }
 
   /**
-   * A failure whose message is the adapter's own words; programming errors (a null dereference, a
-   * bad cast, an overflowed stack) become a generic message, so no Java internals reach clients.
-   * The full exception goes to the log.
+   * A failure of a handler call. A handler that threw has a bug or met an unexpected backend
+   * failure: the exception goes to the server log (rate limited, with its stack trace) and the
+   * client is told only that it happened, since exception messages name Java classes and internals.
+   * A handler that wants to tell clients something returns a Status.
    */
-  static HandlerFailure failure(Action a, Throwable e) {
+  HandlerFailure failure(Action a, Throwable e) {
     if (e instanceof HandlerFailure f) {
       return f;
     }
     if (e instanceof CancellationException) {
       return new HandlerFailure("call cancelled", HandlerFailure.Kind.CANCELLED);
     }
-    if (e instanceof java.util.concurrent.TimeoutException) {
-      return new HandlerFailure("handler timed out", HandlerFailure.Kind.TIMEOUT);
-    }
-    boolean bug = e instanceof NullPointerException || e instanceof ClassCastException
-        || e instanceof IndexOutOfBoundsException || e instanceof ArithmeticException || e instanceof Error
-        || e.getMessage() == null || e.getMessage().isBlank();
-    if (bug) {
-      log.warn("handler {} failed", a.handler().fqn(), e); // TODO(merge): rate-limit
-      return new HandlerFailure("handler error (see the Mixer log)", HandlerFailure.Kind.ERROR);
-    }
-    return new HandlerFailure(e.getMessage(), HandlerFailure.Kind.ERROR);
+    handlerErrors.warn("handler {} threw", a.handler().fqn(), e);
+    return new HandlerFailure(INTERNAL_ERROR, HandlerFailure.Kind.ERROR);
   }
 
   @Override

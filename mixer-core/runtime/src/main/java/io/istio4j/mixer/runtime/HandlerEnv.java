@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.istio4j.adapter.AdapterMetrics;
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.FileOutputPolicy;
+import io.istio4j.adapter.LogText;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
@@ -27,15 +29,12 @@ public final class HandlerEnv implements Env, AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final ExecutorService daemons;
   private final AdapterMetrics metrics;
+  private final FileOutputPolicy fileOutputPolicy;
   private final Set<Future<?>> tasks = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
+  private volatile String error;
 
-  /**
-   * @param adapter the adapter name
-   * @param handler the handler's FQN
-   * @param scheduler runs short background and timed work
-   * @param daemons runs long-lived loops, one thread each
-   */
+  /** An env that allows no file output. */
   public HandlerEnv(
       String adapter,
       String handler,
@@ -43,11 +42,30 @@ public final class HandlerEnv implements Env, AutoCloseable {
       ScheduledExecutorService scheduler,
       ExecutorService daemons,
       AdapterMetrics metrics) {
+    this(adapter, handler, clock, scheduler, daemons, metrics, FileOutputPolicy.none());
+  }
+
+  /**
+   * @param adapter the adapter name
+   * @param handler the handler's FQN
+   * @param scheduler runs short background and timed work
+   * @param daemons runs long-lived loops, one thread each
+   * @param fileOutputPolicy where the handler may write files ({@code --allowedOutputDir})
+   */
+  public HandlerEnv(
+      String adapter,
+      String handler,
+      Clock clock,
+      ScheduledExecutorService scheduler,
+      ExecutorService daemons,
+      AdapterMetrics metrics,
+      FileOutputPolicy fileOutputPolicy) {
     this.logger = LoggerFactory.getLogger("io.istio4j.adapter." + adapter + "." + handler);
     this.clock = requireNonNull(clock, "clock");
     this.scheduler = requireNonNull(scheduler, "scheduler");
     this.daemons = requireNonNull(daemons, "daemons");
     this.metrics = requireNonNull(metrics, "metrics");
+    this.fileOutputPolicy = requireNonNull(fileOutputPolicy, "fileOutputPolicy");
   }
 
   @Override
@@ -84,6 +102,37 @@ public final class HandlerEnv implements Env, AutoCloseable {
   @Override
   public AdapterMetrics metrics() {
     return metrics;
+  }
+
+  @Override
+  public FileOutputPolicy fileOutputPolicy() {
+    return fileOutputPolicy;
+  }
+
+  @Override
+  public void reportError(String message) {
+    // Escaped and bounded: the text may quote a backend's reply, and it goes to the log and /debug/config.
+    message = LogText.escape(requireNonNull(message, "message"), 1024);
+    String previous = error;
+    if (!message.equals(previous)) {
+      error = message;
+      if (previous == null) { // one line when the handler turns unhealthy, not one per failure
+        logger.warn("handler error: {}", message);
+      }
+    }
+  }
+
+  @Override
+  public void clearError() {
+    if (error != null) {
+      error = null;
+      logger.info("handler error cleared");
+    }
+  }
+
+  /** What the handler last reported with {@link #reportError(String)}; null when healthy. */
+  public String error() {
+    return error;
   }
 
   /** Cancels (and interrupts) every task of the handler; later scheduling is refused. */

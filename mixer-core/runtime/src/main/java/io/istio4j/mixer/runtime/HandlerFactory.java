@@ -71,7 +71,6 @@ public final class HandlerFactory {
             + t.builderType().getName());
       }
     }
-    Handler handler;
     try {
       for (Map.Entry<String, ? extends Map<String, ?>> e : typesByTemplate.entrySet()) {
         template(e.getKey()).setTypes(builder, e.getValue());
@@ -81,11 +80,18 @@ public final class HandlerFactory {
       if (errors != null && !errors.isEmpty()) {
         throw new HandlerBuildException(who + ": invalid config: " + errors);
       }
-      handler = builder.build(env);
     } catch (HandlerBuildException e) {
       throw e;
     } catch (Exception | LinkageError | StackOverflowError e) {
-      throw new HandlerBuildException(who + ": build failed: " + e, e);
+      throw new HandlerBuildException(who + ": validation failed: " + e, e);
+    }
+    Handler handler;
+    try {
+      handler = builder.build(env);
+    } catch (Exception | LinkageError | StackOverflowError e) {
+      // The config passed validation; what failed is the adapter's start-up (a port in use, a
+      // backend not reachable yet), which may pass: the runtime builds it again later.
+      throw HandlerBuildException.retryable(who + ": build failed: " + e, e);
     }
     if (handler == null) {
       throw new HandlerBuildException(who + ": the builder returned no handler");

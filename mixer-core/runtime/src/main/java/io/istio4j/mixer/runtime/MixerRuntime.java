@@ -15,12 +15,16 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.HashSet;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,6 +52,10 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   static final Duration DEFAULT_VALID_DURATION = Duration.newBuilder().setSeconds(10).build();
   static final int DEFAULT_VALID_USE_COUNT = 200;
   private static final long DRAIN_WARNING_SECONDS = 10;
+  /** Handlers whose build failed for a reason that may pass are built again after 1 s, 2 s, ... up to 60 s. */
+  static final java.time.Duration FIRST_RETRY = java.time.Duration.ofSeconds(1);
+  static final java.time.Duration LAST_RETRY = java.time.Duration.ofSeconds(60);
+  private static final int REASON_EXAMPLES = 3;
 
   private final Templates templates;
   private final Adapters adapters;
@@ -60,10 +68,23 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   private final Dispatcher dispatcher;
   private final SnapshotBuilder builder;
   private final AtomicReference<Snapshot> current;
+  // Clients can cause these at will (a missing attribute, a request a buggy handler throws on):
+  // bounded, escaped lines, one limiter per kind so one flood does not hide the other.
   private final Object applyLock = new Object();
+  /** Runs handler build retries: config work, never on a request or adapter thread. */
+  private final ScheduledExecutorService configThread;
   private volatile boolean ready;
+  private volatile boolean closed;
   private ConfigStore store;
   private long version;
+  // Guarded by applyLock:
+  private ConfigStore.Content lastContent;
+  private java.time.Duration retryDelay = FIRST_RETRY;
+  private ScheduledFuture<?> retry;
+  private java.time.Duration retryScheduledIn;
+  private Set<String> reported = Set.of();
+  /** --configStrict: the rejections of the newest content, which is therefore not applied. */
+  private volatile List<ObjectStatus> refused = List.of();
 
   /** A runtime for the given build, not started. */
   public MixerRuntime(Templates templates, Adapters adapters, RuntimeOptions options, PrometheusRegistry registry,
@@ -77,7 +98,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     this.scheduler = Executors.newScheduledThreadPool(2, named("adapter-scheduler"));
     this.daemons = Executors.newCachedThreadPool(named("adapter-daemon"));
     this.dispatcher = new Dispatcher(options, metrics);
-    this.builder = new SnapshotBuilder(templates, adapters, options, this::env, true, metrics);
+    this.configThread = Executors.newSingleThreadScheduledExecutor(named("config-retry"));
+    this.builder = SnapshotBuilder.forServing(templates, adapters, options, this::env, metrics);
     this.current = new AtomicReference<>(Snapshot.empty(options));
   }
 
@@ -91,18 +113,74 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   }
 
   private HandlerEnv env(AdapterInfo adapter, String handler) {
-    return new HandlerEnv(adapter.name(), handler, clock, scheduler, daemons, adapterMetrics);
+    return new HandlerEnv(adapter.name(), handler, clock, scheduler, daemons, adapterMetrics,
+        options.fileOutputPolicy());
   }
 
-  /** Loads the store's config (the first snapshot is live when this returns) and follows its changes. */
+  /**
+   * Loads the store's config (the first snapshot is live when this returns) and follows its changes.
+   * With {@link RuntimeOptions.ConfigPolicy#STRICT}, a first config with rejected objects is not
+   * applied: the runtime stays not ready ({@link #readiness()} says why) until a clean change arrives.
+   */
   public void start(ConfigStore configStore) throws IOException {
     this.store = requireNonNull(configStore, "configStore");
-    apply(configStore.start(this::apply));
+    synchronized (applyLock) { // a change the store sees meanwhile applies after the first content
+      apply(configStore.start(this::apply, e -> metrics.storeError()));
+    }
   }
 
   /** True once the first snapshot is live. */
   public boolean ready() {
     return ready;
+  }
+
+  /** Whether the runtime answers with its config, and why not; for {@code /readyz}. */
+  public Readiness readiness() {
+    if (closed) {
+      return Readiness.notReady("shutting down");
+    }
+    List<ObjectStatus> notApplied = refused;
+    if (!ready) {
+      if (!notApplied.isEmpty()) {
+        return Readiness.notReady("--configStrict: the config has " + notApplied.size()
+            + " rejected object(s), so none of it is applied: " + examples(notApplied));
+      }
+      return Readiness.notReady("config not loaded yet");
+    }
+    Snapshot s = current.get();
+    StringBuilder reason = new StringBuilder("config snapshot ").append(s.version()).append(" live");
+    int rejected = s.rejections().size();
+    if (rejected > 0) {
+      reason.append("; ").append(rejected).append(" object(s) rejected (see /debug/config)");
+    }
+    if (!notApplied.isEmpty()) {
+      reason.append("; the newest change is not applied (--configStrict): ").append(examples(notApplied));
+    }
+    return Readiness.ready(reason.toString());
+  }
+
+  private static String examples(List<ObjectStatus> rejections) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < Math.min(REASON_EXAMPLES, rejections.size()); i++) {
+      b.append(i == 0 ? "" : "; ").append(oneLine(rejections.get(i).describe()));
+    }
+    if (rejections.size() > REASON_EXAMPLES) {
+      b.append("; and ").append(rejections.size() - REASON_EXAMPLES).append(" more (see /debug/config)");
+    }
+    return b.toString();
+  }
+
+  /** A message on one line: YAML errors carry the parser's multi-line snippet. */
+  private static String oneLine(String s) {
+    return s.replace("\r", "").replace("\n", " | ");
+  }
+
+  /**
+   * With {@code --configStrict}, the rejections of the newest config, which is therefore not
+   * applied; empty when the newest config is live.
+   */
+  public List<ObjectStatus> refused() {
+    return refused;
   }
 
   /** The live snapshot. */
@@ -120,33 +198,153 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     return adapters;
   }
 
-  /** Builds and swaps in the snapshot of {@code content}; never throws. */
+  /**
+   * Builds and swaps in the snapshot of {@code content}; never throws. Whatever the build throws
+   * keeps the live snapshot; rejected objects are logged and counted once each.
+   */
   public void apply(ConfigStore.Content content) {
     synchronized (applyLock) {
-      long started = System.nanoTime();
-      Snapshot old = current.get();
-      Snapshot next;
-      try {
-        next = builder.build(content, old, version + 1);
-      } catch (RuntimeException | LinkageError e) {
-        metrics.reloadFailed();
-        log.error("config change not applied; snapshot {} stays live", old.version(), e);
+      if (closed) {
         return;
       }
-      version = next.version();
-      current.set(next);
-      ready = true;
-      metrics.snapshot(next.version(), next.statuses(), (System.nanoTime() - started) / 1e9);
-      long rejected = next.statuses().stream().filter(s -> s.state() == ObjectStatus.State.REJECTED).count();
-      log.info("config snapshot {} live: {} objects ({} rejected), {} rules, {} handlers, built in {} ms",
-          next.version(), next.statuses().size(), rejected, next.ruleCount(), next.handlers().size(),
-          (System.nanoTime() - started) / 1_000_000);
-      for (ObjectStatus s : next.statuses()) {
-        if (s.state() == ObjectStatus.State.REJECTED) {
-          log.warn("config rejected: {}", s.describe());
-        }
+      lastContent = content;
+      retryDelay = FIRST_RETRY; // new content: its handler failures get the short delay first
+      cancelRetry();
+      build(content, false);
+    }
+  }
+
+  /** Builds {@code content} into a snapshot and swaps it in (unless refused); holds applyLock. */
+  private void build(ConfigStore.Content content, boolean retrying) {
+    long started = System.nanoTime();
+    Snapshot old = current.get();
+    Snapshot next;
+    try {
+      next = builder.build(content, old, version + 1);
+    } catch (Throwable e) { // NOPMD: an Error from one build must not end config reloads
+      metrics.reloadFailed();
+      log.error("config change not applied; snapshot {} stays live", old.version(), e);
+      return;
+    }
+    List<ObjectStatus> rejections = next.rejections();
+    report(rejections);
+    if (options.configPolicy() == RuntimeOptions.ConfigPolicy.STRICT && !rejections.isEmpty()) {
+      metrics.reloadRefused();
+      refused = rejections;
+      discard(next, old);
+      log.warn("config change not applied (--configStrict): {} object(s) rejected; {}", rejections.size(),
+          ready ? "snapshot " + old.version() + " stays live" : "Mixer stays not ready");
+      scheduleRetry(next.retryable());
+      return;
+    }
+    refused = List.of();
+    if (retrying && sameAs(old, next)) {
+      scheduleRetry(next.retryable()); // the retry failed as before: nothing to swap
+      return;
+    }
+    version = next.version();
+    current.set(next);
+    ready = true;
+    metrics.snapshot(next.version(), next.statuses(), (System.nanoTime() - started) / 1e9);
+    log.info("config snapshot {} live: {} objects ({} rejected), {} rules, {} handlers, built in {} ms",
+        next.version(), next.statuses().size(), rejections.size(), next.ruleCount(), next.handlers().size(),
+        (System.nanoTime() - started) / 1_000_000);
+    retire(old, next);
+    scheduleRetry(next.retryable());
+  }
+
+  /** Logs and counts the rejections not reported before (one line each, not on every reload). */
+  private void report(List<ObjectStatus> rejections) {
+    Set<String> now = new HashSet<>();
+    for (ObjectStatus s : rejections) {
+      String line = oneLine(s.describe());
+      now.add(line);
+      if (!reported.contains(line)) {
+        metrics.rejected(s.kind());
+        log.warn("config rejected: {}", line);
       }
-      retire(old, next);
+    }
+    reported = now;
+  }
+
+  /** True when {@code next} has the same handlers and object states as {@code old}. */
+  private static boolean sameAs(Snapshot old, Snapshot next) {
+    if (!old.statuses().equals(next.statuses()) || !old.handlers().keySet().equals(next.handlers().keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, HandlerEntry> e : next.handlers().entrySet()) {
+      if (old.handlers().get(e.getKey()) != e.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Closes the handlers a snapshot that never went live built. */
+  private static void discard(Snapshot unused, Snapshot live) {
+    Set<Object> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    for (HandlerEntry h : live.handlers().values()) {
+      kept.add(h.handler());
+    }
+    for (HandlerEntry h : unused.handlers().values()) {
+      if (!kept.contains(h.handler())) {
+        closeHandler(h);
+      }
+    }
+  }
+
+  // ---- building failed handlers again ----
+
+  /**
+   * Builds the current content again after a delay when handlers failed to build for a reason
+   * that may pass (a port in use, a backend not reachable), doubling the delay up to {@link
+   * #LAST_RETRY}; holds applyLock.
+   */
+  private void scheduleRetry(Set<String> failed) {
+    if (failed.isEmpty()) {
+      retryDelay = FIRST_RETRY;
+      return;
+    }
+    if (retry != null || closed) {
+      return;
+    }
+    java.time.Duration delay = retryDelay;
+    retryDelay = delay.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : delay.multipliedBy(2);
+    log.info("handler(s) {} failed to build for a reason that may pass; building again in {} s",
+        new TreeSet<>(failed), delay.toSeconds());
+    retryScheduledIn = delay;
+    retry = configThread.schedule(this::retryHandlers, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void cancelRetry() {
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
+      retryScheduledIn = null;
+    }
+  }
+
+  /** Builds the current content again (what the scheduled retry runs); package-private for tests. */
+  void retryHandlers() {
+    try {
+      synchronized (applyLock) {
+        retry = null;
+        retryScheduledIn = null;
+        if (closed || lastContent == null) {
+          return;
+        }
+        build(lastContent, true);
+        metrics.handlerRetry(retry == null);
+      }
+    } catch (Throwable e) { // NOPMD: never let a retry die silently
+      log.error("building failed handlers again failed", e);
+    }
+  }
+
+  /** The delay of the scheduled handler retry, or null when none is scheduled; for tests. */
+  java.time.Duration retryScheduledIn() {
+    synchronized (applyLock) {
+      return retryScheduledIn;
     }
   }
 
@@ -238,13 +436,16 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   /** Stops following the store and closes every handler and executor. */
   @Override
   public void close() {
+    closed = true;
     if (store != null) {
       store.close();
     }
     synchronized (applyLock) {
+      cancelRetry();
       Snapshot s = current.getAndSet(Snapshot.empty(options));
       s.handlers().values().forEach(MixerRuntime::closeHandler);
     }
+    configThread.shutdownNow();
     dispatcher.close();
     daemons.shutdownNow();
     scheduler.shutdownNow();

@@ -26,6 +26,10 @@ public final class RuntimeMetrics {
   private final Counter reloads;
   private final Counter resolveErrors;
   private final Counter instanceErrors;
+  private final Counter rejections;
+  private final Counter objectErrors;
+  private final Counter storeErrors;
+  private final Counter handlerRetries;
   private final Map<String, Stats> stats = new ConcurrentHashMap<>();
 
   /** Registers the runtime's metrics on {@code registry}. */
@@ -38,20 +42,36 @@ public final class RuntimeMetrics {
             0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5)
         .labelNames("handler", "adapter", "template").register(registry);
     objects = Gauge.builder().name("mixer_config_objects")
-        .help("Config objects of the live snapshot, by state (active, unused, rejected)")
+        .help("Config objects of the live snapshot, by state (active, unused, rejected, stale: an edit rejected "
+            + "while its last good version stays in use)")
         .labelNames("state").register(registry);
     version = Gauge.builder().name("mixer_config_snapshot_version")
         .help("Version of the live config snapshot; 0 until config is loaded").register(registry);
     buildSeconds = Gauge.builder().name("mixer_config_snapshot_build_seconds")
         .help("How long building the live config snapshot took").register(registry);
     reloads = Counter.builder().name("mixer_config_reloads")
-        .help("Config snapshots built, by result (applied, failed)").labelNames("result").register(registry);
+        .help("Config snapshots built, by result (applied; failed or refused, keeping the previous one)").labelNames("result").register(registry);
     resolveErrors = Counter.builder().name("mixer_runtime_resolve_errors")
         .help("Requests whose rules could not be resolved (identity attribute missing, match failed)")
         .labelNames("method").register(registry);
     instanceErrors = Counter.builder().name("mixer_runtime_instance_errors")
-        .help("Instances that could not be built from a request's attributes, by template")
-        .labelNames("template").register(registry);
+        .help("Instances that could not be built from a request's attributes, by template and instance")
+        .labelNames("template", "instance").register(registry);
+    rejections = Counter.builder().name("mixer_config_rejections")
+        .help("Config rejections first seen, by kind: an invalid new object, or an edit whose last good version "
+            + "stays in use (counted once, not on every reload)")
+        .labelNames("kind").register(registry);
+    objectErrors = Counter.builder().name("mixer_config_object_errors")
+        .help("Config objects whose checking or building threw (StackOverflowError, an adapter's exception); "
+            + "each such object is rejected and the rest applies")
+        .labelNames("kind").register(registry);
+    storeErrors = Counter.builder().name("mixer_config_store_errors")
+        .help("Failures to read the config store while following it; the config in use stays")
+        .register(registry);
+    handlerRetries = Counter.builder().name("mixer_config_handler_retries")
+        .help("Builds run again for handlers whose build failed for a reason that may pass (a port in use, a "
+            + "backend not reachable), by result (built, failed)")
+        .labelNames("result").register(registry);
     for (ObjectStatus.State s : ObjectStatus.State.values()) {
       objects.labelValues(s.name().toLowerCase(java.util.Locale.ROOT)).set(0);
     }
@@ -97,11 +117,32 @@ public final class RuntimeMetrics {
     reloads.labelValues("failed").inc();
   }
 
+  /** A snapshot built but not applied: {@code --configStrict} with rejections. */
+  void reloadRefused() {
+    reloads.labelValues("refused").inc();
+  }
+
+  void rejected(String kind) {
+    rejections.labelValues(kind.isEmpty() ? "document" : kind).inc();
+  }
+
+  void configError(String kind) {
+    objectErrors.labelValues(kind.isEmpty() ? "document" : kind).inc();
+  }
+
+  void storeError() {
+    storeErrors.inc();
+  }
+
+  void handlerRetry(boolean built) {
+    handlerRetries.labelValues(built ? "built" : "failed").inc();
+  }
+
   void resolveError(String method) {
     resolveErrors.labelValues(method).inc();
   }
 
-  void instanceError(String template) {
-    instanceErrors.labelValues(template).inc();
+  void instanceError(String template, String instance) {
+    instanceErrors.labelValues(template, instance).inc();
   }
 }

@@ -7,9 +7,12 @@ import io.istio4j.adapter.template.CompiledInstance;
 import io.istio4j.adapter.template.Template;
 import io.istio4j.adapter.template.Variety;
 import io.istio4j.mixer.attribute.AttributeBag;
+import io.istio4j.mixer.runtime.config.ConfigObject;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -52,22 +55,36 @@ public final class Snapshot {
     }
   }
 
+  /**
+   * A config object in use (its last good version when a later edit was rejected): what the next
+   * build falls back to when that object's next version is rejected.
+   *
+   * @param object the object
+   * @param since the snapshot version in which this version went live
+   */
+  record Good(ConfigObject object, long since) {}
+
   private final long version;
   private final Map<String, ValueType> manifest;
   private final Resolver resolver;
   private final int ruleCount;
   private final Map<String, HandlerEntry> handlers;
   private final List<ObjectStatus> statuses;
+  private final Map<String, Good> good;
+  private final Set<String> retryable;
   private final AtomicInteger holds = new AtomicInteger(1);
   private volatile Runnable onDrained;
 
   Snapshot(long version, Map<String, ValueType> manifest, RuntimeOptions options,
-      Map<String, Resolver.Rule[]> rulesByNamespace, Map<String, HandlerEntry> handlers, List<ObjectStatus> statuses) {
+      Map<String, Resolver.Rule[]> rulesByNamespace, Map<String, HandlerEntry> handlers, List<ObjectStatus> statuses,
+      Map<String, Good> good, Set<String> retryable) {
     this.version = version;
     this.manifest = Map.copyOf(manifest);
     this.resolver = new Resolver(options, rulesByNamespace);
     this.handlers = Collections.unmodifiableMap(handlers);
     this.statuses = List.copyOf(statuses);
+    this.good = Map.copyOf(good);
+    this.retryable = Set.copyOf(retryable);
     int n = 0;
     for (Resolver.Rule[] rules : rulesByNamespace.values()) {
       n += rules.length;
@@ -77,7 +94,7 @@ public final class Snapshot {
 
   /** An empty snapshot: no rules, so every Check gets upstream's defaults. */
   static Snapshot empty(RuntimeOptions options) {
-    return new Snapshot(0, Map.of(), options, Map.of(), Map.of(), List.of());
+    return new Snapshot(0, Map.of(), options, Map.of(), Map.of(), List.of(), Map.of(), Set.of());
   }
 
   /** The config version: 1 for the first config loaded, one more for every change applied. */
@@ -100,13 +117,34 @@ public final class Snapshot {
     return statuses;
   }
 
+  /** The objects in use by FQN, each the version that went live last. */
+  Map<String, Good> good() {
+    return good;
+  }
+
+  /** Handlers rejected for a reason that may pass (their build failed): worth building again later. */
+  Set<String> retryable() {
+    return retryable;
+  }
+
+  /** The statuses of rejected objects and rejected edits ({@link ObjectStatus#isRejection()}). */
+  public List<ObjectStatus> rejections() {
+    List<ObjectStatus> out = new ArrayList<>();
+    for (ObjectStatus s : statuses) {
+      if (s.isRejection()) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
   /** Number of rules in use. */
   public int ruleCount() {
     return ruleCount;
   }
 
   /**
-   * The actions of {@code variety} that apply to a request; see {@link Resolver#resolve}.
+   * The actions of {@code variety} that apply to a request; see {@link Resolver}.
    *
    * @throws ResolutionException when the identity attribute is missing or a match fails
    */

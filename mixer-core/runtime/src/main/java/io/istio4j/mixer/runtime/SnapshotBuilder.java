@@ -1,5 +1,7 @@
 package io.istio4j.mixer.runtime;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.Message;
 import io.istio4j.adapter.AdapterInfo;
 import io.istio4j.adapter.ConfigErrors;
@@ -17,9 +19,13 @@ import io.istio4j.mixer.runtime.Snapshot.Action;
 import io.istio4j.mixer.runtime.Snapshot.HandlerEntry;
 import io.istio4j.mixer.runtime.config.ConfigObject;
 import io.istio4j.mixer.runtime.config.ConfigStore;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +41,23 @@ import org.slf4j.LoggerFactory;
  * rules use (reusing those whose config and instance types did not change), and records the state
  * of every object. An invalid object is rejected on its own, with its field and reason; whatever
  * depends on it is rejected with a message saying so; the rest applies.
+ *
+ * <p><b>Last known good, per object.</b> When an object that is live in the previous snapshot is
+ * rejected in its new version (or its handler fails to build, or its file no longer parses, or its
+ * document no longer reads), its previous version stays in use and the object is reported {@link
+ * ObjectStatus.State#STALE}: a typo in a deny rule keeps the rule denying, and a rule whose handler's
+ * edit is rejected keeps using the handler's previous version. The build runs again with the
+ * previous versions standing in until nothing more falls back (each object falls back at most
+ * once). A new object that is invalid is not applied; a deleted object goes away.
+ *
+ * <p>Whatever one object throws while it is checked or built ({@link StackOverflowError} from a
+ * deeply nested expression, {@link OutOfMemoryError}, an adapter's exception) rejects that object
+ * alone; the build goes on.
+ *
+ * <pre>{@code
+ * SnapshotBuilder validator = SnapshotBuilder.forValidation(templates, adapters, options);
+ * Snapshot checked = validator.build(store.read(), null, 1);
+ * }</pre>
  */
 public final class SnapshotBuilder {
 
@@ -45,28 +68,51 @@ public final class SnapshotBuilder {
   private static final Set<String> ACTION_FIELDS = Set.of("handler", "instances", "name");
   private static final Set<String> MANIFEST_FIELDS = Set.of("revision", "name", "attributes");
 
+  /** What happens to handler configs. */
+  private enum Mode {
+    /** Handlers are built: a serving Mixer. */
+    BUILD,
+    /** Handler configs are parsed and validated, never built (no ports, no network): {@code mixs validate}. */
+    VALIDATE
+  }
+
   private final Templates templates;
   private final Adapters adapters;
   private final RuntimeOptions options;
   private final HandlerFactory factory;
   private final BiFunction<AdapterInfo, String, HandlerEnv> envs;
-  private final boolean buildHandlers;
+  private final Mode mode;
   private final RuntimeMetrics metrics;
 
-  /**
-   * @param envs makes the Env of a new handler from its adapter and FQN
-   * @param buildHandlers false to validate only: handler configs are parsed and validated, not built
-   * @param metrics where dispatches of the snapshot's actions are counted
-   */
-  public SnapshotBuilder(Templates templates, Adapters adapters, RuntimeOptions options,
-      BiFunction<AdapterInfo, String, HandlerEnv> envs, boolean buildHandlers, RuntimeMetrics metrics) {
-    this.metrics = metrics;
-    this.templates = templates;
-    this.adapters = adapters;
-    this.options = options;
+  private SnapshotBuilder(Templates templates, Adapters adapters, RuntimeOptions options,
+      BiFunction<AdapterInfo, String, HandlerEnv> envs, Mode mode, RuntimeMetrics metrics) {
+    this.templates = requireNonNull(templates, "templates");
+    this.adapters = requireNonNull(adapters, "adapters");
+    this.options = requireNonNull(options, "options");
     this.factory = new HandlerFactory(templates);
     this.envs = envs;
-    this.buildHandlers = buildHandlers;
+    this.mode = mode;
+    this.metrics = requireNonNull(metrics, "metrics");
+  }
+
+  /**
+   * A builder for a serving Mixer: handlers are built.
+   *
+   * @param envs makes the Env of a new handler from its adapter and FQN
+   * @param metrics where dispatches of the snapshot's actions are counted
+   */
+  public static SnapshotBuilder forServing(Templates templates, Adapters adapters, RuntimeOptions options,
+      BiFunction<AdapterInfo, String, HandlerEnv> envs, RuntimeMetrics metrics) {
+    return new SnapshotBuilder(templates, adapters, options, requireNonNull(envs, "envs"), Mode.BUILD, metrics);
+  }
+
+  /**
+   * A builder that only validates: handler configs are parsed and validated by their adapters but
+   * never built, so nothing binds a port or touches the network ({@code mixs validate}).
+   */
+  public static SnapshotBuilder forValidation(Templates templates, Adapters adapters, RuntimeOptions options) {
+    return new SnapshotBuilder(templates, adapters, options, null, Mode.VALIDATE,
+        new RuntimeMetrics(new PrometheusRegistry()));
   }
 
   /** The key of a built handler: equal keys mean the handler can be reused as it is. */
@@ -86,10 +132,19 @@ public final class SnapshotBuilder {
     final Map<String, Template> instanceTemplates = new HashMap<>();
     final Map<String, Message> handlerConfigs = new HashMap<>();
     final Map<String, HandlerEntry> built = new TreeMap<>();
-    final Set<String> used = new java.util.HashSet<>();
+    final Set<String> used = new HashSet<>();
 
     void reject(ConfigObject o, String field, String error) {
       statuses.put(o.fqn(), ObjectStatus.rejected(o.fqn(), o.kind(), o.source(), field, error));
+    }
+
+    /** Runs one object's step; whatever it throws rejects that object alone. */
+    void guarded(ConfigObject o, String step, Runnable work) {
+      try {
+        work.run();
+      } catch (Throwable e) { // NOPMD: StackOverflowError, OutOfMemoryError too: one object must not stop the build
+        failed(this, o, step, e);
+      }
     }
 
     boolean rejected(String fqn) {
@@ -98,15 +153,114 @@ public final class SnapshotBuilder {
     }
   }
 
+  /** Handlers built (or failed to build) during one {@link #build}, across its passes. */
+  private static final class Attempts {
+    final Map<String, Attempt> byFqn = new HashMap<>();
+    final List<HandlerEntry> built = new ArrayList<>();
+    final Set<String> retryable = new HashSet<>();
+  }
+
+  /** One handler build: the entry, or the failure. */
+  private record Attempt(HandlerKey key, HandlerEntry entry, HandlerBuildException failure) {}
+
   /**
    * Builds the snapshot of {@code content}.
    *
-   * @param previous the snapshot in use, whose unchanged handlers are reused
+   * @param previous the snapshot in use, whose unchanged handlers are reused and whose objects'
+   *     versions stand in for rejected edits; null for none
    */
   public Snapshot build(ConfigStore.Content content, Snapshot previous, long version) {
-    Build b = new Build();
+    Map<String, Snapshot.Good> before = previous == null ? Map.of() : previous.good();
+    Set<String> fresh = new HashSet<>();
+    for (ConfigObject o : content.objects()) {
+      fresh.add(o.fqn());
+    }
+    // Last good versions standing in for new ones, and the rejection each stands in for.
+    Map<String, ConfigObject> standIns = new TreeMap<>();
+    Map<String, ObjectStatus> causes = new HashMap<>();
     for (ConfigStore.Problem p : content.problems()) {
-      b.statuses.put(p.source(), ObjectStatus.rejected(p.source(), "", p.source(), "", p.message()));
+      Snapshot.Good g = p.fqn().isEmpty() || fresh.contains(p.fqn()) ? null : before.get(p.fqn());
+      if (g != null) { // a document that no longer reads: its object's last good version stays
+        standIns.put(p.fqn(), g.object());
+        causes.put(p.fqn(), ObjectStatus.rejected(p.fqn(), g.object().kind(), p.source(), "", p.message()));
+      }
+    }
+    for (Snapshot.Good g : before.values()) {
+      ConfigObject o = g.object();
+      if (!fresh.contains(o.fqn()) && !standIns.containsKey(o.fqn()) && content.unreadableFiles().contains(o.file())) {
+        // A file that no longer reads (a YAML syntax error) does not drop the objects it held.
+        standIns.put(o.fqn(), o);
+        causes.put(o.fqn(), ObjectStatus.rejected(o.fqn(), o.kind(), o.file(), "", fileProblem(content, o.file())));
+      }
+    }
+    Attempts attempts = new Attempts();
+    try {
+      for (;;) {
+        Build b = new Build();
+        List<PendingRule> pending = resolve(b, content, standIns, causes);
+        if (fallBack(b, before, standIns, causes)) {
+          continue;
+        }
+        buildHandlers(b, pending, previous, attempts);
+        Map<String, List<Resolver.Rule>> byNamespace = new TreeMap<>();
+        for (PendingRule r : pending) {
+          b.guarded(r.object(), "resolving its actions", () -> {
+            Resolver.Rule rule = finish(b, r);
+            if (rule != null) {
+              byNamespace.computeIfAbsent(r.object().namespace(), k -> new ArrayList<>()).add(rule);
+            }
+          });
+        }
+        if (fallBack(b, before, standIns, causes)) {
+          continue;
+        }
+        Snapshot next = snapshot(b, byNamespace, before, causes, attempts, version);
+        closeUnused(attempts, next);
+        return next;
+      }
+    } catch (Throwable e) {
+      // Nothing of this build goes live: close what it opened, and let the caller keep the old snapshot.
+      closeUnused(attempts, previous);
+      throw e;
+    }
+  }
+
+  private static String fileProblem(ConfigStore.Content content, String file) {
+    for (ConfigStore.Problem p : content.problems()) {
+      if (p.source().equals(file)) {
+        return p.message();
+      }
+    }
+    return "the file could not be read";
+  }
+
+  /**
+   * Marks the rejected objects that have a last good version of other content to stand in for
+   * them; true when there is any, and the build must run again.
+   */
+  private static boolean fallBack(Build b, Map<String, Snapshot.Good> before, Map<String, ConfigObject> standIns,
+      Map<String, ObjectStatus> causes) {
+    boolean more = false;
+    for (ConfigObject o : b.objects.values()) {
+      String fqn = o.fqn();
+      Snapshot.Good g = before.get(fqn);
+      if (b.rejected(fqn) && !standIns.containsKey(fqn) && g != null && !g.object().sameContent(o)) {
+        standIns.put(fqn, g.object());
+        causes.put(fqn, b.statuses.get(fqn));
+        more = true;
+      }
+    }
+    return more;
+  }
+
+  /** Checks every object except handlers being built: manifests, instances, handler configs, rules. */
+  private List<PendingRule> resolve(Build b, ConfigStore.Content content, Map<String, ConfigObject> standIns,
+      Map<String, ObjectStatus> causes) {
+    for (ConfigStore.Problem p : content.problems()) {
+      ObjectStatus cause = p.fqn().isEmpty() ? null : causes.get(p.fqn());
+      if (cause == null || !cause.source().equals(p.source())) { // else reported as the object's rejected edit
+        b.statuses.put(p.source(), ObjectStatus.rejected(p.source(), "", p.source(), "", p.message()));
+      }
     }
     List<ConfigObject> sorted = new ArrayList<>(content.objects());
     sorted.sort(Comparator.comparing(ConfigObject::fqn));
@@ -117,9 +271,10 @@ public final class SnapshotBuilder {
             "metadata.name", "defined twice; the definition in " + first.source() + " is used"));
       }
     }
+    b.objects.putAll(standIns);
     for (ConfigObject o : b.objects.values()) {
       if (o.kind().equals(MANIFEST)) {
-        manifest(b, o);
+        b.guarded(o, "reading the manifest", () -> manifest(b, o));
       } else if (!o.kind().equals(RULE) && templates.get(o.kind()).isEmpty() && adapters.get(o.kind()).isEmpty()) {
         b.reject(o, "kind", "unknown kind '" + o.kind() + "': no adapter or template of that name in this build"
             + " (mixs inventory lists them)");
@@ -128,36 +283,101 @@ public final class SnapshotBuilder {
     ExpressionCompiler compiler = ExpressionCompiler.of(b.manifest);
     ExpressionFieldCompiler fields = new ExpressionFieldCompiler(compiler);
     for (ConfigObject o : b.objects.values()) {
-      templates.get(o.kind()).ifPresent(t -> instance(b, o, t, fields));
-      adapters.get(o.kind()).ifPresent(a -> handlerConfig(b, o, a));
+      templates.get(o.kind()).ifPresent(t -> b.guarded(o, "compiling the instance", () -> instance(b, o, t, fields)));
+      adapters.get(o.kind()).ifPresent(a -> b.guarded(o, "reading the handler config", () -> handlerConfig(b, o, a)));
     }
     List<PendingRule> pending = new ArrayList<>();
     for (ConfigObject o : b.objects.values()) {
       if (o.kind().equals(RULE)) {
-        PendingRule r = rule(b, o, compiler);
-        if (r != null) {
-          pending.add(r);
-        }
+        b.guarded(o, "compiling the rule", () -> {
+          PendingRule r = rule(b, o, compiler);
+          if (r != null) {
+            pending.add(r);
+          }
+        });
       }
     }
-    buildHandlers(b, pending, previous);
-    Map<String, List<Resolver.Rule>> byNamespace = new TreeMap<>();
-    for (PendingRule r : pending) {
-      Resolver.Rule rule = finish(b, r);
-      if (rule != null) {
-        byNamespace.computeIfAbsent(r.object().namespace(), k -> new ArrayList<>()).add(rule);
-      }
-    }
+    return pending;
+  }
+
+  /** The snapshot of a finished build: every object's final state, and the versions now in use. */
+  private Snapshot snapshot(Build b, Map<String, List<Resolver.Rule>> byNamespace, Map<String, Snapshot.Good> before,
+      Map<String, ObjectStatus> causes, Attempts attempts, long version) {
+    Map<String, Snapshot.Good> good = new HashMap<>();
     for (ConfigObject o : b.objects.values()) {
-      if (!b.statuses.containsKey(o.fqn())) {
-        boolean active = o.kind().equals(RULE) || o.kind().equals(MANIFEST) || b.used.contains(o.fqn());
-        b.statuses.put(o.fqn(), new ObjectStatus(o.fqn(), o.kind(), o.source(),
-            active ? ObjectStatus.State.ACTIVE : ObjectStatus.State.UNUSED, "", ""));
+      String fqn = o.fqn();
+      ObjectStatus own = b.statuses.get(fqn);
+      ObjectStatus cause = causes.get(fqn);
+      if (own != null && own.state() == ObjectStatus.State.REJECTED) {
+        if (cause != null) { // the edit was rejected and the last good version no longer applies either
+          b.statuses.put(fqn, ObjectStatus.rejected(fqn, o.kind(), cause.source(), cause.field(), cause.error()
+              + " (its last good version, from " + o.source() + ", no longer applies either: "
+              + (own.field().isEmpty() ? "" : own.field() + ": ") + own.error() + ")"));
+        }
+        continue;
+      }
+      Snapshot.Good g = before.get(fqn);
+      long since = g != null && g.object().sameContent(o) ? g.since() : version;
+      good.put(fqn, new Snapshot.Good(o, since));
+      boolean active = o.kind().equals(RULE) || o.kind().equals(MANIFEST) || b.used.contains(fqn);
+      ObjectStatus.State state = active ? ObjectStatus.State.ACTIVE : ObjectStatus.State.UNUSED;
+      b.statuses.put(fqn, cause == null
+          ? new ObjectStatus(fqn, o.kind(), o.source(), state, "", "")
+          : new ObjectStatus(fqn, o.kind(), cause.source(), ObjectStatus.State.STALE, cause.field(), cause.error(),
+              new ObjectStatus.Live(o.source(), since, state)));
+    }
+    Set<String> retryable = new HashSet<>();
+    for (String fqn : attempts.retryable) {
+      ObjectStatus s = b.statuses.get(fqn);
+      if (s != null && s.isRejection()) {
+        retryable.add(fqn);
       }
     }
     Map<String, Resolver.Rule[]> rules = new HashMap<>();
     byNamespace.forEach((ns, list) -> rules.put(ns, list.toArray(new Resolver.Rule[0])));
-    return new Snapshot(version, b.manifest, options, rules, b.built, new ArrayList<>(b.statuses.values()));
+    return new Snapshot(version, b.manifest, options, rules, b.built, new ArrayList<>(b.statuses.values()), good,
+        retryable);
+  }
+
+  /** Closes the handlers this build made that {@code kept} does not use. */
+  private static void closeUnused(Attempts attempts, Snapshot kept) {
+    Set<Object> inUse = Collections.newSetFromMap(new IdentityHashMap<>());
+    if (kept != null) {
+      kept.handlers().values().forEach(h -> inUse.add(h.handler()));
+    }
+    for (HandlerEntry h : attempts.built) {
+      if (!inUse.contains(h.handler())) {
+        try {
+          h.handler().close();
+        } catch (Throwable e) {
+          log.warn("closing handler {} that is not used after all failed: {}", h.fqn(), e.toString());
+        } finally {
+          h.env().close();
+        }
+      }
+    }
+  }
+
+  /** Rejects {@code o} because checking or building it threw; counted and logged. */
+  private void failed(Build b, ConfigObject o, String step, Throwable e) {
+    metrics.configError(o.kind());
+    String what = describe(e);
+    b.reject(o, "", step + " failed: " + what);
+    if (e instanceof StackOverflowError) { // its trace is a thousand identical frames
+      log.error("config object {} ({}): {} failed: {}", o.fqn(), o.source(), step, what);
+    } else {
+      log.error("config object {} ({}): {} failed: {}", o.fqn(), o.source(), step, what, e);
+    }
+  }
+
+  static String describe(Throwable e) {
+    if (e instanceof StackOverflowError) {
+      return "StackOverflowError: nested too deeply (an expression or a spec); simplify it";
+    }
+    if (e instanceof OutOfMemoryError) {
+      return "OutOfMemoryError: too large (" + e.getMessage() + ")";
+    }
+    return e.toString();
   }
 
   // ---- attribute manifests ----
@@ -215,7 +435,7 @@ public final class SnapshotBuilder {
       b.instances.put(o.fqn(), t.compile(o.fqn(), param, fields));
       b.instanceTemplates.put(o.fqn(), t);
     } catch (SpecParser.SpecException e) {
-      b.reject(o, "spec", e.getMessage());
+      b.reject(o, specField(e.field()), e.problem());
     } catch (InstanceConfigException e) {
       b.reject(o, "spec." + e.field(), e.getMessage());
     }
@@ -225,8 +445,13 @@ public final class SnapshotBuilder {
     try {
       b.handlerConfigs.put(o.fqn(), SpecParser.parse(o.spec(), a.defaultConfig()));
     } catch (SpecParser.SpecException e) {
-      b.reject(o, "spec", e.getMessage());
+      b.reject(o, specField(e.field()), e.problem());
     }
+  }
+
+  /** {@code spec.<path>} for a path inside a spec ({@code quotas[0].name}); {@code spec} for none. */
+  static String specField(String path) {
+    return path.isEmpty() ? "spec" : "spec." + path;
   }
 
   // ---- rules ----
@@ -366,7 +591,7 @@ public final class SnapshotBuilder {
 
   // ---- handlers ----
 
-  private void buildHandlers(Build b, List<PendingRule> rules, Snapshot previous) {
+  private void buildHandlers(Build b, List<PendingRule> rules, Snapshot previous, Attempts attempts) {
     Map<String, Map<String, Map<String, Object>>> usage = new TreeMap<>();
     for (PendingRule r : rules) {
       for (PendingAction a : r.actions()) {
@@ -378,62 +603,95 @@ public final class SnapshotBuilder {
       }
     }
     for (Map.Entry<String, Map<String, Map<String, Object>>> u : usage.entrySet()) {
-      String fqn = u.getKey();
-      ConfigObject o = b.objects.get(fqn);
-      AdapterInfo adapter = adapters.get(o.kind()).orElseThrow();
-      Message config = b.handlerConfigs.get(fqn);
-      HandlerKey key = new HandlerKey(adapter.name(), config, u.getValue());
-      HandlerEntry old = previous == null ? null : previous.handlers().get(fqn);
-      if (old != null && old.key().equals(key)) {
-        b.built.put(fqn, old);
-        continue;
-      }
-      if (!buildHandlers) {
-        String problem = validateOnly(adapter, config, u.getValue());
-        if (problem != null) {
-          b.reject(o, "spec", problem);
-        } else {
-          b.built.put(fqn, new HandlerEntry(fqn, adapter, null, null, key));
-        }
-        continue;
-      }
-      HandlerEnv env = envs.apply(adapter, fqn);
-      try {
-        b.built.put(fqn, new HandlerEntry(fqn, adapter, factory.build(fqn, adapter, config, u.getValue(), env), env, key));
-      } catch (HandlerBuildException e) {
-        env.close();
-        b.reject(o, "spec", e.getMessage());
-        log.warn("handler {} rejected: {}", fqn, e.getMessage());
-      }
+      ConfigObject o = b.objects.get(u.getKey());
+      b.guarded(o, "building the handler", () -> handler(b, o, u.getValue(), previous, attempts));
     }
     // Handlers no rule uses: their configs are still validated, so mistakes show before they go live.
     for (ConfigObject o : b.objects.values()) {
       if (adapters.get(o.kind()).isPresent() && !usage.containsKey(o.fqn()) && !b.rejected(o.fqn())) {
-        String problem = validateOnly(adapters.get(o.kind()).orElseThrow(), b.handlerConfigs.get(o.fqn()), Map.of());
-        if (problem != null) {
-          b.reject(o, "spec", problem);
-        }
+        b.guarded(o, "validating the handler config", () -> {
+          Problem problem = validateOnly(adapters.get(o.kind()).orElseThrow(), b.handlerConfigs.get(o.fqn()), Map.of());
+          if (problem != null) {
+            b.reject(o, problem.field(), problem.error());
+          }
+        });
       }
     }
   }
 
+  private void handler(Build b, ConfigObject o, Map<String, Map<String, Object>> types, Snapshot previous,
+      Attempts attempts) {
+    String fqn = o.fqn();
+    AdapterInfo adapter = adapters.get(o.kind()).orElseThrow();
+    Message config = b.handlerConfigs.get(fqn);
+    HandlerKey key = new HandlerKey(adapter.name(), config, types);
+    HandlerEntry old = previous == null ? null : previous.handlers().get(fqn);
+    if (old != null && old.key().equals(key)) {
+      b.built.put(fqn, old);
+      return;
+    }
+    if (mode == Mode.VALIDATE) {
+      Problem problem = validateOnly(adapter, config, types);
+      if (problem != null) {
+        b.reject(o, problem.field(), problem.error());
+      } else {
+        b.built.put(fqn, new HandlerEntry(fqn, adapter, null, null, key));
+      }
+      return;
+    }
+    Attempt attempt = attempts.byFqn.get(fqn);
+    if (attempt == null || !attempt.key().equals(key)) { // an earlier pass of this build may have built it
+      HandlerEnv env = envs.apply(adapter, fqn);
+      try {
+        HandlerEntry entry = new HandlerEntry(fqn, adapter, factory.build(fqn, adapter, config, types, env), env, key);
+        attempts.built.add(entry);
+        attempt = new Attempt(key, entry, null);
+      } catch (HandlerBuildException e) {
+        env.close();
+        attempt = new Attempt(key, null, e);
+      } catch (RuntimeException | Error e) {
+        env.close();
+        throw e;
+      }
+      attempts.byFqn.put(fqn, attempt);
+    }
+    if (attempt.entry() != null) {
+      b.built.put(fqn, attempt.entry());
+    } else {
+      b.reject(o, "spec", attempt.failure().getMessage());
+      if (attempt.failure().retryable()) {
+        attempts.retryable.add(fqn);
+      }
+    }
+  }
+
+  /** A handler config's problem: the field path and what is wrong. */
+  private record Problem(String field, String error) {}
+
   /** Parses and validates a handler config without building it; null when it is valid. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private String validateOnly(AdapterInfo adapter, Message config, Map<String, Map<String, Object>> types) {
+  private Problem validateOnly(AdapterInfo adapter, Message config, Map<String, Map<String, Object>> types) {
     try {
       HandlerBuilder builder = adapter.builderFactory().get();
       for (Map.Entry<String, Map<String, Object>> e : types.entrySet()) {
         Template t = templates.get(e.getKey()).orElseThrow();
         if (!t.supports(builder)) {
-          return "adapter '" + adapter.name() + "' builder does not implement " + t.builderType().getName();
+          return new Problem("kind", "adapter '" + adapter.name() + "' builder does not implement "
+              + t.builderType().getName());
         }
         t.setTypes(builder, e.getValue());
       }
       builder.setAdapterConfig(config);
       ConfigErrors errors = builder.validate();
-      return errors == null || errors.isEmpty() ? null : "invalid config: " + errors;
+      if (errors == null || errors.isEmpty()) {
+        return null;
+      }
+      List<ConfigErrors.ConfigError> list = errors.errors();
+      return list.size() == 1
+          ? new Problem(specField(list.get(0).field()), list.get(0).message())
+          : new Problem("spec", "invalid config: " + errors);
     } catch (RuntimeException | LinkageError e) {
-      return "validation failed: " + e;
+      return new Problem("spec", "validation failed: " + e);
     }
   }
 

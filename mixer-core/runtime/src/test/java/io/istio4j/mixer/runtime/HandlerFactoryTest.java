@@ -165,7 +165,8 @@ class HandlerFactoryTest {
   void validationErrorsRejectTheHandlerWithTheFieldPath() {
     assertThatThrownBy(() -> factory.build("h.both.ns", adapter("both", BothBuilder::new),
             TestParams.newBuilder().setValidUseCount(-1).build(), Map.of(), env))
-        .hasMessage("handler 'h.both.ns' (adapter 'both'): invalid config: validUseCount: must be >= 0, got -1");
+        .hasMessage("handler 'h.both.ns' (adapter 'both'): invalid config: validUseCount: must be >= 0, got -1")
+        .isInstanceOfSatisfying(HandlerBuildException.class, e -> assertThat(e.retryable()).isFalse());
   }
 
   @Test
@@ -178,7 +179,9 @@ class HandlerFactoryTest {
     });
     assertThatThrownBy(() -> factory.build("h.broken.ns", info, TestParams.getDefaultInstance(), Map.of(), env))
         .hasMessageContaining("build failed")
-        .hasMessageContaining("cannot reach backend 10.0.0.1:6379");
+        .hasMessageContaining("cannot reach backend 10.0.0.1:6379")
+        .isInstanceOfSatisfying(HandlerBuildException.class, e -> assertThat(e.retryable())
+            .as("a failure of the build step may pass: the runtime builds it again later").isTrue());
   }
 
   @Test

@@ -22,6 +22,13 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 
 class MixerRuntimeTest {
 
@@ -43,17 +50,23 @@ class MixerRuntimeTest {
   private static final Templates TEMPLATES = Templates.load(MixerRuntimeTest.class.getClassLoader());
   private MemoryStore store;
   private MixerRuntime runtime;
+  private PrometheusRegistry registry;
+  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
   @BeforeEach
   void start() throws Exception {
     TestAdapters.reset();
+    logs.start();
+    ((Logger) LoggerFactory.getLogger(MixerRuntime.class)).addAppender(logs);
+    ((Logger) LoggerFactory.getLogger(Dispatcher.class)).addAppender(logs);
     store = new MemoryStore("istio-system");
     store.setYaml(MANIFEST);
     runtime = runtime(RuntimeOptions.DEFAULTS);
   }
 
   private MixerRuntime runtime(RuntimeOptions options) throws Exception {
-    MixerRuntime r = new MixerRuntime(TEMPLATES, TestAdapters.adapters(TEMPLATES), options, new PrometheusRegistry(),
+    registry = new PrometheusRegistry();
+    MixerRuntime r = new MixerRuntime(TEMPLATES, TestAdapters.adapters(TEMPLATES), options, registry,
         Clock.systemUTC());
     r.start(store);
     return r;
@@ -62,6 +75,95 @@ class MixerRuntimeTest {
   @AfterEach
   void stop() {
     runtime.close();
+    ((Logger) LoggerFactory.getLogger(MixerRuntime.class)).detachAppender(logs);
+    ((Logger) LoggerFactory.getLogger(Dispatcher.class)).detachAppender(logs);
+  }
+
+  private List<ILoggingEvent> warnings() {
+    return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).toList();
+  }
+
+  private double counter(String name, String... labels) {
+    double sum = 0;
+    for (MetricSnapshot m : registry.scrape()) {
+      if (m.getMetadata().getName().equals(name) && m instanceof CounterSnapshot c) {
+        for (CounterSnapshot.CounterDataPointSnapshot p : c.getDataPoints()) {
+          boolean all = true;
+          for (int i = 0; i < labels.length; i += 2) {
+            all &= labels[i + 1].equals(p.getLabels().get(labels[i]));
+          }
+          sum += all ? p.getValue() : 0;
+        }
+      }
+    }
+    return sum;
+  }
+
+  private static final String SIZES = """
+      apiVersion: config.istio.io/v1alpha2
+      kind: testmetric
+      metadata: {name: sink, namespace: istio-system}
+      spec: {labels: {id: sink}}
+      ---
+      apiVersion: config.istio.io/v1alpha2
+      kind: metric
+      metadata: {name: size, namespace: istio-system}
+      spec: {value: request.size, dimensions: {source: source.service}, monitored_resource_type: '"X"'}
+      ---
+      apiVersion: config.istio.io/v1alpha2
+      kind: rule
+      metadata: {name: all, namespace: istio-system}
+      spec:
+        actions: [{handler: sink.testmetric, instances: [size.metric]}]
+      """;
+
+  @Test
+  void aReportInstanceThatCannotBeBuiltIsCountedAndLoggedNotSilentlyDropped() {
+    config(SIZES);
+    ReportBatchEncoder batch = new ReportBatchEncoder(167);
+    batch.add(Map.of("destination.service", "a.ns.svc", "source.service", "x")); // no request.size
+    runtime.report(RequestDecoder.decodeReport(batch.build().toByteArray()));
+    assertThat(TestAdapters.BATCHES.get("sink")).isNull();
+    assertThat(counter("mixer_runtime_instance_errors", "template", "metric", "instance", "size.metric.istio-system"))
+        .isEqualTo(1);
+    assertThat(warnings()).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(Level.WARN);
+      assertThat(e.getFormattedMessage()).isEqualTo("Report: instance size.metric.istio-system not built: "
+          + "failed to evaluate field 'value' for instance 'size.metric.istio-system': lookup failed: 'request.size'");
+      assertThat(e.getThrowableProxy()).isNull(); // the client's mistake: no stack trace
+    });
+  }
+
+  @Test
+  void aFloodOfUnbuildableInstancesWritesABoundedNumberOfLines() {
+    config(SIZES);
+    for (int i = 0; i < 1000; i++) {
+      ReportBatchEncoder batch = new ReportBatchEncoder(167);
+      batch.add(Map.of("destination.service", "a.ns.svc", "source.service", "x"));
+      runtime.report(RequestDecoder.decodeReport(batch.build().toByteArray()));
+    }
+    assertThat(counter("mixer_runtime_instance_errors")).isEqualTo(1000);
+    assertThat(warnings()).hasSizeLessThanOrEqualTo(11);
+  }
+
+  @Test
+  void aValueWithALineBreakCannotForgeALogLine() {
+    config(SIZES.replace("value: request.size", "value: timestamp(source.service)"));
+    ReportBatchEncoder batch = new ReportBatchEncoder(167);
+    batch.add(Map.of("destination.service", "a.ns.svc", "source.service", "x\n2017 ERROR forged line"));
+    runtime.report(RequestDecoder.decodeReport(batch.build().toByteArray()));
+    assertThat(warnings()).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
+        .doesNotContain("\n")
+        .contains("could not convert 'x\\n2017 ERROR forged line' to TIMESTAMP"));
+  }
+
+  @Test
+  void aHandlerThrowingANullPointerExceptionTellsTheClientNoJavaClassNames() {
+    config(DENY_ALL + "---\n" + THROWING.replace("{throw: \"connection refused\"}", "{throw: \"\"}"));
+    CheckResponse r = check(Map.of("destination.service", "a.ns.svc"));
+    assertThat(r.getPrecondition().getStatus().getMessage())
+        .isEqualTo("flaky.testcheck.istio-system:internal error (see server log)")
+        .doesNotContain("Exception", "java.");
   }
 
   private void config(String yaml) {
@@ -282,7 +384,8 @@ class MixerRuntimeTest {
     ReportBatchEncoder batch = new ReportBatchEncoder(167);
     batch.add(Map.of("destination.service", "a.ns.svc"));
     assertThatThrownBy(() -> runtime.report(RequestDecoder.decodeReport(batch.build().toByteArray())))
-        .hasMessage("broken.testmetric.istio-system:backend down");
+        .isInstanceOf(DispatchException.class)
+        .hasMessage("broken.testmetric.istio-system:internal error (see server log)");
   }
 
   private static final String THROWING = """
@@ -303,7 +406,13 @@ class MixerRuntimeTest {
     config(DENY_ALL + "---\n" + THROWING);
     CheckResponse r = check(Map.of("destination.service", "a.ns.svc"));
     assertThat(r.getPrecondition().getStatus().getCode()).isEqualTo(13);
-    assertThat(r.getPrecondition().getStatus().getMessage()).isEqualTo("flaky.testcheck.istio-system:connection refused");
+    // The exception is for the server log; the client learns which handler failed, not its internals.
+    assertThat(r.getPrecondition().getStatus().getMessage())
+        .isEqualTo("flaky.testcheck.istio-system:internal error (see server log)");
+    assertThat(warnings()).anySatisfy(e -> {
+      assertThat(e.getFormattedMessage()).isEqualTo("handler flaky.testcheck.istio-system threw");
+      assertThat(e.getThrowableProxy().getMessage()).isEqualTo("connection refused");
+    });
     assertThat(r.getPrecondition().getValidDuration().getSeconds()).isZero();
     assertThat(r.getPrecondition().getValidUseCount()).isZero();
   }

@@ -68,4 +68,52 @@ class SpecParserTest {
         .isInstanceOf(SpecParser.SpecException.class)
         .hasMessageContaining("MAYBE");
   }
+
+  @Test
+  void errorsNameTheFieldPathInsideTheSpec() {
+    Map<String, Object> spec = Map.of("quotas", List.of(Map.of("name", "a"), Map.of("name", "b", "maxAmount", "lots")));
+    assertThatThrownBy(() -> SpecParser.parse(spec, TestParams.getDefaultInstance()))
+        .isInstanceOfSatisfying(SpecParser.SpecException.class, e -> {
+          assertThat(e.field()).isEqualTo("quotas[1].maxAmount");
+          assertThat(e.problem()).isEqualTo(
+              "invalid value 'lots' (expected: an integer from -9223372036854775808 to 9223372036854775807)");
+        });
+    assertThatThrownBy(() -> SpecParser.parse(Map.of("validDuration", 10), TestParams.getDefaultInstance()))
+        .isInstanceOfSatisfying(SpecParser.SpecException.class, e -> {
+          assertThat(e.field()).isEqualTo("validDuration");
+          assertThat(e.problem()).isEqualTo("invalid duration '10' (expected: like 10s, 1.5s or 1m30s)");
+          assertThat(e.getMessage()).isEqualTo("validDuration: invalid duration '10' (expected: like 10s, 1.5s or 1m30s)");
+        });
+    assertThatThrownBy(() -> SpecParser.parse(Map.of("quotas", List.of(Map.of("nmae", "x"))),
+        TestParams.getDefaultInstance()))
+        .isInstanceOfSatisfying(SpecParser.SpecException.class, e -> {
+          assertThat(e.field()).isEqualTo("quotas[0].nmae");
+          assertThat(e.problem()).isEqualTo("unknown field (expected one of: name, maxAmount)");
+        });
+    assertThatThrownBy(() -> SpecParser.parse(Map.of("mode", "MAYBE"), TestParams.getDefaultInstance()))
+        .isInstanceOfSatisfying(SpecParser.SpecException.class, e -> {
+          assertThat(e.field()).isEqualTo("mode");
+          assertThat(e.problem()).isEqualTo("invalid value 'MAYBE' (expected: one of MODE_UNSPECIFIED, ALLOW, DENY)");
+        });
+    assertThatThrownBy(() -> SpecParser.parse(Map.of("labels", List.of("a")), TestParams.getDefaultInstance()))
+        .isInstanceOfSatisfying(SpecParser.SpecException.class, e -> assertThat(e.field()).isEqualTo("labels"));
+    assertThatThrownBy(() -> SpecParser.parse(Map.of("validUseCount", 1L << 40), TestParams.getDefaultInstance()))
+        .isInstanceOfSatisfying(SpecParser.SpecException.class, e -> assertThat(e.field()).isEqualTo("validUseCount"));
+  }
+
+  @Test
+  void numbersMayBeWrittenAsStringsAndWholeFloats() throws Exception {
+    TestParams parsed = (TestParams) SpecParser.parse(Map.of("validUseCount", "12",
+        "quotas", List.of(Map.of("maxAmount", 5.0))), TestParams.getDefaultInstance());
+    assertThat(parsed.getValidUseCount()).isEqualTo(12);
+    assertThat(parsed.getQuotas(0).getMaxAmount()).isEqualTo(5);
+  }
+
+  @Test
+  void aStructConfigTakesAnyMap() throws Exception {
+    com.google.protobuf.Struct parsed = (com.google.protobuf.Struct) SpecParser.parse(
+        Map.of("message", "go away", "nested", Map.of("n", 1)), com.google.protobuf.Struct.getDefaultInstance());
+    assertThat(parsed.getFieldsOrThrow("message").getStringValue()).isEqualTo("go away");
+    assertThat(parsed.getFieldsOrThrow("nested").getStructValue().getFieldsOrThrow("n").getNumberValue()).isEqualTo(1);
+  }
 }

@@ -33,7 +33,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Adapters for runtime tests. {@code testcheck} (checknothing, listentry, quota): DENY mode denies
  * with "denied by test"; ALLOW mode allows; label {@code throw} makes it throw, label {@code
  * sleepMillis} makes it slow; quota grants at most {@code validUseCount}. {@code testmetric}
- * records every batch. {@code testslow} is testcheck declared blocking.
+ * records every batch. {@code testslow} is testcheck declared blocking. {@code testport} is testcheck
+ * whose handler binds the port in label {@code port} (and fails to build while it is in use).
+ * {@code testthrow} throws from its builder: label {@code validate} or {@code build} names what to
+ * throw ({@code StackOverflowError}, {@code OutOfMemoryError}, anything else an
+ * IllegalStateException).
  */
 final class TestAdapters {
 
@@ -78,7 +82,98 @@ final class TestAdapters {
             .supportedTemplates("metric")
             .defaultConfig(TestParams.getDefaultInstance())
             .builderFactory(MetricBuilder::new)
+            .build(), () ->
+        AdapterInfo.builder("testport")
+            .supportedTemplates("checknothing", "listentry", "quota")
+            .defaultConfig(TestParams.newBuilder().setValidUseCount(1000).build())
+            .builderFactory(PortBuilder::new)
+            .build(), () ->
+        AdapterInfo.builder("testthrow")
+            .supportedTemplates("checknothing", "listentry", "quota")
+            .defaultConfig(TestParams.getDefaultInstance())
+            .builderFactory(ThrowingBuilder::new)
             .build());
+  }
+
+  static void throwNamed(String what) {
+    switch (what) {
+      case "StackOverflowError":
+        throw new StackOverflowError();
+      case "OutOfMemoryError":
+        throw new OutOfMemoryError("Java heap space");
+      default:
+        throw new IllegalStateException(what);
+    }
+  }
+
+  /** Throws what its labels say from validate or build. */
+  static final class ThrowingBuilder extends CheckBuilder {
+    private TestParams params;
+
+    ThrowingBuilder() {
+      super("testthrow");
+    }
+
+    @Override
+    public void setAdapterConfig(TestParams config) {
+      super.setAdapterConfig(config);
+      params = config;
+    }
+
+    @Override
+    public ConfigErrors validate() {
+      if (params.getLabelsMap().containsKey("validate")) {
+        throwNamed(params.getLabelsMap().get("validate"));
+      }
+      return super.validate();
+    }
+
+    @Override
+    public Handler build(Env env) {
+      if (params.getLabelsMap().containsKey("build")) {
+        throwNamed(params.getLabelsMap().get("build"));
+      }
+      return super.build(env);
+    }
+  }
+
+  /** A check handler holding a listening socket on its configured port, as the prometheus adapter does. */
+  static final class PortBuilder extends CheckBuilder {
+    private TestParams params;
+
+    PortBuilder() {
+      super("testport");
+    }
+
+    @Override
+    public void setAdapterConfig(TestParams config) {
+      super.setAdapterConfig(config);
+      params = config;
+    }
+
+    @Override
+    public Handler build(Env env) {
+      java.net.ServerSocket socket;
+      try {
+        socket = new java.net.ServerSocket();
+        socket.setReuseAddress(false);
+        socket.bind(new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(params.getLabelsMap().get("port"))));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("port " + params.getLabelsMap().get("port") + ": " + e.getMessage(), e);
+      }
+      BUILDS.incrementAndGet();
+      return new CheckHandler("testport", params) {
+        @Override
+        public void close() {
+          try {
+            socket.close();
+          } catch (java.io.IOException ignored) {
+            // closing a listening socket does not fail in a way that matters here
+          }
+          super.close();
+        }
+      };
+    }
   }
 
   private static AdapterInfo check(String name, boolean blocking) {
@@ -90,7 +185,7 @@ final class TestAdapters {
     return (blocking ? b.blocking() : b).build();
   }
 
-  static final class CheckBuilder implements CheckNothingHandlerBuilder<TestParams>,
+  static class CheckBuilder implements CheckNothingHandlerBuilder<TestParams>,
       ListEntryHandlerBuilder<TestParams>, QuotaHandlerBuilder<TestParams> {
     private final String name;
     private TestParams params;
@@ -120,7 +215,7 @@ final class TestAdapters {
     }
   }
 
-  static final class CheckHandler implements CheckNothingHandler, ListEntryHandler, QuotaHandler {
+  static class CheckHandler implements CheckNothingHandler, ListEntryHandler, QuotaHandler {
     private final String name;
     private final TestParams params;
 
@@ -140,7 +235,8 @@ final class TestAdapters {
         }
       }
       if (params.getLabelsMap().containsKey("throw")) {
-        throw new IllegalStateException(params.getLabelsMap().get("throw"));
+        String message = params.getLabelsMap().get("throw");
+        throw message.isEmpty() ? new NullPointerException() : new IllegalStateException(message);
       }
       if (params.getLabelsMap().containsKey("sleepMillis")) {
         try {

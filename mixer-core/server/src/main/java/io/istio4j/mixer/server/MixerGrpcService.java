@@ -1,6 +1,10 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.adapter.LogText;
+import io.istio4j.adapter.RateLimitedLogger;
+import io.istio4j.mixer.runtime.DispatchException;
 import io.istio4j.mixer.runtime.RequestProcessor;
+import io.istio4j.mixer.runtime.ResolutionException;
 
 import static java.util.Objects.requireNonNull;
 
@@ -18,8 +22,6 @@ import io.istio4j.mixer.attribute.AttributeDecodeException;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.RequestDecoder;
-import io.istio4j.mixer.runtime.Dispatcher;
-import io.istio4j.mixer.transport.RawMarshaller;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.v1.ReportResponse;
@@ -39,14 +41,20 @@ final class MixerGrpcService {
 
   private static final Logger log = LoggerFactory.getLogger(MixerGrpcService.class);
 
-  static final MethodDescriptor<byte[], CheckResponse> CHECK =
-      MixerGrpc.getCheckMethod().toBuilder(RawMarshaller.INSTANCE, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
+  // Requests are byte[], or the Status of a request the marshaller could not read (see RequestBytes).
+  static final MethodDescriptor<Object, CheckResponse> CHECK =
+      MixerGrpc.getCheckMethod().toBuilder(RequestBytes.INSTANCE, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
           .build();
-  static final MethodDescriptor<byte[], ReportResponse> REPORT =
-      MixerGrpc.getReportMethod().toBuilder(RawMarshaller.INSTANCE, ProtoUtils.marshaller(ReportResponse.getDefaultInstance()))
+  static final MethodDescriptor<Object, ReportResponse> REPORT =
+      MixerGrpc.getReportMethod().toBuilder(RequestBytes.INSTANCE, ProtoUtils.marshaller(ReportResponse.getDefaultInstance()))
           .build();
 
   private static final ReportResponse REPORT_OK = ReportResponse.getDefaultInstance();
+
+  // A client can cause these at will: bounded and escaped (RateLimitedLogger), no stack traces
+  // for its own mistakes.
+  private static final RateLimitedLogger rejections = RateLimitedLogger.of(log);
+  private static final RateLimitedLogger failures = RateLimitedLogger.of(log);
 
   private final RequestProcessor processor;
   private final DecodeLimits limits;
@@ -73,7 +81,30 @@ final class MixerGrpcService {
         .build();
   }
 
-  void check(byte[] request, StreamObserver<CheckResponse> out) {
+  void check(Object request, StreamObserver<CheckResponse> out) {
+    if (!(request instanceof byte[] bytes)) {
+      refused("Check", (Status) request, out);
+      return;
+    }
+    doCheck(bytes, out);
+  }
+
+  void report(Object request, StreamObserver<ReportResponse> out) {
+    if (!(request instanceof byte[] bytes)) {
+      refused("Report", (Status) request, out);
+      return;
+    }
+    doReport(bytes, out);
+  }
+
+  /** A request whose bytes could not be read (corrupt compression, or inflating past the size limit). */
+  private void refused(String method, Status status, StreamObserver<?> out) {
+    metrics.requestRejected(method);
+    rejections.debug("{} rejected: {}", method, status.getDescription());
+    out.onError(status.asRuntimeException());
+  }
+
+  private void doCheck(byte[] request, StreamObserver<CheckResponse> out) {
     DecodedCheckRequest decoded;
     try {
       decoded = RequestDecoder.decodeCheck(request, limits);
@@ -85,7 +116,7 @@ final class MixerGrpcService {
       metrics.attributesDropped(decoded.attributes().badEntryCount());
       if (log.isDebugEnabled()) {
         log.debug("Check: {} attribute(s) left out: {}", decoded.attributes().badEntryCount(),
-            decoded.attributes().firstProblem());
+            LogText.escape(decoded.attributes().firstProblem()));
       }
     }
     CompletableFuture<CheckResponse> answer;
@@ -116,7 +147,7 @@ final class MixerGrpcService {
     send(out, response, null);
   }
 
-  void report(byte[] request, StreamObserver<ReportResponse> out) {
+  private void doReport(byte[] request, StreamObserver<ReportResponse> out) {
     CompletableFuture<Void> done;
     try {
       done = processor.report(RequestDecoder.decodeReport(request, limits), GrpcCallContext.current())
@@ -166,7 +197,7 @@ final class MixerGrpcService {
   /** INVALID_ARGUMENT naming the problem, with a google.rpc.BadRequest detail as upstream sends. */
   private io.grpc.StatusRuntimeException invalid(String method, AttributeDecodeException e) {
     metrics.requestRejected(method);
-    log.debug("{} rejected: {}", method, e.getMessage());
+    rejections.debug("{} rejected: {}", method, e.getMessage());
     com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
         .setCode(Status.Code.INVALID_ARGUMENT.value())
         .setMessage(e.getMessage())
@@ -179,11 +210,16 @@ final class MixerGrpcService {
     return StatusProto.toStatusRuntimeException(status);
   }
 
+  /**
+   * INTERNAL. Handler failures and unresolvable rules carry messages meant for the client; anything
+   * else is a bug whose exception (Java class names, internals) is logged, not sent.
+   */
   private static io.grpc.StatusRuntimeException internal(String method, RuntimeException e) {
-    if (e instanceof Dispatcher.ReportFailure) { // handlers failed; each was counted and logged
+    if (e instanceof DispatchException || e instanceof ResolutionException) {
+      failures.debug("{} failed: {}", method, e.getMessage());
       return Status.INTERNAL.withDescription(method + " failed: " + e.getMessage()).asRuntimeException();
     }
-    log.warn("{} failed", method, e);
-    return Status.INTERNAL.withDescription(method + " failed: " + e).asRuntimeException();
+    failures.warn("{} failed", method, e);
+    return Status.INTERNAL.withDescription(method + " failed: internal error (see server log)").asRuntimeException();
   }
 }

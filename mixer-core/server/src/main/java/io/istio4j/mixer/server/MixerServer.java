@@ -10,16 +10,19 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.istio4j.http.ListenAddress;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.runtime.ConfigStatusJson;
 import io.istio4j.mixer.runtime.MixerRuntime;
+import io.istio4j.mixer.runtime.Readiness;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import java.io.IOException;
 import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +43,9 @@ public final class MixerServer implements AutoCloseable {
   /** How often {@code fs://} config is checked for edits; they apply within a second. */
   static final Duration CONFIG_POLL_INTERVAL = Duration.ofMillis(250);
 
+  /** The gRPC listener and its flag, as errors name them. */
+  private static final String GRPC_PORT = "gRPC --port";
+
   private final ServerOptions options;
   private final Server grpc;
   private final MonitoringServer monitoring;
@@ -47,9 +53,14 @@ public final class MixerServer implements AutoCloseable {
   private final AtomicBoolean ready;
   private final MixerRuntime runtime;
   private final MixerGrpcService service;
+  private final Supplier<Readiness> readiness;
+  private final StreamIdleTimeout idle;
 
-  private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, MonitoringServer monitoring,
-      HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime) {
+  private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, StreamIdleTimeout idle,
+      MonitoringServer monitoring, HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime,
+      Supplier<Readiness> readiness) {
+    this.readiness = readiness;
+    this.idle = idle;
     this.runtime = runtime;
     this.service = service;
     this.options = options;
@@ -62,7 +73,8 @@ public final class MixerServer implements AutoCloseable {
   /**
    * Starts a Mixer with the adapters and templates on the class path; the first config snapshot is
    * live before the API serves. Throws {@link IllegalArgumentException} for bad options or config
-   * location.
+   * location, and {@link ConfigRejectedException} when {@code --configStrict} finds rejected objects
+   * in the first config. Warns when no config store is set: then every request is allowed.
    */
   public static MixerServer start(ServerOptions options) throws IOException {
     requireNonNull(options, "options");
@@ -79,9 +91,16 @@ public final class MixerServer implements AutoCloseable {
       }
       throw new IllegalStateException("cannot assemble Mixer: " + cause.getMessage(), cause);
     }
+    if (location == null) {
+      log.warn("no config store is set (--configStoreURL): no rule applies and every request is allowed; "
+          + "pass --configStoreURL fs://DIR to load config");
+    }
     MixerRuntime runtime = injector.getInstance(MixerRuntime.class);
     try {
       runtime.start(injector.getInstance(ConfigStore.class));
+      if (!runtime.ready()) { // --configStrict and the first config has rejected objects
+        throw new ConfigRejectedException(runtime.refused());
+      }
       return start(options, location, runtime, injector.getInstance(ServerMetrics.class), runtime);
     } catch (IOException | RuntimeException e) {
       runtime.close();
@@ -103,35 +122,46 @@ public final class MixerServer implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
     MixerGrpcService service = new MixerGrpcService(processor, DecodeLimits.DEFAULT, metrics);
+    StreamIdleTimeout idle = new StreamIdleTimeout(options.streamIdleTimeout());
 
-    Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.port()))
+    InetSocketAddress grpcAddress = ListenAddress.resolve(options.address(), options.port(), GRPC_PORT);
+    Server grpc = NettyServerBuilder.forAddress(grpcAddress)
         .maxInboundMessageSize(options.maxMessageSize())
         .maxInboundMetadataSize(64 * 1024)
         .maxConcurrentCallsPerConnection(options.maxConcurrentStreams())
         // Check and Report decode and answer in microseconds without blocking: running them on the
         // transport threads saves a thread hop per call (docs/RATIONALE.md).
         .directExecutor()
-        .addService(ServerInterceptors.intercept(service.bind(), metrics))
-        .addService(ServerInterceptors.intercept(health.getHealthService(), metrics))
+        .addService(ServerInterceptors.intercept(service.bind(), idle))
+        .addService(ServerInterceptors.intercept(health.getHealthService(), idle))
         .addService(ProtoReflectionServiceV1.newInstance())
+        .addStreamTracerFactory(metrics)
         .build();
+    metrics.register(grpc.getServices());
 
     AtomicBoolean ready = new AtomicBoolean();
-    MonitoringServer monitoring = new MonitoringServer(options.monitoringPort(), metrics.registry(),
-        () -> ready.get() && (runtime == null || runtime.ready()),
+    Supplier<Readiness> readiness = () -> readiness(ready.get(), store, runtime);
+    MonitoringServer monitoring = new MonitoringServer(options.monitoringAddress(), options.monitoringPort(),
+        metrics.registry(), readiness,
         () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
-            : ConfigStatusJson.render(runtime.snapshot(), runtime.ready()));
-    MixerServer server = new MixerServer(options, grpc, service, monitoring, health, ready, runtime);
-    monitoring.start();
+            : ConfigStatusJson.render(runtime.snapshot(), readiness.get(), runtime.refused()));
+    MixerServer server = new MixerServer(options, grpc, service, idle, monitoring, health, ready, runtime,
+        readiness);
     try {
-      grpc.start();
+      monitoring.start();
+      try {
+        grpc.start();
+      } catch (IOException e) {
+        throw ListenAddress.cannotListen(grpcAddress, GRPC_PORT, e);
+      }
     } catch (IOException e) {
       monitoring.close();
       service.close();
+      idle.close();
       if (runtime != null) {
         runtime.close();
       }
-      throw new IOException("cannot serve gRPC on port " + options.port() + ": " + e.getMessage(), e);
+      throw e;
     }
 
     if (store != null) {
@@ -141,9 +171,34 @@ public final class MixerServer implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.SERVING);
     ready.set(true);
-    log.info("mixs {} serving gRPC on port {}, monitoring on port {} (default namespace {})",
-        BuildInfo.version(), server.port(), server.monitoringPort(), options.configDefaultNamespace());
+    log.info("mixs {} serving gRPC on {}, monitoring on {} (default namespace {})", BuildInfo.version(),
+        ListenAddress.describe(server.address()), ListenAddress.describe(server.monitoringAddress()),
+        options.configDefaultNamespace());
     return server;
+  }
+
+  /**
+   * Ready once the API serves and the runtime's config is live; the reason says what is live, or
+   * what is missing ({@code /readyz} prints it).
+   */
+  private static Readiness readiness(boolean serving, ConfigStoreLocation store, MixerRuntime runtime) {
+    if (!serving) {
+      return Readiness.notReady(runtime != null && runtime.readiness().reason().equals("shutting down")
+          ? "shutting down" : "the gRPC API is not serving (starting or shutting down)");
+    }
+    if (runtime == null) {
+      return Readiness.ready("serving");
+    }
+    Readiness r = runtime.readiness();
+    if (r.ready() && store == null) {
+      return Readiness.ready("no config store is set (--configStoreURL): every request is allowed");
+    }
+    return r;
+  }
+
+  /** Whether the server should get traffic, and why; what {@code /readyz} answers. */
+  public Readiness readiness() {
+    return readiness.get();
   }
 
   /** The gRPC port in use. */
@@ -154,6 +209,16 @@ public final class MixerServer implements AutoCloseable {
   /** The monitoring HTTP port in use. */
   public int monitoringPort() {
     return monitoring.port();
+  }
+
+  /** The address the gRPC API listens on. */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) grpc.getListenSockets().get(0);
+  }
+
+  /** The address the monitoring HTTP server listens on. */
+  public InetSocketAddress monitoringAddress() {
+    return monitoring.address();
   }
 
   /** True once config is loaded and the API serves; false again while shutting down. */
@@ -182,6 +247,7 @@ public final class MixerServer implements AutoCloseable {
     }
     monitoring.close();
     service.close();
+    idle.close();
     if (runtime != null) {
       runtime.close();
     }

@@ -24,7 +24,21 @@ public final class Mixs implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Mixs()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line: {@code -V} prints the version on every subcommand (picocli gives a subcommand
+   * no version of its own), and enum flag values match in any case ({@code --handlerFailurePolicy open}).
+   */
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Mixs());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    Version version = new Version();
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      sub.getCommandSpec().versionProvider(version);
+    }
+    return cl;
   }
 
   @Override
@@ -55,9 +69,17 @@ public final class Mixs implements Runnable {
         description = "gRPC API port (default: ${DEFAULT-VALUE}).")
     int port;
 
+    @Option(names = "--address", defaultValue = "",
+        description = "Host name or IP address the gRPC API listens on (default: all interfaces).")
+    String address;
+
     @Option(names = "--monitoringPort", defaultValue = "9093",
         description = "HTTP port for /metrics, /healthz, /readyz and /version (default: ${DEFAULT-VALUE}).")
     int monitoringPort;
+
+    @Option(names = "--monitoringAddress", defaultValue = "",
+        description = "Host name or IP address the monitoring HTTP server listens on (default: all interfaces).")
+    String monitoringAddress;
 
     @Option(names = {"--configStoreURL", "--configStore2URL"},
         description = "Config store, fs://DIR (a directory of .yaml files).")
@@ -93,6 +115,22 @@ public final class Mixs implements Runnable {
         description = "Threads for blocking handlers (default: ${DEFAULT-VALUE}).")
     int adapterWorkerPoolSize;
 
+    @Option(names = "--configStrict",
+        description = "Refuse to start while any config object is rejected, and keep the whole live config "
+            + "while a change has any rejected object (default: an object's last good version stays in use "
+            + "and the rest of the change applies).")
+    boolean configStrict;
+
+    @Option(names = "--streamIdleTimeout", defaultValue = "10s", converter = DurationConverter.class,
+        description = "A call whose request has not fully arrived this long after its headers is closed "
+            + "DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}).")
+    Duration streamIdleTimeout;
+
+    @Option(names = "--allowedOutputDir", paramLabel = "DIR",
+        description = "A directory adapters may write files in (stdio's logStream FILE), and below it; "
+            + "repeatable. None by default: no adapter writes any file.")
+    java.util.List<java.nio.file.Path> allowedOutputDirs = new java.util.ArrayList<>();
+
     @Option(names = "--exitWhenReady", hidden = true,
         description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
     boolean exitWhenReady;
@@ -108,10 +146,16 @@ public final class Mixs implements Runnable {
       MixerServer server;
       try {
         options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
-            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod,
+            maxMessageSize, maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout,
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
-                handlerFailurePolicy, adapterWorkerPoolSize));
+                handlerFailurePolicy, adapterWorkerPoolSize, configStrict
+                    ? RuntimeOptions.ConfigPolicy.STRICT : RuntimeOptions.ConfigPolicy.LAST_KNOWN_GOOD,
+                io.istio4j.adapter.FileOutputPolicy.allowing(allowedOutputDirs)))
+            .withAddress(address, port).withMonitoringAddress(monitoringAddress, monitoringPort);
         server = MixerServer.start(options);
+      } catch (ConfigRejectedException e) {
+        System.err.println("mixs: " + e.getMessage());
+        return 1;
       } catch (IllegalArgumentException | java.io.IOException e) {
         System.err.println("mixs: " + e.getMessage());
         return 2;

@@ -13,8 +13,13 @@ import java.time.Duration;
  * @param maxMessageSize largest request accepted, in bytes
  * @param maxConcurrentStreams concurrent calls allowed per client connection
  * @param shutdownGracePeriod how long in-flight calls may take to finish on SIGTERM
+ * @param streamIdleTimeout how long a call may wait for its request after its headers
  * @param runtime how rules are resolved and handlers called; its default namespace is
  *     {@code configDefaultNamespace}
+ * @param address host or IP address the gRPC API listens on; empty for all interfaces
+ *     ({@code --address})
+ * @param monitoringAddress host or IP address the monitoring HTTP server listens on; empty for all
+ *     interfaces ({@code --monitoringAddress})
  */
 public record ServerOptions(
     int port,
@@ -24,13 +29,27 @@ public record ServerOptions(
     int maxMessageSize,
     int maxConcurrentStreams,
     Duration shutdownGracePeriod,
-    RuntimeOptions runtime) {
+    Duration streamIdleTimeout,
+    RuntimeOptions runtime,
+    String address,
+    String monitoringAddress) {
+
+  /** Options listening on all interfaces. */
+  public ServerOptions(int port, int monitoringPort, String configStoreUrl, String configDefaultNamespace,
+      int maxMessageSize, int maxConcurrentStreams, Duration shutdownGracePeriod, Duration streamIdleTimeout,
+      RuntimeOptions runtime) {
+    this(port, monitoringPort, configStoreUrl, configDefaultNamespace, maxMessageSize, maxConcurrentStreams,
+        shutdownGracePeriod, streamIdleTimeout, runtime, "", "");
+  }
+
+  /** {@code --streamIdleTimeout}'s default. */
+  public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofSeconds(10);
 
   /** Options with the runtime's defaults. */
   public ServerOptions(int port, int monitoringPort, String configStoreUrl, String configDefaultNamespace,
       int maxMessageSize, int maxConcurrentStreams, Duration shutdownGracePeriod) {
     this(port, monitoringPort, configStoreUrl, configDefaultNamespace, maxMessageSize, maxConcurrentStreams,
-        shutdownGracePeriod, RuntimeOptions.DEFAULTS);
+        shutdownGracePeriod, DEFAULT_STREAM_IDLE_TIMEOUT, RuntimeOptions.DEFAULTS);
   }
 
   /** Checks the options; the runtime's default namespace becomes {@code configDefaultNamespace}. */
@@ -44,18 +63,35 @@ public record ServerOptions(
       throw new IllegalArgumentException(
           "maxConcurrentStreams: " + maxConcurrentStreams + " (expected: > 0)");
     }
+    if (streamIdleTimeout == null || streamIdleTimeout.isNegative() || streamIdleTimeout.isZero()) {
+      throw new IllegalArgumentException("streamIdleTimeout: " + streamIdleTimeout + " (expected: > 0)");
+    }
     if (configDefaultNamespace == null || !configDefaultNamespace.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")) {
       throw new IllegalArgumentException("configDefaultNamespace: " + configDefaultNamespace
           + " (expected: a DNS label such as istio-system)");
     }
     runtime = runtime == null ? RuntimeOptions.DEFAULTS.withDefaultNamespace(configDefaultNamespace)
         : runtime.withDefaultNamespace(configDefaultNamespace);
+    address = address == null ? "" : address.strip();
+    monitoringAddress = monitoringAddress == null ? "" : monitoringAddress.strip();
   }
 
   /** A copy with {@code configStoreUrl}. */
   public ServerOptions withConfigStoreUrl(String url) {
     return new ServerOptions(port, monitoringPort, url, configDefaultNamespace, maxMessageSize,
-        maxConcurrentStreams, shutdownGracePeriod, runtime);
+        maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout, runtime, address, monitoringAddress);
+  }
+
+  /** A copy whose gRPC API listens on {@code host} (empty for all interfaces) and {@code port}. */
+  public ServerOptions withAddress(String host, int port) {
+    return new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace, maxMessageSize,
+        maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout, runtime, host, monitoringAddress);
+  }
+
+  /** A copy whose monitoring server listens on {@code host} (empty for all interfaces) and {@code port}. */
+  public ServerOptions withMonitoringAddress(String host, int port) {
+    return new ServerOptions(this.port, port, configStoreUrl, configDefaultNamespace, maxMessageSize,
+        maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout, runtime, address, host);
   }
 
   /** Upstream's defaults, with ports chosen by the OS (for tests). */

@@ -77,7 +77,7 @@ class ConfigReloadTest {
     Files.writeString(dir.resolve("policy.yaml"), policy("go away"));
     ServerOptions options = ServerOptions.ephemeral().withConfigStoreUrl("fs://" + dir);
     try (MixerServer server = MixerServer.start(options)) {
-      assertThat(get(server, "/readyz")).isEqualTo("ready\n");
+      assertThat(get(server, "/readyz")).isEqualTo("ready: config snapshot 1 live\n");
       ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
       try {
         CheckResponse denied = check(ch, "mallory");

@@ -96,6 +96,43 @@ class MixerGrpcServiceTest {
   }
 
   @Test
+  void aBugAnswersInternalWithoutJavaClassNames() throws Exception {
+    io.istio4j.mixer.runtime.RequestProcessor buggy = new io.istio4j.mixer.runtime.RequestProcessor() {
+      @Override
+      public java.util.concurrent.CompletionStage<CheckResponse> check(
+          io.istio4j.mixer.attribute.DecodedCheckRequest request, io.istio4j.mixer.runtime.CallContext context) {
+        throw new NullPointerException();
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Void> report(
+          io.istio4j.mixer.attribute.DecodedReportRequest request, io.istio4j.mixer.runtime.CallContext context) {
+        // a bug that surfaces later, on another thread
+        return java.util.concurrent.CompletableFuture.failedFuture(
+            new ClassCastException("class java.lang.Long cannot be cast to class java.lang.String"));
+      }
+    };
+    String name = InProcessServerBuilder.generateName();
+    io.grpc.Server s = InProcessServerBuilder.forName(name).directExecutor()
+        .addService(new MixerGrpcService(buggy, DecodeLimits.DEFAULT, new ServerMetrics()).bind())
+        .build().start();
+    ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try {
+      assertThatThrownBy(() -> MixerGrpc.newBlockingStub(ch).check(CheckRequest.getDefaultInstance()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+            assertThat(e.getStatus().getDescription()).isEqualTo("Check failed: internal error (see server log)");
+          });
+      assertThatThrownBy(() -> MixerGrpc.newBlockingStub(ch).report(ReportRequest.getDefaultInstance()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
+              assertThat(e.getStatus().getDescription()).isEqualTo("Report failed: internal error (see server log)"));
+    } finally {
+      ch.shutdownNow();
+      s.shutdownNow();
+    }
+  }
+
+  @Test
   void checkWithoutRulesIsOkForTenSecondsOrTwoHundredUses() {
     CheckResponse r = mixer.check(CheckRequest.newBuilder()
         .setAttributes(AttributesEncoder.encode(Map.of("destination.service", "a.ns.svc.cluster.local"), 167))
@@ -179,7 +216,9 @@ class MixerGrpcServiceTest {
         .build();
     byte[] b = garbage.toByteArray();
     b[1] = 100;
-    io.grpc.MethodDescriptor<byte[], CheckResponse> raw = MixerGrpcService.CHECK;
+    io.grpc.MethodDescriptor<byte[], CheckResponse> raw = MixerGrpc.getCheckMethod().toBuilder(
+        io.istio4j.mixer.transport.RawMarshaller.INSTANCE,
+        io.grpc.protobuf.ProtoUtils.marshaller(CheckResponse.getDefaultInstance())).build();
     assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(
         channel, raw, io.grpc.CallOptions.DEFAULT, b))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {

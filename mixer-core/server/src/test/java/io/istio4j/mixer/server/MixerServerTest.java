@@ -88,13 +88,17 @@ class MixerServerTest {
   void gracefulShutdownLetsInFlightCallsFinishAndRefusesNewOnes() throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
     RequestProcessor slow = new RequestProcessor() {
       final NoRulesProcessor delegate = new NoRulesProcessor();
 
       @Override
       public CompletionStage<CheckResponse> check(DecodedCheckRequest request, CallContext context) {
-        entered.countDown();
         CheckResponse answer = delegate.answer(request);
+        if (checks.incrementAndGet() != 1) {
+          return CompletableFuture.completedFuture(answer);
+        }
+        entered.countDown(); // only the first call stays in flight, answered later, off the transport
         return CompletableFuture.supplyAsync(() -> {
           try {
             release.await(10, TimeUnit.SECONDS);
@@ -128,10 +132,40 @@ class MixerServerTest {
         Thread.sleep(10);
       }
       assertThat(server.isReady()).isFalse();
-      assertThat(stopped).isNotDone();
+
+      // New calls while the first is still in flight: on its draining connection and from a new
+      // client. Readiness drops a moment before the gRPC server stops taking calls, so a call that
+      // slips in between is answered; the next ones must be refused.
+      for (boolean newClient : new boolean[] {false, true}) {
+        ManagedChannel channel = newClient
+            ? NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build() : ch;
+        StatusRuntimeException refused = null;
+        try {
+          for (int attempt = 0; attempt < 50 && refused == null; attempt++) {
+            try {
+              MixerGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .check(CheckRequest.getDefaultInstance());
+              Thread.sleep(20);
+            } catch (StatusRuntimeException e) {
+              refused = e;
+            }
+          }
+        } finally {
+          if (newClient) {
+            channel.shutdownNow();
+          }
+        }
+        assertThat(refused).as("a new call during shutdown (new client: %s)", newClient).isNotNull();
+        assertThat(refused.getStatus().getCode()).as(refused.toString()).isEqualTo(Status.Code.UNAVAILABLE);
+      }
+      int answered = checks.get();
+      assertThat(stopped).as("still draining the first call").isNotDone();
+      assertThat(inFlight).isNotDone();
+
       release.countDown();
       assertThat(inFlight.get(5, TimeUnit.SECONDS).getPrecondition().getValidUseCount()).isEqualTo(200);
       assertThat(stopped.get(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(checks.get()).as("refused calls never reached the processor").isEqualTo(answered);
     } finally {
       ch.shutdownNow();
     }

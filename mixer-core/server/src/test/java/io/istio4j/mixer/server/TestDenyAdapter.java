@@ -16,6 +16,9 @@ import java.time.Duration;
 /** A test adapter on the server's test class path: kind {@code testdeny}, denies with its spec's {@code message}. */
 public final class TestDenyAdapter implements Adapter {
 
+  /** Handlers built, by every Mixer in this JVM. */
+  static final java.util.concurrent.atomic.AtomicInteger BUILDS = new java.util.concurrent.atomic.AtomicInteger();
+
   @Override
   public AdapterInfo info() {
     return AdapterInfo.builder("testdeny")
@@ -45,6 +48,7 @@ public final class TestDenyAdapter implements Adapter {
 
     @Override
     public Handler build(Env env) {
+      BUILDS.incrementAndGet();
       String message = config.getFieldsOrThrow("message").getStringValue();
       return new CheckNothingHandler() {
         @Override

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.istio4j.mixer.runtime.Adapters;
 import io.istio4j.mixer.runtime.ObjectStatus;
-import io.istio4j.mixer.runtime.RuntimeMetrics;
 import io.istio4j.mixer.runtime.RuntimeOptions;
 import io.istio4j.mixer.runtime.Snapshot;
 import io.istio4j.mixer.runtime.SnapshotBuilder;
@@ -12,7 +11,6 @@ import io.istio4j.mixer.runtime.Templates;
 import io.istio4j.mixer.runtime.config.ConfigObject;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.runtime.config.YamlDocuments;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -78,8 +76,7 @@ class UpstreamConfigTest {
       YamlDocuments.parse(file, resource(file), "istio-system", objects, problems);
     }
     assertThat(problems).isEmpty();
-    SnapshotBuilder builder = new SnapshotBuilder(TEMPLATES, ADAPTERS, RuntimeOptions.DEFAULTS, (a, h) -> null,
-        false, new RuntimeMetrics(new PrometheusRegistry()));
+    SnapshotBuilder builder = SnapshotBuilder.forValidation(TEMPLATES, ADAPTERS, RuntimeOptions.DEFAULTS);
     Snapshot snapshot = builder.build(new ConfigStore.Content(objects, problems), null, 1);
     Map<String, ObjectStatus> statuses = snapshot.statuses().stream()
         .collect(Collectors.toMap(ObjectStatus::fqn, s -> s));

@@ -34,4 +34,24 @@ public record ConfigObject(
   public String fqn() {
     return name + "." + kind + "." + namespace;
   }
+
+  /** The file the object came from: its source without the {@code #N} document number. */
+  public String file() {
+    int hash = source.lastIndexOf('#');
+    if (hash < 0 || hash == source.length() - 1) {
+      return source;
+    }
+    for (int i = hash + 1; i < source.length(); i++) {
+      if (!Character.isDigit(source.charAt(i))) {
+        return source;
+      }
+    }
+    return source.substring(0, hash);
+  }
+
+  /** True when {@code other} says the same: kind, namespace, name, labels and spec (not where it came from). */
+  public boolean sameContent(ConfigObject other) {
+    return kind.equals(other.kind) && namespace.equals(other.namespace) && name.equals(other.name)
+        && labels.equals(other.labels) && spec.equals(other.spec);
+  }
 }

@@ -2,6 +2,7 @@ package io.istio4j.mixer.runtime.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -23,8 +24,8 @@ public final class MemoryStore implements ConfigStore {
   public void setYaml(String yaml) {
     List<ConfigObject> objects = new ArrayList<>();
     List<Problem> problems = new ArrayList<>();
-    YamlDocuments.parse("memory", yaml, defaultNamespace, objects, problems);
-    set(new Content(objects, problems));
+    boolean read = YamlDocuments.parse("memory", yaml, defaultNamespace, objects, problems);
+    set(new Content(objects, problems, read ? Set.of() : Set.of("memory")));
   }
 
   /** Replaces the content and notifies the runtime. */

@@ -1,6 +1,7 @@
 package io.istio4j.mixer.runtime.config;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -21,8 +22,12 @@ public final class YamlDocuments {
   /**
    * Parses {@code text} from {@code file}; objects without a namespace get {@code
    * defaultNamespace}.
+   *
+   * @return false when the file is not valid YAML: then it adds one problem naming the line and
+   *     column and no object, even for the documents before the error (the file as a whole is
+   *     unreadable, so the runtime keeps the last good version of everything it held)
    */
-  public static void parse(String file, String text, String defaultNamespace, List<ConfigObject> objects,
+  public static boolean parse(String file, String text, String defaultNamespace, List<ConfigObject> objects,
       List<ConfigStore.Problem> problems) {
     List<Object> docs = new ArrayList<>();
     try (JsonParser parser = YAML.getFactory().createParser(text)) {
@@ -30,9 +35,9 @@ public final class YamlDocuments {
       while (it.hasNextValue()) {
         docs.add(it.nextValue());
       }
-    } catch (IOException | RuntimeException e) {
-      problems.add(new ConfigStore.Problem(file, "not valid YAML: " + firstLine(e.getMessage())));
-      return;
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      problems.add(new ConfigStore.Problem(file, yamlError(file, e)));
+      return false;
     }
     int n = 0;
     for (Object doc : docs) {
@@ -44,9 +49,47 @@ public final class YamlDocuments {
       try {
         objects.add(object(doc, source, defaultNamespace));
       } catch (IllegalArgumentException e) {
-        problems.add(new ConfigStore.Problem(source, e.getMessage()));
+        problems.add(new ConfigStore.Problem(source, e.getMessage(), identity(doc, defaultNamespace)));
       }
     }
+    return true;
+  }
+
+  /**
+   * {@code file:LINE:COLUMN: not valid YAML: <the parser's whole message>}; the message keeps the
+   * parser's context (which construct was open, where) and the snippet with its caret.
+   */
+  @SuppressWarnings("deprecation") // Jackson's wrapper is the only way to the marks without naming SnakeYAML
+  static String yamlError(String file, Throwable e) {
+    if (e instanceof StackOverflowError) {
+      return file + ": not valid YAML: nested too deeply to read";
+    }
+    String where = "";
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    if (e instanceof com.fasterxml.jackson.dataformat.yaml.snakeyaml.error.MarkedYAMLException m
+        && m.getProblemMark() != null) {
+      // SnakeYAML's marks are 0-based; its text and Jackson's location say 1-based.
+      where = ":" + (m.getProblemMark().getLine() + 1) + ":" + (m.getProblemMark().getColumn() + 1);
+      message = m.getOriginalMessage();
+    } else if (e instanceof JsonProcessingException j) {
+      if (j.getLocation() != null && j.getLocation().getLineNr() > 0) {
+        where = ":" + j.getLocation().getLineNr() + ":" + j.getLocation().getColumnNr();
+      }
+      message = j.getOriginalMessage();
+    }
+    message = message.replace("'reader'", "'" + file + "'").strip();
+    return file + where + ": not valid YAML: " + message;
+  }
+
+  /** The FQN a bad document seems to define, from whatever of kind and name can be read; else "". */
+  @SuppressWarnings("unchecked")
+  private static String identity(Object doc, String defaultNamespace) {
+    if (doc instanceof Map<?, ?> m && m.get("kind") instanceof String kind && m.get("metadata") instanceof Map<?, ?> md
+        && md.get("name") instanceof String name && !kind.isEmpty() && !name.isEmpty()) {
+      Object ns = md.get("namespace");
+      return name + "." + kind + "." + (ns instanceof String s && !s.isEmpty() ? s : defaultNamespace);
+    }
+    return "";
   }
 
   @SuppressWarnings("unchecked")
@@ -88,11 +131,4 @@ public final class YamlDocuments {
     return (String) v;
   }
 
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
-  }
 }
