@@ -37,11 +37,12 @@ final class PatternCache {
   Pattern get(String pattern) {
     Object p = compiled.get(pattern);
     if (p == null) {
-      p = compile(pattern);
-      if (pattern.length() <= MAX_PATTERN_LENGTH) {
+      if (pattern.length() > MAX_PATTERN_LENGTH) {
+        p = compile(pattern);
+      } else {
         makeRoom();
-        Object raced = compiled.putIfAbsent(pattern, p);
-        p = raced != null ? raced : p;
+        // computeIfAbsent: threads that meet a new pattern together compile it once between them.
+        p = compiled.computeIfAbsent(pattern, this::compile);
       }
     }
     if (p instanceof EvaluationException e) {
