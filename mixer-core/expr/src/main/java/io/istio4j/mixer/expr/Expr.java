@@ -35,7 +35,7 @@ sealed interface Expr permits Expr.Const, Expr.Var, Expr.Call {
   record Call(String fn, Expr target, List<Expr> args) implements Expr {
 
     /** The functions of the associative operators, which the parser makes n-ary. */
-    static final Set<String> CHAINS = Set.of("LOR", "LAND", "OR");
+    static final Set<String> CHAINS = Set.of("LOR", "LAND", "OR", "ADD");
 
     @Override
     public String toString() {

@@ -88,6 +88,12 @@ class DeepAndLongExpressionTest {
   }
 
   @Test
+  void aLongSumSaysTheLanguageHasNoPlus() {
+    assertThatThrownBy(() -> COMPILER.compile(chain(LONG, " + ", i -> "request.path") + " == \"x\""))
+        .hasMessage("unknown function: ADD");
+  }
+
+  @Test
   void twentyThousandParenthesesAreRejectedAtTheLimit() {
     assertThatThrownBy(() -> COMPILER.compile(nest(20_000, "(", "test.flag", ")")))
         .isInstanceOf(ExpressionException.class)
