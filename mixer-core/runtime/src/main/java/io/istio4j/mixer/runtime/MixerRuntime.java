@@ -541,7 +541,9 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
               LogText.escape(name));
         }
         Action a = actions.get(0);
-        QuotaArgs args = new QuotaArgs(request.deduplicationId() + name, amount, q.getValue().bestEffort());
+        // No id from the client means no deduplication: "" + name would make every such call a retry.
+        String id = request.deduplicationId();
+        QuotaArgs args = new QuotaArgs(id.isEmpty() ? "" : id + name, amount, q.getValue().bestEffort());
         QuotaResult r;
         try {
           Instance instance = a.instances().get(0).build(bag);
