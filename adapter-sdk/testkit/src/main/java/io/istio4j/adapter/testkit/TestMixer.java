@@ -1,5 +1,6 @@
 package io.istio4j.adapter.testkit;
 
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.Adapter;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.GlobalDictionary;
@@ -155,7 +156,7 @@ public final class TestMixer implements AutoCloseable {
   }
 
   private static String duration(com.google.protobuf.Duration d) {
-    return io.istio4j.mixer.attribute.GoDuration.format(java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos()));
+    return GoValues.duration(java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos()));
   }
 
   private static List<String> referenced(ReferencedAttributes refs) {

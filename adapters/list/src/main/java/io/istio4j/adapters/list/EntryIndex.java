@@ -109,7 +109,7 @@ sealed interface EntryIndex {
 
     @Override
     public Match match(String value) {
-      byte[] address = IpAddresses.parse(value);
+      byte[] address = IpRange.lookupAddress(value);
       if (address == null) {
         return Match.INVALID;
       }

@@ -1,5 +1,6 @@
 package io.istio4j.adapters.list;
 
+import io.istio4j.adapter.GoValues;
 import java.util.Arrays;
 
 /**
@@ -20,7 +21,7 @@ final class IpRange {
   /** The range written as {@code s}, or null when {@code s} is neither a CIDR range nor an address. */
   static IpRange parse(String s) {
     int slash = s.indexOf('/');
-    byte[] address = IpAddresses.parseLiteral(slash < 0 ? s : s.substring(0, slash));
+    byte[] address = GoValues.parseIp(slash < 0 ? s : s.substring(0, slash));
     if (address == null) {
       return null;
     }
@@ -32,10 +33,20 @@ final class IpRange {
       }
     }
     // ::ffff:a.b.c.d/p is the IPv4 range a.b.c.d/(p-96), where IPv4 values are looked up.
-    if (IpAddresses.isV4Mapped(address) && prefix >= 96) {
+    if (GoValues.isV4InV6(address) && prefix >= 96) {
       return new IpRange(Arrays.copyOfRange(address, 12, 16), prefix - 96);
     }
     return new IpRange(address, prefix);
+  }
+
+  /**
+   * Address {@code s} as the lists look it up: an IPv4-mapped IPv6 address ({@code
+   * ::ffff:10.0.0.1}) is the same host as its IPv4 address, so it becomes those 4 bytes; null when
+   * {@code s} is not an address literal (parsed as {@link GoValues#parseIp}).
+   */
+  static byte[] lookupAddress(String s) {
+    byte[] a = GoValues.parseIp(s);
+    return a != null && GoValues.isV4InV6(a) ? Arrays.copyOfRange(a, 12, 16) : a;
   }
 
   private static int prefixLength(String s, int from, int max) {

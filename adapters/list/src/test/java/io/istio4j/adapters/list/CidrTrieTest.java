@@ -18,7 +18,7 @@ class CidrTrieTest {
   }
 
   private static boolean contains(CidrTrie trie, String address) {
-    return trie.contains(IpAddresses.parse(address));
+    return trie.contains(IpRange.lookupAddress(address));
   }
 
   @Test

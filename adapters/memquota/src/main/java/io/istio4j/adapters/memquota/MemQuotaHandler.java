@@ -1,8 +1,11 @@
 package io.istio4j.adapters.memquota;
 
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.QuotaArgs;
+import io.istio4j.adapter.QuotaConfigValidation;
 import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.Status;
+import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.memquota.config.Params;
 import io.istio4j.template.quota.QuotaHandler;
 import io.istio4j.template.quota.QuotaInstance;
@@ -19,10 +22,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * counter when its limit's valid duration is 0, otherwise a rolling window of ceil(duration)
  * seconds counted in tenths of a second. Each cell is guarded by its own lock, so allocations for
  * different cells never contend and one cell never grants more than its limit in any window.
+ *
+ * <p>Dimension values are compared and keyed by their Go text ({@link GoValues#format}), as
+ * upstream's {@code String()}: an IP address is {@code 10.0.0.1} in a cell key and in an override.
+ *
+ * <p>Deduplication is atomic: calls with one id take one of {@link #DEDUP_STRIPES} locks, so the
+ * second of two concurrent calls waits for the first and gets its answer. Calls without an id take
+ * no lock.
  */
 final class MemQuotaHandler implements QuotaHandler {
 
   static final int TICKS_PER_SECOND = 10;
+  static final int DEDUP_STRIPES = 64;
+  /** What {@link Cell#allocate} returns for a cell the sweep retired: look it up again. */
+  private static final long RETIRED = Long.MIN_VALUE;
   private static final long MILLIS_PER_TICK = 1000L / TICKS_PER_SECOND;
   private static final ThreadLocal<CellKey> LOOKUP = ThreadLocal.withInitial(CellKey::new);
 
@@ -30,6 +43,7 @@ final class MemQuotaHandler implements QuotaHandler {
   private final ConcurrentHashMap<CellKey, Cell> cells = new ConcurrentHashMap<>();
   private final Clock clock;
   private final long dedupMillis;
+  private final Object[] dedupLocks = new Object[DEDUP_STRIPES];
   private volatile Dedup dedup;
 
   /** A quota's default limit and its overrides. */
@@ -43,11 +57,12 @@ final class MemQuotaHandler implements QuotaHandler {
     }
   }
 
+  /** An override; {@code values} are Go texts, compared with the Go text of the request's values. */
   private record Override(String[] keys, String[] values, Limit limit) {
     boolean matches(Map<String, Object> dims) {
       for (int i = 0; i < keys.length; i++) {
         Object v = dims.get(keys[i]);
-        if (v == null || !values[i].equals(v instanceof String s ? s : String.valueOf(v))) {
+        if (v == null || !values[i].equals(GoValues.format(v))) {
           return false;
         }
       }
@@ -56,15 +71,23 @@ final class MemQuotaHandler implements QuotaHandler {
   }
 
   MemQuotaHandler(Params params, Clock clock) {
+    this(params, clock, Map.of());
+  }
+
+  /** {@code dimensionTypes}: quota instance name to its dimensions' types, to read override values. */
+  MemQuotaHandler(Params params, Clock clock, Map<String, Map<String, ValueType>> dimensionTypes) {
     this.clock = clock;
     this.dedupMillis = toDuration(params.getMinDeduplicationDuration()).toMillis();
     this.dedup = new Dedup(clock.millis());
+    Arrays.setAll(dedupLocks, i -> new Object());
     for (Params.Quota q : params.getQuotasList()) {
+      Map<String, ValueType> types = dimensionTypes.getOrDefault(q.getName(), Map.of());
       Override[] overrides = new Override[q.getOverridesCount()];
       for (int i = 0; i < overrides.length; i++) {
         Params.Override o = q.getOverrides(i);
         String[] keys = o.getDimensionsMap().keySet().stream().sorted().toArray(String[]::new);
-        String[] values = Arrays.stream(keys).map(k -> o.getDimensionsMap().get(k)).toArray(String[]::new);
+        String[] values = Arrays.stream(keys).map(k -> overrideText(types.get(k), o.getDimensionsMap().get(k)))
+            .toArray(String[]::new);
         overrides[i] = new Override(keys, values, new Limit(o.getMaxAmount(), toDuration(o.getValidDuration())));
       }
       limits.put(q.getName(), new Limits(new Limit(q.getMaxAmount(), toDuration(q.getValidDuration())), overrides));
@@ -78,28 +101,36 @@ final class MemQuotaHandler implements QuotaHandler {
       return new QuotaResult(Status.of(Status.Code.INTERNAL,
           "memquota has no quota named " + instance.name()), Duration.ZERO, 0);
     }
-    long now = clock.millis();
-    Dedup d = dedup(now);
     String id = args.deduplicationId();
-    if (!id.isEmpty()) {
-      QuotaResult seen = d.get(id);
+    if (id.isEmpty()) {
+      return allocate(instance, l, args);
+    }
+    // One lock per id (striped): a concurrent retry waits for the first call and gets its answer.
+    synchronized (dedupLocks[(id.hashCode() ^ id.hashCode() >>> 16) & (DEDUP_STRIPES - 1)]) {
+      QuotaResult seen = dedup(clock.millis()).get(id);
       if (seen != null) {
         return seen;
       }
+      QuotaResult result = allocate(instance, l, args);
+      dedup.put(id, result); // the current generation, even if it rotated meanwhile
+      return result;
     }
+  }
+
+  private QuotaResult allocate(QuotaInstance instance, Limits l, QuotaArgs args) {
     Limit limit = select(l, instance.dimensions());
     CellKey lookup = LOOKUP.get().of(instance.name(), instance.dimensions());
-    Cell cell = cells.get(lookup);
-    if (cell == null) {
-      cell = cells.computeIfAbsent(lookup.copy(),
-          k -> limit.validDuration().isZero() ? new Counter() : new Window(limit.ticks()));
+    while (true) {
+      Cell cell = cells.get(lookup);
+      if (cell == null) {
+        cell = cells.computeIfAbsent(lookup.copy(),
+            k -> limit.validDuration().isZero() ? new Counter() : new Window(limit.ticks()));
+      }
+      long granted = cell.allocate(limit.maxAmount(), args.amount(), args.bestEffort(), clock);
+      if (granted != RETIRED) { // else the sweep dropped the cell after the lookup: take the new one
+        return QuotaResult.granted(granted, limit.validDuration());
+      }
     }
-    long granted = cell.allocate(limit.maxAmount(), args.amount(), args.bestEffort(), now / MILLIS_PER_TICK);
-    QuotaResult result = QuotaResult.granted(granted, limit.validDuration());
-    if (!id.isEmpty()) {
-      d.put(id, result);
-    }
-    return result;
   }
 
   private static Limit select(Limits l, Map<String, Object> dims) {
@@ -129,13 +160,17 @@ final class MemQuotaHandler implements QuotaHandler {
     return d;
   }
 
-  /** Drops cells that hold nothing any more, so memory follows the live dimension values. */
+  /**
+   * Drops cells that hold nothing any more, so memory follows the live dimension values. A cell is
+   * idle when its window holds no grant at the current tick; every later allocation reads the clock
+   * under the new cell's lock, at that tick or later, so the grants of a dropped cell can never
+   * belong to a window that the new cell counts.
+   */
   void sweep() {
-    long tick = clock.millis() / MILLIS_PER_TICK;
     for (Iterator<Cell> it = cells.values().iterator(); it.hasNext();) {
       Cell c = it.next();
       synchronized (c) {
-        if (c.idle(tick)) {
+        if (c.idle(clock.millis() / MILLIS_PER_TICK)) {
           it.remove();
           c.retired = true;
         }
@@ -150,6 +185,12 @@ final class MemQuotaHandler implements QuotaHandler {
   @java.lang.Override
   public void close() {
     cells.clear();
+  }
+
+  /** An override value as the Go text it names (see QuotaConfigValidation#overrideText). */
+  private static String overrideText(ValueType type, String value) {
+    String text = type == null ? value : QuotaConfigValidation.overrideText(type, value);
+    return text == null ? value : text;
   }
 
   private static Duration toDuration(com.google.protobuf.Duration d) {
@@ -179,7 +220,8 @@ final class MemQuotaHandler implements QuotaHandler {
 
     @java.lang.Override
     public void accept(String key, Object value) {
-      Object v = value instanceof byte[] b ? java.nio.ByteBuffer.wrap(b) : value;
+      // An address by its Go text, so 10.0.0.1 in its 4- and 16-byte forms is one cell, as upstream.
+      Object v = value instanceof byte[] b ? GoValues.ip(b) : value;
       keysAndValues[length++] = key;
       keysAndValues[length++] = v;
       hash = 31 * (31 * hash + key.hashCode()) + v.hashCode();
@@ -217,11 +259,15 @@ final class MemQuotaHandler implements QuotaHandler {
   private abstract static class Cell {
     boolean retired;
 
-    final synchronized long allocate(long max, long amount, boolean bestEffort, long tick) {
-      if (retired) { // swept between lookup and lock: count as empty; the next call makes a new cell
-        return amount <= max ? amount : bestEffort ? max : 0;
+    /**
+     * Allocates at the clock's tick read under the lock (so ticks never go back within a cell), or
+     * returns {@link #RETIRED} when the sweep dropped this cell after the caller found it.
+     */
+    final synchronized long allocate(long max, long amount, boolean bestEffort, Clock clock) {
+      if (retired) {
+        return RETIRED;
       }
-      return doAllocate(max, amount, bestEffort, tick);
+      return doAllocate(max, amount, bestEffort, clock.millis() / MILLIS_PER_TICK);
     }
 
     abstract long doAllocate(long max, long amount, boolean bestEffort, long tick);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.Durations;
 import io.istio4j.adapter.QuotaArgs;
+import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.memquota.config.Params;
 import io.istio4j.template.quota.QuotaInstance;
 import java.time.Clock;
@@ -14,11 +15,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
 
 class MemQuotaHandlerTest {
@@ -209,5 +212,112 @@ class MemQuotaHandlerTest {
     h.sweep();
     assertThat(h.cellCount()).isZero();
     assertThat(allocate(h, Map.of("source", "a"), 5, false)).isEqualTo(5);
+  }
+
+  @Test
+  void aCheckWithoutADeduplicationIdIsNeverAReplay() {
+    MemQuotaHandler h = new MemQuotaHandler(params(3, Duration.ofSeconds(10)), clock);
+    QuotaInstance i = instance(Map.of());
+    for (int n = 0; n < 3; n++) {
+      assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).isEqualTo(1);
+    }
+    assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).as("the limit, not a replay").isZero();
+  }
+
+  @Test
+  void concurrentCallsWithOneDeduplicationIdAreChargedOnce() throws Exception {
+    // A retry storm: every thread sends the same ids in the same order, so calls with one id meet.
+    int threads = 8;
+    int ids = 20_000;
+    long max = 1_000_000_000L;
+    MemQuotaHandler h = new MemQuotaHandler(params(max, Duration.ofSeconds(10)), clock);
+    QuotaInstance i = instance(Map.of("source", "reviews"));
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CyclicBarrier start = new CyclicBarrier(threads);
+    List<Future<Long>> answers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      answers.add(pool.submit(() -> {
+        start.await();
+        long granted = 0;
+        for (int n = 0; n < ids; n++) {
+          granted += h.handleQuota(i, new QuotaArgs("retried-" + n, 3, false)).amount();
+        }
+        return granted;
+      }));
+    }
+    for (Future<Long> a : answers) {
+      assertThat(a.get(60, TimeUnit.SECONDS)).as("every call with an id gets its first answer").isEqualTo(3L * ids);
+    }
+    pool.shutdown();
+    long rest = h.handleQuota(i, new QuotaArgs("other", max, true)).amount();
+    assertThat(max - rest).as("charged once per id").isEqualTo(3L * ids);
+  }
+
+  @Test
+  void allocationsRacingTheSweepNeverExceedTheLimitInAWindow() throws Exception {
+    // Each round starts with every cell idle (the clock moved past its window), so the sweep drops
+    // cells while allocations look them up; the clock stands still within a round (one window).
+    int cells = 64;
+    int allocators = 4;
+    long max = 2;
+    MemQuotaHandler h = new MemQuotaHandler(params(max, Duration.ofSeconds(1)), clock);
+    ExecutorService pool = Executors.newFixedThreadPool(allocators + 1);
+    AtomicLong ids = new AtomicLong();
+    try {
+      for (int round = 0; round < 500; round++) {
+        clock.advance(Duration.ofSeconds(2));
+        AtomicLongArray granted = new AtomicLongArray(cells);
+        CyclicBarrier start = new CyclicBarrier(allocators + 1);
+        CountDownLatch allocated = new CountDownLatch(allocators);
+        List<Future<?>> work = new ArrayList<>();
+        for (int t = 0; t < allocators; t++) {
+          int first = t * cells / allocators;
+          work.add(pool.submit(() -> {
+            try {
+              start.await();
+              for (int n = 0; n < 2 * cells; n++) {
+                int cell = (first + n) % cells;
+                granted.addAndGet(cell, h.handleQuota(instance(Map.of("source", "s" + cell)),
+                    new QuotaArgs("s-" + ids.incrementAndGet(), 1, false)).amount());
+              }
+            } finally {
+              allocated.countDown();
+            }
+            return null;
+          }));
+        }
+        work.add(pool.submit(() -> {
+          start.await();
+          while (allocated.getCount() > 0) {
+            h.sweep();
+          }
+          return null;
+        }));
+        for (Future<?> f : work) {
+          f.get(30, TimeUnit.SECONDS);
+        }
+        for (int cell = 0; cell < cells; cell++) {
+          assertThat(granted.get(cell)).as("cell %d in round %d", cell, round).isLessThanOrEqualTo(max);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void ipAddressAndDurationDimensionsAreKeyedAndOverriddenByTheirGoText() {
+    Params.Override local = Params.Override.newBuilder()
+        .putDimensions("source", "::ffff:10.0.0.1").setMaxAmount(1).setValidDuration(Durations.fromSeconds(1)).build();
+    Params.Override slow = Params.Override.newBuilder()
+        .putDimensions("latency", "1000ms").setMaxAmount(2).setValidDuration(Durations.fromSeconds(1)).build();
+    MemQuotaHandler h = new MemQuotaHandler(params(100, Duration.ofSeconds(1), local, slow), clock,
+        Map.of(RC, Map.of("source", ValueType.IP_ADDRESS, "latency", ValueType.DURATION)));
+    byte[] four = {10, 0, 0, 1};
+    byte[] sixteen = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 0, 0, 1};
+    assertThat(allocate(h, Map.of("source", four), 5, true)).as("the override for 10.0.0.1").isEqualTo(1);
+    assertThat(allocate(h, Map.of("source", sixteen), 5, true)).as("the same address, the same cell").isZero();
+    assertThat(allocate(h, Map.of("source", new byte[] {10, 0, 0, 2}), 5, true)).isEqualTo(5);
+    assertThat(allocate(h, Map.of("latency", Duration.ofSeconds(1)), 5, true)).as("1000ms is 1s").isEqualTo(2);
   }
 }

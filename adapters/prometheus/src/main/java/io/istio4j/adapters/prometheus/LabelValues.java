@@ -1,5 +1,6 @@
 package io.istio4j.adapters.prometheus;
 
+import io.istio4j.adapter.GoValues;
 import java.util.Arrays;
 
 /**

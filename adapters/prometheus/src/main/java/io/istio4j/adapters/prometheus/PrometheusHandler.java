@@ -1,6 +1,7 @@
 package io.istio4j.adapters.prometheus;
 
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.LogText;
 import io.istio4j.adapters.prometheus.config.Params.MetricInfo.Kind;
 import io.istio4j.template.metric.MetricHandler;
@@ -197,7 +198,7 @@ final class PrometheusHandler implements MetricHandler {
     /** Records the instance; returns why it could not, or null. */
     String record(MetricInstance instance, LabelValues probe) {
       int maxLength = limits.maxLabelValueLength();
-      double value = GoValues.numeric(instance.value());
+      double value = PromValue.of(instance.value());
       if (Double.isNaN(value)) {
         return NOT_A_NUMBER;
       }

@@ -1,5 +1,6 @@
 package io.istio4j.adapters.prometheus;
 
+import io.istio4j.adapter.GoValues;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;

@@ -4,14 +4,16 @@ import com.google.protobuf.util.Durations;
 import io.istio4j.adapter.ConfigErrors;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.Handler;
+import io.istio4j.adapter.QuotaConfigValidation;
+import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.redisquota.config.Params;
 import io.istio4j.template.quota.QuotaHandlerBuilder;
 import io.istio4j.template.quota.QuotaType;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.HashSet;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 
 /** Checks a redisquota config against the bound quota instances and connects to Redis. */
 final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
@@ -20,11 +22,13 @@ final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
   static final long MAX_BUCKETS = 1000;
 
   private Params params;
-  private Set<String> instances = Set.of();
+  private Map<String, Map<String, ValueType>> dimensions = Map.of();
 
   @Override
   public void setQuotaTypes(Map<String, QuotaType> types) {
-    instances = types.keySet();
+    Map<String, Map<String, ValueType>> byInstance = new HashMap<>();
+    types.forEach((name, type) -> byInstance.put(name, type.dimensions()));
+    dimensions = Map.copyOf(byInstance);
   }
 
   @Override
@@ -60,51 +64,29 @@ final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
     if (Durations.toNanos(params.getFailureValidDuration()) < 0) {
       errors.add("failureValidDuration", Durations.toString(params.getFailureValidDuration()) + " (expected: >= 0)");
     }
-    Set<String> names = new HashSet<>();
+    QuotaConfigValidation quotas = QuotaConfigValidation.builder(errors, dimensions)
+        .maxAmount(MAX_AMOUNT)
+        .windowRequired(true)
+        .build();
     for (int i = 0; i < params.getQuotasCount(); i++) {
       Params.Quota q = params.getQuotas(i);
-      String f = "quotas[" + i + "]";
-      if (q.getName().isEmpty()) {
-        errors.add(f + ".name", "required: the quota instance's fully qualified name");
-      } else if (!names.add(q.getName())) {
-        errors.add(f + ".name", "'" + q.getName() + "' is configured twice");
-      }
-      if (q.getMaxAmount() < 0 || q.getMaxAmount() > MAX_AMOUNT) {
-        errors.addf(f + ".maxAmount", "%d (expected: 0 to %d)", q.getMaxAmount(), MAX_AMOUNT);
-      }
-      long window = Durations.toMillis(q.getValidDuration());
-      if (window <= 0) {
-        errors.add(f + ".validDuration", Durations.toString(q.getValidDuration()) + " (expected: > 0, the window)");
-      }
+      Duration window = toDuration(q.getValidDuration());
+      quotas.quota(i, q.getName(), q.getMaxAmount(), window);
       if (q.getRateLimitAlgorithm() == Params.QuotaAlgorithm.ROLLING_WINDOW) {
-        long bucket = Durations.toMillis(q.getBucketDuration());
-        if (bucket <= 0) {
-          errors.add(f + ".bucketDuration", Durations.toString(q.getBucketDuration())
-              + " (expected: > 0 for ROLLING_WINDOW)");
-        } else if (window > 0 && bucket > window) {
-          errors.add(f + ".bucketDuration", "longer than validDuration");
-        } else if (window > 0 && window / bucket > MAX_BUCKETS) {
-          errors.addf(f + ".bucketDuration", "makes %d buckets (expected: at most %d)", window / bucket, MAX_BUCKETS);
-        }
+        quotas.bucketDuration(i, toDuration(q.getBucketDuration()), window, MAX_BUCKETS);
       } else if (q.getRateLimitAlgorithm() != Params.QuotaAlgorithm.FIXED_WINDOW) {
-        errors.add(f + ".rateLimitAlgorithm", "unknown (expected: FIXED_WINDOW or ROLLING_WINDOW)");
+        errors.add("quotas[" + i + "].rateLimitAlgorithm", "unknown (expected: FIXED_WINDOW or ROLLING_WINDOW)");
       }
       for (int j = 0; j < q.getOverridesCount(); j++) {
         Params.Override o = q.getOverrides(j);
-        if (o.getDimensionsCount() == 0) {
-          errors.add(f + ".overrides[" + j + "].dimensions", "required: an override applies to particular values");
-        }
-        if (o.getMaxAmount() < 0 || o.getMaxAmount() > MAX_AMOUNT) {
-          errors.addf(f + ".overrides[" + j + "].maxAmount", "%d (expected: 0 to %d)", o.getMaxAmount(), MAX_AMOUNT);
-        }
+        quotas.override(i, j, o.getDimensionsMap(), o.getMaxAmount(), null); // the quota's window applies
       }
     }
-    for (String instance : instances) {
-      if (!names.contains(instance)) {
-        errors.add("quotas", "no entry for quota instance '" + instance + "' (a quotas[].name must be its FQN)");
-      }
-    }
-    return errors;
+    return quotas.finish();
+  }
+
+  private static Duration toDuration(com.google.protobuf.Duration d) {
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
   }
 
   private static void positive(ConfigErrors errors, String field, com.google.protobuf.Duration d) {
@@ -115,6 +97,6 @@ final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
 
   @Override
   public Handler build(Env env) {
-    return new RedisQuotaHandler(params, RedisAddress.parse(params.getRedisServerUrl()), env);
+    return new RedisQuotaHandler(params, RedisAddress.parse(params.getRedisServerUrl()), env, dimensions);
   }
 }

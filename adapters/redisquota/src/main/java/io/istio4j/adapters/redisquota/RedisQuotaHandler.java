@@ -1,10 +1,13 @@
 package io.istio4j.adapters.redisquota;
 
 import io.istio4j.adapter.Env;
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.QuotaArgs;
+import io.istio4j.adapter.QuotaConfigValidation;
 import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.Status;
+import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.redisquota.config.Params;
 import io.istio4j.template.quota.QuotaHandler;
 import io.istio4j.template.quota.QuotaInstance;
@@ -68,11 +71,12 @@ final class RedisQuotaHandler implements QuotaHandler {
   private record Limits(String name, long maxAmount, long windowMillis, long bucketMillis, boolean rolling,
       Duration validDuration, Override[] overrides) {}
 
+  /** An override; {@code values} are Go texts, compared with the Go text of the request's values. */
   private record Override(String[] keys, String[] values, long maxAmount) {
     boolean matches(Map<String, Object> dims) {
       for (int i = 0; i < keys.length; i++) {
         Object v = dims.get(keys[i]);
-        if (v == null || !values[i].equals(String.valueOf(v))) {
+        if (v == null || !values[i].equals(GoValues.format(v))) {
           return false;
         }
       }
@@ -80,7 +84,8 @@ final class RedisQuotaHandler implements QuotaHandler {
     }
   }
 
-  RedisQuotaHandler(Params params, RedisAddress address, Env env) {
+  /** {@code dimensionTypes}: quota instance name to its dimensions' types, to read override values. */
+  RedisQuotaHandler(Params params, RedisAddress address, Env env, Map<String, Map<String, ValueType>> dimensionTypes) {
     this.address = address;
     this.log = env.logger();
     this.env = env;
@@ -96,11 +101,13 @@ final class RedisQuotaHandler implements QuotaHandler {
     this.redisError = failures.labelValues(address.toString(), "error");
     this.downReason = unreachable;
     for (Params.Quota q : params.getQuotasList()) {
+      Map<String, ValueType> types = dimensionTypes.getOrDefault(q.getName(), Map.of());
       Override[] overrides = new Override[q.getOverridesCount()];
       for (int i = 0; i < overrides.length; i++) {
         Params.Override o = q.getOverrides(i);
         String[] keys = o.getDimensionsMap().keySet().stream().sorted().toArray(String[]::new);
-        String[] values = Arrays.stream(keys).map(k -> o.getDimensionsMap().get(k)).toArray(String[]::new);
+        String[] values = Arrays.stream(keys).map(k -> overrideText(types.get(k), o.getDimensionsMap().get(k)))
+            .toArray(String[]::new);
         overrides[i] = new Override(keys, values, o.getMaxAmount());
       }
       Duration window = duration(q.getValidDuration());
@@ -285,16 +292,23 @@ final class RedisQuotaHandler implements QuotaHandler {
     }
   }
 
+  /** An override value as the Go text it names (see QuotaConfigValidation#overrideText). */
+  private static String overrideText(ValueType type, String value) {
+    String text = type == null ? value : QuotaConfigValidation.overrideText(type, value);
+    return text == null ? value : text;
+  }
+
   /**
-   * The Redis key of a cell: the quota name and its dimension values sorted by name, in a hash tag
-   * so that a cell's keys share one Redis Cluster slot.
+   * The Redis key of a cell: the quota name and its dimension values (their Go text, so an address
+   * is {@code 10.0.0.1}) sorted by name, in a hash tag so that a cell's keys share one Redis Cluster
+   * slot.
    */
   static String cellKey(String quota, Map<String, Object> dims) {
     String[] names = dims.keySet().toArray(new String[0]);
     Arrays.sort(names);
     StringBuilder b = new StringBuilder(64).append("istio4j:quota:{").append(quota);
     for (String n : names) {
-      b.append(';').append(n).append('=').append(dims.get(n));
+      b.append(';').append(n).append('=').append(GoValues.format(dims.get(n)));
     }
     return b.append('}').toString();
   }

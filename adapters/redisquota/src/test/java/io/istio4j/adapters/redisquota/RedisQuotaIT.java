@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.util.Durations;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.ValueType;
 import io.istio4j.adapter.testkit.Scenario;
 import io.istio4j.adapter.testkit.TestMixer;
 import io.istio4j.adapters.redisquota.config.Params;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
 
 /** redisquota against a real redis-server started by the test. */
 class RedisQuotaIT {
@@ -49,14 +51,23 @@ class RedisQuotaIT {
   }
 
   private RedisQuotaHandler handler(Params.Quota quota, Params.Builder extra) {
-    return handler(redis.url(), quota, extra);
+    return handler(redis.url(), quota, extra, Map.of());
+  }
+
+  private RedisQuotaHandler handler(String url, Params.Quota quota, Params.Builder extra) {
+    return handler(url, quota, extra, Map.of());
+  }
+
+  private RedisQuotaHandler handler(Params.Quota quota, Params.Builder extra, Map<String, ValueType> dimensionTypes) {
+    return handler(redis.url(), quota, extra, dimensionTypes);
   }
 
   /** The env and metrics of the handler built last. */
   private HandlerEnv env;
   private PrometheusRegistry registry;
 
-  private RedisQuotaHandler handler(String url, Params.Quota quota, Params.Builder extra) {
+  private RedisQuotaHandler handler(String url, Params.Quota quota, Params.Builder extra,
+      Map<String, ValueType> dimensionTypes) {
     Params.Builder b = RedisQuotaAdapter.DEFAULTS.toBuilder();
     extra.build().getAllFields().forEach(b::setField); // replace, as a spec field does
     Params params = b.setRedisServerUrl(url).addQuotas(quota).build();
@@ -64,7 +75,8 @@ class RedisQuotaIT {
     env = new HandlerEnv("redisquota", "handler.redisquota.istio-system", Clock.systemUTC(),
         Executors.newSingleThreadScheduledExecutor(), Executors.newCachedThreadPool(),
         new RegistryAdapterMetrics(registry));
-    RedisQuotaHandler h = new RedisQuotaHandler(params, RedisAddress.parse(params.getRedisServerUrl()), env);
+    RedisQuotaHandler h = new RedisQuotaHandler(params, RedisAddress.parse(params.getRedisServerUrl()), env,
+        Map.of(RC, dimensionTypes));
     closing.add(h);
     closing.add(env);
     return h;
@@ -132,6 +144,74 @@ class RedisQuotaIT {
     assertThat(h.handleQuota(i, new QuotaArgs("req-1RequestCount", 2, false)).amount())
         .as("the retry gets the first answer, nothing charged").isEqualTo(2);
     assertThat(h.handleQuota(i, new QuotaArgs("req-2RequestCount", 1, false)).amount()).isZero();
+  }
+
+  @Test
+  void aCallWithoutADeduplicationIdIsNeverAReplay() {
+    RedisQuotaHandler h = handler(fixed(2, Duration.ofSeconds(30)), Params.newBuilder());
+    QuotaInstance i = new QuotaInstance(RC, Map.of());
+    assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).isEqualTo(1);
+    assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).isEqualTo(1);
+    assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).as("the limit, not a replay").isZero();
+  }
+
+  @Test
+  void anIpAddressDimensionLimitsByItsGoTextAndIsOverriddenByIt() throws Exception {
+    Params.Quota q = fixed(3, Duration.ofSeconds(30)).toBuilder()
+        .addOverrides(Params.Override.newBuilder().putDimensions("source", "::ffff:10.0.0.9").setMaxAmount(1))
+        .addOverrides(Params.Override.newBuilder().putDimensions("latency", "1000ms").setMaxAmount(2))
+        .build();
+    RedisQuotaHandler h = handler(q, Params.newBuilder(),
+        Map.of("source", ValueType.IP_ADDRESS, "latency", ValueType.DURATION));
+    byte[] four = {10, 0, 0, 1};
+    byte[] sixteen = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 10, 0, 0, 1};
+    assertThat(allocate(h, Map.of("source", four), 2, false).amount()).isEqualTo(2);
+    // A new byte[] per request printed as [B@... once: a new cell every time, never a limit.
+    assertThat(allocate(h, Map.of("source", sixteen.clone()), 2, false).amount()).as("the same address").isZero();
+    assertThat(allocate(h, Map.of("source", new byte[] {10, 0, 0, 9}), 2, true).amount()).as("override").isEqualTo(1);
+    assertThat(allocate(h, Map.of("latency", Duration.ofSeconds(1)), 5, true).amount()).as("1000ms is 1s").isEqualTo(2);
+    try (Jedis jedis = new Jedis("127.0.0.1", redis.port())) {
+      assertThat(jedis.keys("istio4j:quota:*")).contains(
+          "istio4j:quota:{" + RC + ";source=10.0.0.1}:f", "istio4j:quota:{" + RC + ";source=10.0.0.9}:f",
+          "istio4j:quota:{" + RC + ";latency=1s}:f");
+    }
+  }
+
+  @Test
+  void anOverrideOnADimensionTheInstanceLacksOrOfTheWrongTypeIsAConfigError() {
+    String config = """
+        apiVersion: config.istio.io/v1alpha2
+        kind: redisquota
+        metadata: {name: handler, namespace: istio-system}
+        spec:
+          redisServerUrl: %s
+          quotas:
+          - name: requestcount.quota.istio-system
+            maxAmount: 10
+            validDuration: 1s
+            overrides:
+            - dimensions: {sourceip: "10.0.0.1"}
+              maxAmount: 1
+            - dimensions: {source: "010.0.0.1"}
+              maxAmount: 1
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: quota
+        metadata: {name: requestcount, namespace: istio-system}
+        spec:
+          dimensions:
+            source: source.ip | ip("0.0.0.0")
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: rule
+        metadata: {name: quota, namespace: istio-system}
+        spec:
+          actions: [{handler: handler.redisquota, instances: [requestcount.quota]}]
+        """.formatted(redis.url());
+    assertThatThrownBy(() -> TestMixer.builder().adapters(new RedisQuotaAdapter()).config(config).start())
+        .hasMessageContaining("quotas[0].overrides[0].dimensions.sourceip: not a dimension of quota instance "
+            + "'requestcount.quota.istio-system', so the override never applies (expected one of: source)")
+        .hasMessageContaining("quotas[0].overrides[1].dimensions.source: '010.0.0.1' is no IP_ADDRESS");
   }
 
   @Test

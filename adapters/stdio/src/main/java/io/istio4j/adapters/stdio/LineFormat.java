@@ -1,9 +1,14 @@
 package io.istio4j.adapters.stdio;
 
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapters.stdio.config.Params;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Map;
 
 /**
@@ -65,11 +70,11 @@ final class LineFormat {
       sb.append("{\"level\":");
       quote(sb, level);
       sb.append(",\"time\":");
-      quote(sb, ValueText.time(time));
+      quote(sb, zapTime(time));
       sb.append(",\"instance\":");
       quote(sb, instance);
     } else {
-      sb.append(level).append('\t').append(ValueText.time(time)).append('\t');
+      sb.append(level).append('\t').append(zapTime(time)).append('\t');
       text(sb, instance);
     }
     return sb;
@@ -105,9 +110,9 @@ final class LineFormat {
     } else if (v instanceof Double || v instanceof Float) {
       double d = ((Number) v).doubleValue();
       if (Double.isFinite(d)) {
-        sb.append(ValueText.number(d));
+        sb.append(GoValues.decimal(d));
       } else {
-        quote(sb, ValueText.number(d));
+        quote(sb, GoValues.decimal(d));
       }
     } else if (v instanceof Boolean) {
       sb.append(v);
@@ -193,20 +198,41 @@ final class LineFormat {
 
   // ---- values ----
 
+  /** zap's ISO8601TimeEncoder layout, always in UTC. */
+  private static final DateTimeFormatter ZAP_TIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  /** {@code 2017-09-01T12:00:00.000Z}, as upstream's zap encoder: millisecond precision, UTC. */
+  static String zapTime(Instant t) {
+    try {
+      return ZAP_TIME.format(t);
+    } catch (DateTimeException e) { // beyond year 999999999
+      return t.toString();
+    }
+  }
+
+  /**
+   * An IP address as Go prints it ({@link GoValues#ip}); other bytes are no address and read as
+   * base64, as zap writes any other bytes.
+   */
+  static String bytes(byte[] b) {
+    return b.length == 4 || b.length == 16 ? GoValues.ip(b) : Base64.getEncoder().encodeToString(b);
+  }
+
   /** The text of any value but a map; never throws, whatever the value's type. */
   private static String scalarText(Object v) {
     try {
       if (v instanceof Instant t) {
-        return ValueText.time(t);
+        return zapTime(t);
       }
       if (v instanceof Duration d) {
-        return ValueText.duration(d);
+        return GoValues.duration(d);
       }
       if (v instanceof byte[] b) {
-        return ValueText.bytes(b);
+        return bytes(b);
       }
       if (v instanceof Double || v instanceof Float) {
-        return ValueText.number(((Number) v).doubleValue());
+        return GoValues.decimal(((Number) v).doubleValue());
       }
       return String.valueOf(v);
     } catch (RuntimeException e) {

@@ -89,10 +89,12 @@ public final class MapKey {
     synchronized (LOCK) {
       MapKey k = REGISTERED.get(key);
       if (k == null) {
-        MapKey[] ids = byId;
-        k = new MapKey(key, ids.length);
+        k = new MapKey(key, REGISTERED.size());
         REGISTERED.put(key, k);
-        MapKey[] grown = java.util.Arrays.copyOf(ids, ids.length + 1);
+        MapKey[] ids = byId;
+        // Doubling, so that a config naming 100,000 keys (one long expression) registers in linear
+        // time; the volatile write publishes the new slot to readers of any id handed out so far.
+        MapKey[] grown = k.id < ids.length ? ids : java.util.Arrays.copyOf(ids, Math.max(16, ids.length * 2));
         grown[k.id] = k;
         byId = grown;
       }

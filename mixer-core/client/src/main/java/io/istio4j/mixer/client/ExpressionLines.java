@@ -1,5 +1,6 @@
 package io.istio4j.mixer.client;
 
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.ValueType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,7 +13,6 @@ import io.istio4j.mixer.expr.EvaluationException;
 import io.istio4j.mixer.expr.Expression;
 import io.istio4j.mixer.expr.ExpressionCompiler;
 import io.istio4j.mixer.expr.ExpressionException;
-import io.istio4j.mixer.expr.IpAddresses;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -127,7 +127,7 @@ final class ExpressionLines {
           return GoDuration.parse(text(v));
         }
         case IP_ADDRESS -> {
-          byte[] ip = IpAddresses.parse(text(v));
+          byte[] ip = GoValues.parseIp(text(v));
           if (ip == null) {
             throw new IllegalArgumentException("not an IP address");
           }
@@ -182,7 +182,7 @@ final class ExpressionLines {
       case BOOL -> NODES.booleanNode((Boolean) v);
       case TIMESTAMP -> NODES.textNode(v.toString());
       case DURATION -> NODES.textNode(GoDuration.format((Duration) v));
-      case IP_ADDRESS -> NODES.textNode(IpAddresses.format((byte[]) v));
+      case IP_ADDRESS -> NODES.textNode(GoValues.ip((byte[]) v));
       case STRING_MAP -> {
         ObjectNode o = NODES.objectNode();
         ((Map<String, String>) v).forEach(o::put);

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.expr;
 
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.ValueType;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
@@ -26,9 +27,11 @@ final class Compiler {
       "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})");
 
   private final Map<String, ValueType> manifest;
+  private final PatternCache patterns;
 
-  Compiler(Map<String, ValueType> manifest) {
+  Compiler(Map<String, ValueType> manifest, PatternCache patterns) {
     this.manifest = manifest;
+    this.patterns = patterns;
   }
 
   Node compile(Expr e) throws ExpressionException {
@@ -99,15 +102,18 @@ final class Compiler {
         return new Node.Equal(a, b, negate);
       }
       case "LOR", "LAND" -> {
-        Node a = arg(c, 0, 2, ValueType.BOOL);
-        Node b = arg(c, 1, 2, ValueType.BOOL);
-        return fn.equals("LOR") ? new Node.Lor(a, b) : new Node.Land(a, b);
+        Node[] operands = chain(c, ValueType.BOOL);
+        boolean or = fn.equals("LOR");
+        if (operands.length == 2) { // the common case keeps its two-field node
+          return or ? new Node.Lor(operands[0], operands[1]) : new Node.Land(operands[0], operands[1]);
+        }
+        return or ? new Node.AnyOf(operands) : new Node.AllOf(operands);
       }
       case "OR" -> {
-        arity(c, 2);
-        Node a = compile(c.args().get(0));
-        Node b = sameType(c, a);
-        return new Node.Or(a.type, a, b);
+        Node[] operands = chain(c, null);
+        ValueType type = operands[0].type;
+        return operands.length == 2 ? new Node.Or(type, operands[0], operands[1])
+            : new Node.FirstPresent(type, operands);
       }
       case "INDEX" -> {
         Node map = arg(c, 0, 2, ValueType.STRING_MAP);
@@ -129,7 +135,7 @@ final class Compiler {
       case "ip" -> {
         Node s = arg(c, 0, 1, ValueType.STRING);
         return fold(new Node.Unary(ValueType.IP_ADDRESS, s, v -> {
-          byte[] ip = IpAddresses.parse((String) v);
+          byte[] ip = GoValues.parseIp((String) v);
           if (ip == null) {
             throw new EvaluationException("could not convert " + v + " to IP_ADDRESS");
           }
@@ -190,6 +196,30 @@ final class Compiler {
   }
 
   // ---- checks ----
+
+  /**
+   * Compiles the operands of a chain ({@code a || b || c} is one call), which must all have {@code
+   * type}, or the first one's type when {@code type} is null. Loops, so a chain of any length
+   * compiles on a small stack. Type errors name the call as upstream's nested binary calls did.
+   */
+  private Node[] chain(Expr.Call c, ValueType type) throws ExpressionException {
+    if (c.args().size() < 2) {
+      arity(c, 2);
+    }
+    Node[] operands = new Node[c.args().size()];
+    for (int i = 0; i < operands.length; i++) {
+      Node operand = compile(c.args().get(i));
+      ValueType expected = type != null ? type : operands[0] == null ? operand.type : operands[0].type;
+      if (operand.type != expected) {
+        // Upstream's call for operand i was the chain up to it: LOR(LOR(a, b), c) for c.
+        Expr.Call upstream = new Expr.Call(c.fn(), null, c.args().subList(0, Math.max(i, 1) + 1));
+        throw new ExpressionException(upstream + " arg " + (i == 0 ? 1 : 2) + " (" + c.args().get(i)
+            + ") typeError got " + operand.type + ", expected " + expected.name());
+      }
+      operands[i] = operand;
+    }
+    return operands;
+  }
 
   private void arity(Expr.Call c, int expected) throws ExpressionException {
     if (c.args().size() != expected) {
@@ -272,8 +302,11 @@ final class Compiler {
     return new Node.UnaryPredicate(s, v -> v.equals(pattern));
   }
 
-  /** {@code pattern.matches(s)}: RE2 syntax, unanchored, linear time; a constant pattern compiles once. */
-  private static Node matches(Node pattern, Node s) {
+  /**
+   * {@code pattern.matches(s)}: RE2 syntax, unanchored, linear time. A constant pattern compiles
+   * here, once; any other through the bounded cache, once per distinct pattern.
+   */
+  private Node matches(Node pattern, Node s) {
     if (pattern.constant() instanceof String p) {
       try {
         Pattern compiled = Pattern.compile(p);
@@ -282,14 +315,8 @@ final class Compiler {
         // fails at evaluation, as upstream
       }
     }
-    return new Node.BinaryPredicate(pattern, s, (p, v) -> {
-      try {
-        return Pattern.compile((String) p).matcher((String) v).find();
-      } catch (PatternSyntaxException e) {
-        throw new EvaluationException("invalid regular expression " + GoStrings.quote((String) p)
-            + ": " + e.getDescription());
-      }
-    });
+    PatternCache cache = patterns;
+    return new Node.BinaryPredicate(pattern, s, (p, v) -> cache.get((String) p).matcher((String) v).find());
   }
 
   private interface StringCheck {

@@ -1,8 +1,9 @@
 package io.istio4j.mixer.expr;
 
-import io.istio4j.adapter.ValueType;
 import static java.util.Objects.requireNonNull;
 
+import io.istio4j.adapter.ValueType;
+import io.istio4j.mixer.attribute.AttributeBag;
 import java.util.Map;
 
 /**
@@ -16,15 +17,26 @@ import java.util.Map;
  */
 public final class ExpressionCompiler {
 
-  private final Map<String, ValueType> manifest;
+  /**
+   * How deeply an expression may nest: parentheses, unary operators, calls, indexes, selectors
+   * ({@code a.b.c} is two) and chains of non-associative operators ({@code a == b == c}) each count
+   * a level. Chains of {@code ||}, {@code &&} and {@code |} do not: they may be any length. Real
+   * rules nest a handful of levels; the limit keeps parsing, compiling and evaluating (which
+   * recurse) far from the end of any thread's stack, including small ones such as gRPC's.
+   */
+  public static final int MAX_DEPTH = 256;
 
-  private ExpressionCompiler(Map<String, ValueType> manifest) {
+  private final Map<String, ValueType> manifest;
+  private final PatternCache patterns;
+
+  ExpressionCompiler(Map<String, ValueType> manifest, PatternCache patterns) {
     this.manifest = Map.copyOf(manifest);
+    this.patterns = patterns;
   }
 
   /** A compiler for attributes declared in {@code manifest}. */
   public static ExpressionCompiler of(Map<String, ValueType> manifest) {
-    return new ExpressionCompiler(requireNonNull(manifest, "manifest"));
+    return new ExpressionCompiler(requireNonNull(manifest, "manifest"), PatternCache.SHARED);
   }
 
   /** The manifest this compiler checks against. */
@@ -35,7 +47,7 @@ public final class ExpressionCompiler {
   /** Compiles {@code text}; throws ExpressionException with upstream's message when it cannot. */
   public Expression compile(String text) throws ExpressionException {
     requireNonNull(text, "text");
-    Node root = new Compiler(manifest).compile(Parser.parse(text));
+    Node root = new Compiler(manifest, patterns).compile(Parser.parse(text));
     return new CompiledExpression(text, root);
   }
 
@@ -58,13 +70,18 @@ public final class ExpressionCompiler {
   }
 
   private static boolean hasConjunct(Expr e, String attribute, String value) {
-    if (!(e instanceof Expr.Call c) || c.target() != null || c.args().size() != 2) {
+    if (!(e instanceof Expr.Call c) || c.target() != null) {
       return false;
     }
     if (c.fn().equals("LAND")) {
-      return hasConjunct(c.args().get(0), attribute, value) || hasConjunct(c.args().get(1), attribute, value);
+      for (Expr conjunct : c.args()) { // a chain a && b && c is one call
+        if (hasConjunct(conjunct, attribute, value)) {
+          return true;
+        }
+      }
+      return false;
     }
-    return c.fn().equals("EQ") && (isPair(c.args().get(0), c.args().get(1), attribute, value)
+    return c.fn().equals("EQ") && c.args().size() == 2 && (isPair(c.args().get(0), c.args().get(1), attribute, value)
         || isPair(c.args().get(1), c.args().get(0), attribute, value));
   }
 
@@ -80,12 +97,12 @@ public final class ExpressionCompiler {
     }
 
     @Override
-    public Object evaluate(io.istio4j.mixer.attribute.AttributeBag bag) {
+    public Object evaluate(AttributeBag bag) {
       return root.eval(bag);
     }
 
     @Override
-    public boolean evaluateBoolean(io.istio4j.mixer.attribute.AttributeBag bag) {
+    public boolean evaluateBoolean(AttributeBag bag) {
       if (root.type != ValueType.BOOL) {
         throw new IllegalStateException("expression " + text + " is " + root.type + ", not BOOL");
       }

@@ -43,20 +43,24 @@ final class GoStrings {
           sb.append(e);
         }
         case 'x' -> {
-          sb.append((char) Integer.parseInt(body.substring(i, i + 2), 16));
+          sb.append((char) digits(body, i, 2, 16));
           i += 2;
         }
         case 'u' -> {
-          sb.appendCodePoint(Integer.parseInt(body.substring(i, i + 4), 16));
+          sb.appendCodePoint(codePoint(digits(body, i, 4, 16)));
           i += 4;
         }
         case 'U' -> {
-          sb.appendCodePoint(Integer.parseInt(body.substring(i, i + 8), 16));
+          sb.appendCodePoint(codePoint(digits(body, i, 8, 16)));
           i += 8;
         }
         default -> {
           if (e >= '0' && e <= '7') {
-            sb.append((char) Integer.parseInt(body.substring(i - 1, i + 2), 8));
+            long v = digits(body, i - 1, 3, 8);
+            if (v > 255) {
+              throw new IllegalArgumentException("invalid syntax: octal escape value > 255");
+            }
+            sb.append((char) v);
             i += 2;
           } else {
             throw new IllegalArgumentException("invalid syntax: unknown escape \\" + e);
@@ -68,6 +72,30 @@ final class GoStrings {
       throw new IllegalArgumentException("illegal rune literal " + lit);
     }
     return sb.toString();
+  }
+
+  /** The value of {@code count} ASCII digits of {@code radix} at {@code from}, as Go's escapes need. */
+  private static long digits(String body, int from, int count, int radix) {
+    if (from + count > body.length()) {
+      throw new IllegalArgumentException("invalid syntax: escape needs " + count + " digits");
+    }
+    long v = 0;
+    for (int k = from; k < from + count; k++) {
+      char c = body.charAt(k);
+      int d = c < 128 ? Character.digit(c, radix) : -1;
+      if (d < 0) {
+        throw new IllegalArgumentException("invalid syntax: '" + c + "' in an escape (expected: base-" + radix + " digit)");
+      }
+      v = v * radix + d;
+    }
+    return v;
+  }
+
+  private static int codePoint(long v) {
+    if (v > Character.MAX_CODE_POINT || (v >= Character.MIN_SURROGATE && v <= Character.MAX_SURROGATE)) {
+      throw new IllegalArgumentException("invalid syntax: escape is not a Unicode code point");
+    }
+    return (int) v;
   }
 
   /** Quotes as Go's {@code %q} does for printable text. */

@@ -1,5 +1,6 @@
 package io.istio4j.mixer.expr;
 
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.ValueType;
 import io.istio4j.mixer.attribute.AttributeBag;
 import io.istio4j.mixer.attribute.AttributeName;
@@ -239,6 +240,39 @@ abstract class Node {
     }
   }
 
+  /** {@code a | b | c ...}: the first present operand, in a loop however long the chain. */
+  static final class FirstPresent extends Node {
+    final Node[] operands;
+
+    FirstPresent(ValueType type, Node[] operands) {
+      super(type);
+      this.operands = operands;
+    }
+
+    @Override
+    Object eval(AttributeBag bag) {
+      int last = operands.length - 1;
+      for (int i = 0; i < last; i++) {
+        Object v = operands[i].tryEval(bag);
+        if (v != ABSENT) {
+          return v;
+        }
+      }
+      return operands[last].eval(bag);
+    }
+
+    @Override
+    Object tryEval(AttributeBag bag) {
+      for (Node operand : operands) {
+        Object v = operand.tryEval(bag);
+        if (v != ABSENT) {
+          return v;
+        }
+      }
+      return ABSENT;
+    }
+  }
+
   /** A node whose result is BOOL: eval boxes evalBool. */
   abstract static class Predicate extends Node {
     Predicate() {
@@ -345,7 +379,7 @@ abstract class Node {
 
   static boolean equal(ValueType type, Object a, Object b) {
     if (type == ValueType.IP_ADDRESS) {
-      return IpAddresses.equal((byte[]) a, (byte[]) b);
+      return GoValues.ipEqual((byte[]) a, (byte[]) b);
     }
     if (type == ValueType.DOUBLE) {
       return ((Double) a).doubleValue() == ((Double) b).doubleValue(); // NaN != NaN, as Go
@@ -375,6 +409,43 @@ abstract class Node {
       boolean l = left.evalBool(bag);
       boolean r = right.evalBool(bag);
       return l && r;
+    }
+  }
+
+  /** {@code a || b || c ...}: short-circuits as {@link Lor} does, in a loop. */
+  static final class AnyOf extends Predicate {
+    final Node[] operands;
+
+    AnyOf(Node[] operands) {
+      this.operands = operands;
+    }
+
+    @Override
+    boolean evalBool(AttributeBag bag) {
+      for (Node operand : operands) {
+        if (operand.evalBool(bag)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /** {@code a && b && c ...}: evaluates every operand, as {@link Land} does, in a loop. */
+  static final class AllOf extends Predicate {
+    final Node[] operands;
+
+    AllOf(Node[] operands) {
+      this.operands = operands;
+    }
+
+    @Override
+    boolean evalBool(AttributeBag bag) {
+      boolean all = true;
+      for (Node operand : operands) {
+        all &= operand.evalBool(bag);
+      }
+      return all;
     }
   }
 

@@ -1,16 +1,24 @@
 package io.istio4j.mixer.expr;
 
+import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.ValueType;
-import io.istio4j.mixer.attribute.GoDuration;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Parses Mixer expressions: the subset of Go expressions upstream accepted (it used Go's own
  * parser), mapped to prefix form as upstream did. Errors read as upstream's:
  * {@code unable to parse expression 'a = 2': 1:3: expected '==', found '='}.
+ *
+ * <p>Nothing here recurses deeper than {@link ExpressionCompiler#MAX_DEPTH}: chains of the
+ * associative operators ({@code ||}, {@code &&}, {@code |}) become one n-ary call however long they
+ * are, and every other way to nest (parentheses, unary operators, calls, indexes, selectors, chains
+ * of other binary operators) counts towards the limit, so that the compiler and the evaluator,
+ * which recurse over the tree, never run out of stack.
  */
 final class Parser {
 
@@ -24,20 +32,36 @@ final class Parser {
   private static final Map<String, String> UNARY = Map.of(
       "!", "NOT", "-", "SUB", "+", "ADD", "^", "XOR", "&", "AND", "<-", "ARROW");
 
+  /**
+   * Operators whose chains become one n-ary call: grouping does not change their result. {@code +}
+   * is not in the language ({@code unknown function: ADD}), but a long sum should say so rather
+   * than hit the depth limit.
+   */
+  private static final Set<String> CHAINED = Set.of("||", "&&", "|", "+");
+
   private enum Kind { IDENT, INT, FLOAT, IMAG, STRING, CHAR, OP, EOF }
 
   private record Token(Kind kind, String text, int pos) {}
 
   /** Go-style parse error; the caller wraps it with the expression text. */
-  private static final class SyntaxError extends Exception {
+  private static class SyntaxError extends Exception {
     SyntaxError(String message) {
       super(message, null, false, false);
+    }
+  }
+
+  /** The expression nests deeper than {@link ExpressionCompiler#MAX_DEPTH}. */
+  private static final class TooDeep extends SyntaxError {
+    TooDeep(String message) {
+      super(message);
     }
   }
 
   private final String src;
   private int pos;
   private Token tok;
+  /** How many parentheses, brackets, calls and unary operators enclose the current token. */
+  private int nesting;
 
   private Parser(String src) {
     this.src = src;
@@ -46,7 +70,7 @@ final class Parser {
   /** Parses {@code text}; throws ExpressionException with upstream's wording. */
   static Expr parse(String text) throws ExpressionException {
     Parser p = new Parser(text);
-    Object node;
+    Ast node;
     try {
       p.next();
       node = p.binary(1);
@@ -59,25 +83,49 @@ final class Parser {
     return p.convert(node);
   }
 
-  // ---- Go AST, as far as these expressions need it ----
+  // ---- Go AST, as far as these expressions need it; each node knows its height ----
 
-  private record Lit(Token token) {}
+  private sealed interface Ast permits Lit, Ident, Selector, Index, CallNode, Unary, Binary, Chain, Star, Paren {
+    /** The longest path from this node to a leaf, counting both ends. */
+    int height();
+  }
 
-  private record Ident(String name) {}
+  private record Lit(Token token) implements Ast {
+    @Override
+    public int height() {
+      return 1;
+    }
+  }
 
-  private record Selector(Object x, String sel) {}
+  private record Ident(String name) implements Ast {
+    @Override
+    public int height() {
+      return 1;
+    }
+  }
 
-  private record Index(Object x, Object index) {}
+  private record Selector(Ast x, String sel, int height) implements Ast {}
 
-  private record CallNode(Object fun, List<Object> args) {}
+  private record Index(Ast x, Ast index, int height) implements Ast {}
 
-  private record Unary(String op, Object x) {}
+  private record CallNode(Ast fun, List<Ast> args, int height) implements Ast {}
 
-  private record Binary(String op, Object x, Object y) {}
+  private record Unary(String op, Ast x, int height) implements Ast {}
 
-  private record Star(Object x) {}
+  private record Binary(String op, Ast x, Ast y, int height) implements Ast {}
 
-  private record Paren(Object x) {}
+  /** {@code a op b op c ...} for an operator in {@link #CHAINED}; {@code operands} grows while parsing. */
+  private record Chain(String op, List<Ast> operands, int height) implements Ast {}
+
+  private record Star(Ast x, int height) implements Ast {}
+
+  /** Parentheses do not make the tree higher (the prefix form has none); they count as nesting. */
+  private record Paren(Ast x) implements Ast {
+    @Override
+    public int height() {
+      return x.height();
+    }
+  }
 
   // ---- scanner ----
 
@@ -213,8 +261,8 @@ final class Parser {
     };
   }
 
-  private Object binary(int prec) throws SyntaxError {
-    Object x = unary();
+  private Ast binary(int prec) throws SyntaxError {
+    Ast x = unary();
     while (true) {
       int p = precedence(tok);
       if (p < prec) {
@@ -225,22 +273,36 @@ final class Parser {
         throw error(op.pos, "expected '==', found '='");
       }
       next();
-      Object y = binary(p + 1);
-      x = new Binary(op.text, x, y);
+      Ast y = binary(p + 1);
+      if (x instanceof Chain c && c.op.equals(op.text)) {
+        // Only this loop makes a bare Chain (a nested one is in a Paren): extend it in place.
+        c.operands.add(y);
+        x = c.height > y.height() ? c : limited(new Chain(c.op, c.operands, y.height() + 1), op.pos);
+        continue;
+      }
+      int height = Math.max(x.height(), y.height()) + 1;
+      if (!CHAINED.contains(op.text)) {
+        x = limited(new Binary(op.text, x, y, height), op.pos);
+      } else {
+        List<Ast> operands = new ArrayList<>();
+        operands.add(x);
+        operands.add(y);
+        x = limited(new Chain(op.text, operands, height), op.pos);
+      }
     }
   }
 
-  private Object unary() throws SyntaxError {
+  private Ast unary() throws SyntaxError {
     if (tok.kind == Kind.OP) {
       switch (tok.text) {
-        case "+", "-", "!", "^", "&", "<-" -> {
-          String op = tok.text;
+        case "+", "-", "!", "^", "&", "<-", "*" -> {
+          Token op = tok;
+          enter(op.pos);
           next();
-          return new Unary(op, unary());
-        }
-        case "*" -> {
-          next();
-          return new Star(unary());
+          Ast x = unary();
+          nesting--;
+          return limited(op.text.equals("*") ? new Star(x, x.height() + 1) : new Unary(op.text, x, x.height() + 1),
+              op.pos);
         }
         default -> { }
       }
@@ -248,29 +310,36 @@ final class Parser {
     return primary();
   }
 
-  private Object primary() throws SyntaxError {
-    Object x = operand();
+  private Ast primary() throws SyntaxError {
+    Ast x = operand();
     while (tok.kind == Kind.OP) {
-      switch (tok.text) {
+      Token t = tok;
+      switch (t.text) {
         case "." -> {
           next();
           if (tok.kind != Kind.IDENT) {
             throw error(tok.pos, "expected selector or type assertion, found " + describe(tok));
           }
-          x = new Selector(x, tok.text);
+          x = limited(new Selector(x, tok.text, x.height() + 1), t.pos);
           next();
         }
         case "[" -> {
+          enter(t.pos);
           next();
-          Object index = binary(1);
+          Ast index = binary(1);
           expect("]");
-          x = new Index(x, index);
+          nesting--;
+          x = limited(new Index(x, index, Math.max(x.height(), index.height()) + 1), t.pos);
         }
         case "(" -> {
+          enter(t.pos);
           next();
-          List<Object> args = new ArrayList<>();
+          List<Ast> args = new ArrayList<>();
+          int height = x.height();
           while (!(tok.kind == Kind.OP && tok.text.equals(")"))) {
-            args.add(binary(1));
+            Ast arg = binary(1);
+            args.add(arg);
+            height = Math.max(height, arg.height());
             if (tok.kind == Kind.OP && tok.text.equals(",")) {
               next();
             } else {
@@ -278,7 +347,8 @@ final class Parser {
             }
           }
           expect(")");
-          x = new CallNode(x, args);
+          nesting--;
+          x = limited(new CallNode(x, args, height + 1), t.pos);
         }
         default -> {
           return x;
@@ -288,7 +358,7 @@ final class Parser {
     return x;
   }
 
-  private Object operand() throws SyntaxError {
+  private Ast operand() throws SyntaxError {
     Token t = tok;
     switch (t.kind) {
       case IDENT -> {
@@ -301,15 +371,39 @@ final class Parser {
       }
       case OP -> {
         if (t.text.equals("(")) {
+          enter(t.pos);
           next();
-          Object x = binary(1);
+          Ast x = binary(1);
           expect(")");
+          nesting--;
           return new Paren(x);
         }
         throw error(t.pos, "expected operand, found " + describe(t));
       }
       default -> throw error(t.pos, "expected operand, found 'EOF'");
     }
+  }
+
+  /** Counts one more level of nesting at {@code offset}; refuses to go deeper than the limit. */
+  private void enter(int offset) throws TooDeep {
+    if (++nesting > ExpressionCompiler.MAX_DEPTH) {
+      throw tooDeep(offset);
+    }
+  }
+
+  /** Returns {@code node} unless it makes the tree higher than the limit. */
+  private Ast limited(Ast node, int offset) throws TooDeep {
+    if (node.height() > ExpressionCompiler.MAX_DEPTH) {
+      throw tooDeep(offset);
+    }
+    return node;
+  }
+
+  private TooDeep tooDeep(int offset) {
+    int[] lineAndColumn = position(offset);
+    String where = lineAndColumn[0] == 1 ? "column " + lineAndColumn[1]
+        : "line " + lineAndColumn[0] + ", column " + lineAndColumn[1];
+    return new TooDeep("expression nests deeper than " + ExpressionCompiler.MAX_DEPTH + " levels at " + where);
   }
 
   private void expect(String op) throws SyntaxError {
@@ -328,6 +422,12 @@ final class Parser {
   }
 
   private SyntaxError error(int offset, String message) {
+    int[] lineAndColumn = position(offset);
+    return new SyntaxError(lineAndColumn[0] + ":" + lineAndColumn[1] + ": " + message);
+  }
+
+  /** Line and column (from 1) of {@code offset}, as Go's scanner counts them. */
+  private int[] position(int offset) {
     int line = 1;
     int col = 1;
     for (int i = 0; i < offset && i < src.length(); i++) {
@@ -338,12 +438,12 @@ final class Parser {
         col++;
       }
     }
-    return new SyntaxError(line + ":" + col + ": " + message);
+    return new int[] {line, col};
   }
 
   // ---- Go AST to prefix form, as upstream's evalAST ----
 
-  private Expr convert(Object node) throws ExpressionException {
+  private Expr convert(Ast node) throws ExpressionException {
     if (node instanceof Paren p) {
       return convert(p.x);
     }
@@ -368,8 +468,8 @@ final class Parser {
       return new Expr.Call("INDEX", null, List.of(convert(ix.x), convert(ix.index)));
     }
     if (node instanceof CallNode c) {
-      List<Expr> args = new ArrayList<>();
-      for (Object a : c.args) {
+      List<Expr> args = new ArrayList<>(c.args.size());
+      for (Ast a : c.args) {
         args.add(convert(a));
       }
       if (c.fun instanceof Ident id) {
@@ -391,10 +491,17 @@ final class Parser {
     if (node instanceof Binary b) {
       return new Expr.Call(BINARY.get(b.op), null, List.of(convert(b.x), convert(b.y)));
     }
+    if (node instanceof Chain ch) {
+      List<Expr> operands = new ArrayList<>(ch.operands.size());
+      for (Ast a : ch.operands) {
+        operands.add(convert(a));
+      }
+      return new Expr.Call(BINARY.get(ch.op), null, List.copyOf(operands));
+    }
     throw unexpected(node);
   }
 
-  private static String dotted(Object node) {
+  private static String dotted(Ast node) {
     if (node instanceof Ident id) {
       return id.name;
     }
@@ -405,7 +512,7 @@ final class Parser {
     return null;
   }
 
-  private ExpressionException unexpected(Object node) {
+  private ExpressionException unexpected(Ast node) {
     return new ExpressionException("unexpected expression: " + node);
   }
 
@@ -435,11 +542,9 @@ final class Parser {
         }
         case STRING, CHAR -> {
           String s = GoStrings.unquote(t.text);
-          try {
-            return new Expr.Const(ValueType.DURATION, GoDuration.parse(s), t.text);
-          } catch (IllegalArgumentException notADuration) {
-            return new Expr.Const(ValueType.STRING, s, GoStrings.quote(s));
-          }
+          Duration d = GoValues.parseDurationOrNull(s); // null, not an exception: most strings are none
+          return d != null ? new Expr.Const(ValueType.DURATION, d, t.text)
+              : new Expr.Const(ValueType.STRING, s, GoStrings.quote(s));
         }
         default -> throw new ExpressionException("unexpected expression: " + t.text);
       }

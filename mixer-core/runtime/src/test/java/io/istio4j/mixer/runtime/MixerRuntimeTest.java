@@ -3,6 +3,7 @@ package io.istio4j.mixer.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.ReportBatchEncoder;
@@ -485,6 +486,37 @@ class MixerRuntimeTest {
     assertThat(referenced(q.getReferencedAttributes())).contains("source.service ABSENCE");
     assertThat(TestAdapters.QUOTA_ARGS).extracting(a -> a.deduplicationId() + "/" + a.amount())
         .containsExactly("req-1RequestCount/5");
+  }
+
+  @Test
+  void aCheckWithoutADeduplicationIdAsksForQuotaWithoutOne() {
+    config("""
+        apiVersion: config.istio.io/v1alpha2
+        kind: testcheck
+        metadata: {name: q, namespace: istio-system}
+        spec: {validUseCount: 3}
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: quota
+        metadata: {name: requestcount, namespace: istio-system}
+        spec: {dimensions: {source: source.service | "unknown"}}
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: rule
+        metadata: {name: quota, namespace: istio-system}
+        spec:
+          actions: [{handler: q.testcheck, instances: [requestcount.quota]}]
+        """);
+    CheckRequest noId = CheckRequest.newBuilder()
+        .setAttributes(AttributesEncoder.encode(Map.of("destination.service", "a.ns.svc"), 167))
+        .setGlobalWordCount(167)
+        .putQuotas("RequestCount", CheckRequest.QuotaParams.newBuilder().setAmount(1).build())
+        .build();
+    runtime.check(RequestDecoder.decodeCheck(noId.toByteArray()));
+    runtime.check(RequestDecoder.decodeCheck(noId.toByteArray()));
+    assertThat(TestAdapters.QUOTA_ARGS).extracting(QuotaArgs::deduplicationId)
+        .as("an empty id, which adapters never deduplicate on; not \"RequestCount\", which every such call shares")
+        .containsExactly("", "");
   }
 
   @Test
