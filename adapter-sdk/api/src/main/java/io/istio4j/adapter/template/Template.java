@@ -13,6 +13,7 @@ import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A template as the runtime sees it. The template code generator writes one subclass per template
@@ -25,6 +26,7 @@ public abstract class Template {
   private final String name;
   private final Variety variety;
   private final Class<? extends Handler> handlerType;
+  private final Class<? extends Handler> asyncHandlerType;
   private final Class<?> builderType;
   private final Descriptor paramDescriptor;
 
@@ -32,6 +34,7 @@ public abstract class Template {
    * @param name the template name, the config kind of its instances
    * @param variety what the template is for
    * @param handlerType the generated {@code <Name>Handler} interface
+   * @param asyncHandlerType the generated {@code <Name>AsyncHandler} interface
    * @param builderType the generated {@code <Name>HandlerBuilder} interface
    * @param paramDescriptor the instance-param message: every field an expression string
    */
@@ -39,11 +42,13 @@ public abstract class Template {
       String name,
       Variety variety,
       Class<? extends Handler> handlerType,
+      Class<? extends Handler> asyncHandlerType,
       Class<?> builderType,
       Descriptor paramDescriptor) {
     this.name = requireNonNull(name, "name");
     this.variety = requireNonNull(variety, "variety");
     this.handlerType = requireNonNull(handlerType, "handlerType");
+    this.asyncHandlerType = requireNonNull(asyncHandlerType, "asyncHandlerType");
     this.builderType = requireNonNull(builderType, "builderType");
     this.paramDescriptor = requireNonNull(paramDescriptor, "paramDescriptor");
   }
@@ -61,6 +66,11 @@ public abstract class Template {
   /** The generated handler interface a handler must implement to receive these instances. */
   public final Class<? extends Handler> handlerType() {
     return handlerType;
+  }
+
+  /** The generated asynchronous handler interface, the alternative to {@link #handlerType()}. */
+  public final Class<? extends Handler> asyncHandlerType() {
+    return asyncHandlerType;
   }
 
   /** The generated builder interface a handler builder must implement. */
@@ -83,9 +93,17 @@ public abstract class Template {
     return builderType.isInstance(builder);
   }
 
-  /** True when {@code handler} implements this template's handler interface. */
+  /** True when {@code handler} implements this template's handler or asynchronous handler interface. */
   public final boolean supports(Handler handler) {
-    return handlerType.isInstance(handler);
+    return handlerType.isInstance(handler) || asyncHandlerType.isInstance(handler);
+  }
+
+  /**
+   * True when {@code handler} implements the asynchronous interface: Mixer then calls the
+   * {@code handle*Async} methods, which it prefers when a handler implements both.
+   */
+  public final boolean isAsync(Handler handler) {
+    return asyncHandlerType.isInstance(handler);
   }
 
   /**
@@ -120,6 +138,21 @@ public abstract class Template {
 
   /** Sends a QUOTA instance to a handler. */
   public QuotaResult handleQuota(Handler handler, Instance instance, QuotaArgs args) {
+    throw new UnsupportedOperationException(name + " is a " + variety + " template, not QUOTA");
+  }
+
+  /** Sends a batch of REPORT instances to an asynchronous handler. */
+  public CompletionStage<Void> handleReportAsync(Handler handler, List<? extends Instance> instances) {
+    throw new UnsupportedOperationException(name + " is a " + variety + " template, not REPORT");
+  }
+
+  /** Sends a CHECK instance to an asynchronous handler. */
+  public CompletionStage<CheckResult> handleCheckAsync(Handler handler, Instance instance) {
+    throw new UnsupportedOperationException(name + " is a " + variety + " template, not CHECK");
+  }
+
+  /** Sends a QUOTA instance to an asynchronous handler. */
+  public CompletionStage<QuotaResult> handleQuotaAsync(Handler handler, Instance instance, QuotaArgs args) {
     throw new UnsupportedOperationException(name + " is a " + variety + " template, not QUOTA");
   }
 

@@ -102,7 +102,7 @@ public final class HandlerFactory {
         closeQuietly(handler);
         throw new HandlerBuildException("adapter '" + adapter.name() + "' supports template '" + name
             + "' but its handler " + handler.getClass().getName() + " does not implement "
-            + t.handlerType().getName());
+            + t.handlerType().getName() + " or " + t.asyncHandlerType().getName());
       }
     }
     return handler;

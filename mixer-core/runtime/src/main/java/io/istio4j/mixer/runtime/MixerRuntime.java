@@ -4,25 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Duration;
 import io.istio4j.adapter.AdapterInfo;
-import io.istio4j.adapter.CheckResult;
-import io.istio4j.adapter.Instance;
-import io.istio4j.adapter.LogText;
-import io.istio4j.adapter.QuotaArgs;
-import io.istio4j.adapter.QuotaResult;
-import io.istio4j.adapter.RateLimitedLogger;
-import io.istio4j.adapter.Status;
-import io.istio4j.adapter.template.CompiledInstance;
-import io.istio4j.adapter.template.InstanceEvaluationException;
-import io.istio4j.adapter.template.Variety;
-import io.istio4j.mixer.attribute.AttributeBag;
-import io.istio4j.mixer.attribute.CompressedAttributeBag;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.DecodedReportRequest;
-import io.istio4j.mixer.runtime.Snapshot.Action;
 import io.istio4j.mixer.runtime.Snapshot.HandlerEntry;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.v1.CheckResponse;
-import io.istio4j.mixer.v1.CheckResponse.PreconditionResult;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.time.Clock;
@@ -33,21 +19,16 @@ import java.util.Map;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,14 +51,11 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   /** Upstream's answer when no rule applies: valid for 10 s or 200 uses. */
   static final Duration DEFAULT_VALID_DURATION = Duration.newBuilder().setSeconds(10).build();
   static final int DEFAULT_VALID_USE_COUNT = 200;
-  private static final Duration ZERO = Duration.getDefaultInstance();
   private static final long DRAIN_WARNING_SECONDS = 10;
   /** Handlers whose build failed for a reason that may pass are built again after 1 s, 2 s, ... up to 60 s. */
   static final java.time.Duration FIRST_RETRY = java.time.Duration.ofSeconds(1);
   static final java.time.Duration LAST_RETRY = java.time.Duration.ofSeconds(60);
   private static final int REASON_EXAMPLES = 3;
-  /** What a client is told when a handler threw: the exception itself is for the server log. */
-  static final String INTERNAL_ERROR = "internal error (see server log)";
 
   private final Templates templates;
   private final Adapters adapters;
@@ -87,13 +65,11 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final ExecutorService daemons;
-  private final ThreadPoolExecutor workers;
+  private final Dispatcher dispatcher;
   private final SnapshotBuilder builder;
   private final AtomicReference<Snapshot> current;
   // Clients can cause these at will (a missing attribute, a request a buggy handler throws on):
   // bounded, escaped lines, one limiter per kind so one flood does not hide the other.
-  private final RateLimitedLogger handlerErrors = RateLimitedLogger.of(log);
-  private final RateLimitedLogger instanceErrors = RateLimitedLogger.of(log);
   private final Object applyLock = new Object();
   /** Runs handler build retries: config work, never on a request or adapter thread. */
   private final ScheduledExecutorService configThread;
@@ -121,10 +97,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     this.adapterMetrics = new RegistryAdapterMetrics(registry);
     this.scheduler = Executors.newScheduledThreadPool(2, named("adapter-scheduler"));
     this.daemons = Executors.newCachedThreadPool(named("adapter-daemon"));
-    int n = options.adapterWorkerPoolSize();
-    this.workers = new ThreadPoolExecutor(n, n, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(n * 16),
-        named("adapter-worker"));
-    this.workers.allowCoreThreadTimeOut(true);
+    this.dispatcher = new Dispatcher(options, metrics);
     this.configThread = Executors.newSingleThreadScheduledExecutor(named("config-retry"));
     this.builder = SnapshotBuilder.forServing(templates, adapters, options, this::env, metrics);
     this.current = new AtomicReference<>(Snapshot.empty(options));
@@ -423,301 +396,41 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     }
   }
 
-  @Override
-  public boolean mayBlock() {
-    return current.get().hasBlockingHandlers();
-  }
-
-  // ---- Check ----
+  // ---- requests ----
 
   @Override
-  public CheckResponse check(DecodedCheckRequest request) {
+  public CompletionStage<CheckResponse> check(DecodedCheckRequest request, CallContext context) {
     Snapshot s = acquire();
+    CompletableFuture<CheckResponse> answer;
     try {
-      return check(s, request);
-    } finally {
+      answer = dispatcher.check(s, request, context);
+    } catch (RuntimeException | Error e) {
       s.release();
-    }
-  }
-
-  private CheckResponse check(Snapshot s, DecodedCheckRequest request) {
-    CompressedAttributeBag bag = request.attributes();
-    PreconditionResult.Builder pre = PreconditionResult.newBuilder();
-    boolean ok;
-    try {
-      List<Action> actions = s.resolve(bag, Variety.CHECK);
-      if (actions.isEmpty()) {
-        pre.setStatus(com.google.rpc.Status.getDefaultInstance())
-            .setValidDuration(DEFAULT_VALID_DURATION).setValidUseCount(DEFAULT_VALID_USE_COUNT);
-        ok = true;
-      } else {
-        ok = dispatchChecks(actions, bag, pre);
-      }
-    } catch (ResolutionException e) {
-      metrics.resolveError("Check");
-      pre.setStatus(status(Status.Code.INTERNAL, e.getMessage()))
-          .setValidDuration(DEFAULT_VALID_DURATION).setValidUseCount(DEFAULT_VALID_USE_COUNT);
-      ok = false;
-    }
-    pre.setReferencedAttributes(bag.references().encode(request.globalWordCount()));
-    CheckResponse.Builder response = CheckResponse.newBuilder();
-    if (ok && !request.quotas().isEmpty()) {
-      quotas(s, request, bag, pre, response);
-    }
-    return response.setPrecondition(pre).build();
-  }
-
-  private boolean dispatchChecks(List<Action> actions, AttributeBag bag, PreconditionResult.Builder pre) {
-    CheckResult combined = null;
-    StringBuilder messages = null;
-    Status.Code firstBad = null;
-    for (Action a : actions) {
-      for (CompiledInstance<AttributeBag> ci : a.instances()) {
-        CheckResult r = checkOne(a, ci, bag);
-        combined = combined == null ? r : combined.combine(r);
-        if (!r.status().isOk()) {
-          if (firstBad == null) {
-            firstBad = r.status().code();
-            messages = new StringBuilder();
-          } else {
-            messages.append(", ");
-          }
-          messages.append(a.handler().fqn()).append(':').append(r.status().message());
-        }
-      }
-    }
-    pre.setValidDuration(duration(combined.validDuration())).setValidUseCount(combined.validUseCount());
-    if (firstBad == null) {
-      pre.setStatus(com.google.rpc.Status.getDefaultInstance());
-      return true;
-    }
-    pre.setStatus(status(firstBad, messages.toString()));
-    return false;
-  }
-
-  private CheckResult checkOne(Action a, CompiledInstance<AttributeBag> ci, AttributeBag bag) {
-    Instance instance;
-    try {
-      instance = ci.build(bag);
-    } catch (InstanceEvaluationException e) {
-      instanceFailed("Check", a, ci, e);
-      return failed(e.getMessage());
-    }
-    try {
-      CheckResult r = call(a, () -> a.template().handleCheck(a.handler().handler(), instance));
-      return r != null ? r : failed("handler returned no result");
-    } catch (HandlerFailure e) {
-      return failed(e.getMessage());
-    }
-  }
-
-  /** A failed check's result under the failure policy: never cacheable. */
-  private CheckResult failed(String message) {
-    return options.failurePolicy() == RuntimeOptions.FailurePolicy.OPEN
-        ? CheckResult.of(Status.OK, java.time.Duration.ZERO, 0)
-        : CheckResult.of(Status.of(Status.Code.INTERNAL, message), java.time.Duration.ZERO, 0);
-  }
-
-  private void quotas(Snapshot s, DecodedCheckRequest request, CompressedAttributeBag bag,
-      PreconditionResult.Builder pre, CheckResponse.Builder response) {
-    for (Map.Entry<String, DecodedCheckRequest.QuotaParams> q : request.quotas().entrySet()) {
-      bag.references().clear();
-      String name = q.getKey();
-      long amount = q.getValue().amount();
-      CheckResponse.QuotaResult.Builder result = CheckResponse.QuotaResult.newBuilder();
-      List<Action> actions;
-      try {
-        actions = s.resolve(bag, Variety.QUOTA);
-      } catch (ResolutionException e) {
-        metrics.resolveError("Quota");
-        pre.setStatus(status(Status.Code.INTERNAL, e.getMessage()));
-        return;
-      }
-      if (actions.isEmpty() || actions.get(0).instances().isEmpty()) {
-        result.setGrantedAmount(amount).setValidDuration(DEFAULT_VALID_DURATION);
-      } else {
-        if (actions.size() > 1 || actions.get(0).instances().size() > 1) {
-          log.debug("quota {}: more than one quota instance applies; the first is used, as upstream",
-              LogText.escape(name));
-        }
-        Action a = actions.get(0);
-        // No id from the client means no deduplication: "" + name would make every such call a retry.
-        String id = request.deduplicationId();
-        QuotaArgs args = new QuotaArgs(id.isEmpty() ? "" : id + name, amount, q.getValue().bestEffort());
-        QuotaResult r;
-        try {
-          Instance instance = a.instances().get(0).build(bag);
-          r = call(a, () -> a.template().handleQuota(a.handler().handler(), instance, args));
-          if (r == null) {
-            throw new HandlerFailure("handler returned no result", false);
-          }
-        } catch (InstanceEvaluationException | HandlerFailure e) {
-          if (e instanceof InstanceEvaluationException iee) {
-            instanceFailed("Quota", a, a.instances().get(0), iee);
-          }
-          if (options.failurePolicy() == RuntimeOptions.FailurePolicy.OPEN) {
-            r = new QuotaResult(Status.OK, java.time.Duration.ZERO, amount);
-          } else {
-            pre.setStatus(status(Status.Code.INTERNAL, a.handler().fqn() + ":" + e.getMessage()))
-                .setValidDuration(ZERO).setValidUseCount(0);
-            return;
-          }
-        }
-        if (!r.status().isOk()) {
-          pre.setStatus(status(r.status().code(), a.handler().fqn() + ":" + r.status().message()));
-        }
-        result.setGrantedAmount(r.amount()).setValidDuration(duration(r.validDuration()));
-      }
-      result.setReferencedAttributes(bag.references().encode(request.globalWordCount()));
-      response.putQuotas(name, result.build());
-    }
-  }
-
-  // ---- Report ----
-
-  @Override
-  public void report(DecodedReportRequest request) {
-    Snapshot s = acquire();
-    try {
-      report(s, request);
-    } finally {
-      s.release();
-    }
-  }
-
-  private void report(Snapshot s, DecodedReportRequest request) {
-    List<Action> order = new ArrayList<>();
-    Map<Action, List<Instance>> batches = new IdentityHashMap<>();
-    request.forEachRecord(bag -> {
-      List<Action> actions;
-      try {
-        actions = s.resolve(bag, Variety.REPORT);
-      } catch (ResolutionException e) {
-        metrics.resolveError("Report");
-        throw e;
-      }
-      for (Action a : actions) {
-        List<Instance> batch = batches.get(a);
-        for (CompiledInstance<AttributeBag> ci : a.instances()) {
-          try {
-            Instance instance = ci.build(bag);
-            if (batch == null) {
-              batch = new ArrayList<>();
-              batches.put(a, batch);
-              order.add(a);
-            }
-            batch.add(instance);
-          } catch (InstanceEvaluationException e) {
-            instanceFailed("Report", a, ci, e); // the record is skipped for this instance only
-          }
-        }
-      }
-    });
-    StringBuilder failures = null;
-    for (Action a : order) {
-      List<Instance> batch = batches.get(a);
-      try {
-        call(a, () -> {
-          a.template().handleReport(a.handler().handler(), batch);
-          return Boolean.TRUE;
-        });
-      } catch (HandlerFailure e) {
-        failures = failures == null ? new StringBuilder() : failures.append(", ");
-        failures.append(a.handler().fqn()).append(':').append(e.getMessage());
-      }
-    }
-    if (failures != null) {
-      throw new DispatchException(failures.toString());
-    }
-  }
-
-  /** Counts an instance that could not be built, by template and instance, and logs it (rate limited). */
-  private void instanceFailed(String method, Action a, CompiledInstance<AttributeBag> ci,
-      InstanceEvaluationException e) {
-    metrics.instanceError(a.template().name(), ci.name());
-    if (e.isInternal()) {
-      instanceErrors.warn("{}: instance {} not built: {}", method, ci.name(), e.getMessage(), e.getCause());
-    } else {
-      instanceErrors.warn("{}: instance {} not built: {}", method, ci.name(), e.getMessage());
-    }
-  }
-
-  // ---- calling handlers ----
-
-  /** A handler call that threw, was refused or missed its deadline. */
-  static final class HandlerFailure extends Exception {
-    private static final long serialVersionUID = 1L;
-    final boolean timeout;
-
-    HandlerFailure(String message, boolean timeout) {
-      super(message, null, false, false);
-      this.timeout = timeout;
-    }
-  }
-
-  /**
-   * Calls a handler: inline for in-memory adapters, on the worker pool with the deadline for
-   * blocking ones. Counts and times the call.
-   */
-  private <T> T call(Action a, Supplier<T> work) throws HandlerFailure {
-    RuntimeMetrics.Stats stats = a.stats();
-    long start = System.nanoTime();
-    try {
-      T result;
-      if (!a.handler().adapter().blocking()) {
-        try {
-          result = work.get();
-        } catch (RuntimeException | LinkageError | StackOverflowError e) {
-          throw threw(a, e);
-        }
-      } else {
-        Future<T> f;
-        try {
-          f = workers.submit(work::get);
-        } catch (RejectedExecutionException e) {
-          throw new HandlerFailure("adapter worker pool is full (" + options.adapterWorkerPoolSize() + " threads)",
-              false);
-        }
-        try {
-          result = f.get(options.handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-          f.cancel(true);
-          throw new HandlerFailure("no answer within " + options.handlerTimeout().toMillis() + " ms", true);
-        } catch (ExecutionException e) {
-          throw threw(a, e.getCause());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          f.cancel(true);
-          throw new HandlerFailure("interrupted", false);
-        }
-      }
-      stats.ok.inc();
-      return result;
-    } catch (HandlerFailure e) {
-      (e.timeout ? stats.timeout : stats.error).inc();
-      log.debug("handler {} failed: {}", a.handler().fqn(), e.getMessage());
       throw e;
-    } finally {
-      stats.seconds.observe((System.nanoTime() - start) / 1e9);
     }
+    return held(s, answer);
   }
 
-  /**
-   * A handler threw: a bug or an unexpected backend failure. The exception goes to the server log
-   * (rate limited, with its stack trace); the client is told only that it happened, since its
-   * message names Java classes and internals.
-   */
-  private HandlerFailure threw(Action a, Throwable e) {
-    handlerErrors.warn("handler {} threw", a.handler().fqn(), e);
-    return new HandlerFailure(INTERNAL_ERROR, false);
+  @Override
+  public CompletionStage<Void> report(DecodedReportRequest request, CallContext context) {
+    Snapshot s = acquire();
+    CompletableFuture<Void> done;
+    try {
+      done = dispatcher.report(s, request, context);
+    } catch (RuntimeException | Error e) {
+      s.release();
+      throw e;
+    }
+    return held(s, done);
   }
 
-  private static com.google.rpc.Status status(Status.Code code, String message) {
-    return com.google.rpc.Status.newBuilder().setCode(code.number()).setMessage(message).build();
-  }
-
-  private static Duration duration(java.time.Duration d) {
-    return d.isZero() ? ZERO : Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+  /** Releases the snapshot once {@code answer} completes, so its handlers stay open until then. */
+  private static <T> CompletableFuture<T> held(Snapshot s, CompletableFuture<T> answer) {
+    if (answer.isDone()) {
+      s.release();
+      return answer;
+    }
+    return answer.whenComplete((v, e) -> s.release());
   }
 
   /** Stops following the store and closes every handler and executor. */
@@ -733,7 +446,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
       s.handlers().values().forEach(MixerRuntime::closeHandler);
     }
     configThread.shutdownNow();
-    workers.shutdownNow();
+    dispatcher.close();
     daemons.shutdownNow();
     scheduler.shutdownNow();
   }

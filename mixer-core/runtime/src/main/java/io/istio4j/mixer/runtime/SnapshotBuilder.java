@@ -202,10 +202,10 @@ public final class SnapshotBuilder {
           continue;
         }
         buildHandlers(b, pending, previous, attempts);
-        Map<String, List<Snapshot.Rule>> byNamespace = new TreeMap<>();
+        Map<String, List<Resolver.Rule>> byNamespace = new TreeMap<>();
         for (PendingRule r : pending) {
           b.guarded(r.object(), "resolving its actions", () -> {
-            Snapshot.Rule rule = finish(b, r);
+            Resolver.Rule rule = finish(b, r);
             if (rule != null) {
               byNamespace.computeIfAbsent(r.object().namespace(), k -> new ArrayList<>()).add(rule);
             }
@@ -301,7 +301,7 @@ public final class SnapshotBuilder {
   }
 
   /** The snapshot of a finished build: every object's final state, and the versions now in use. */
-  private Snapshot snapshot(Build b, Map<String, List<Snapshot.Rule>> byNamespace, Map<String, Snapshot.Good> before,
+  private Snapshot snapshot(Build b, Map<String, List<Resolver.Rule>> byNamespace, Map<String, Snapshot.Good> before,
       Map<String, ObjectStatus> causes, Attempts attempts, long version) {
     Map<String, Snapshot.Good> good = new HashMap<>();
     for (ConfigObject o : b.objects.values()) {
@@ -333,8 +333,8 @@ public final class SnapshotBuilder {
         retryable.add(fqn);
       }
     }
-    Map<String, Snapshot.Rule[]> rules = new HashMap<>();
-    byNamespace.forEach((ns, list) -> rules.put(ns, list.toArray(new Snapshot.Rule[0])));
+    Map<String, Resolver.Rule[]> rules = new HashMap<>();
+    byNamespace.forEach((ns, list) -> rules.put(ns, list.toArray(new Resolver.Rule[0])));
     return new Snapshot(version, b.manifest, options, rules, b.built, new ArrayList<>(b.statuses.values()), good,
         retryable);
   }
@@ -695,7 +695,7 @@ public final class SnapshotBuilder {
     }
   }
 
-  private Snapshot.Rule finish(Build b, PendingRule r) {
+  private Resolver.Rule finish(Build b, PendingRule r) {
     ConfigObject o = r.object();
     List<Action> check = new ArrayList<>();
     List<Action> report = new ArrayList<>();
@@ -719,6 +719,6 @@ public final class SnapshotBuilder {
       b.used.add(a.handler());
       b.used.addAll(a.instances());
     }
-    return new Snapshot.Rule(o.fqn(), r.match(), r.tcp(), List.copyOf(check), List.copyOf(report), List.copyOf(quota));
+    return new Resolver.Rule(o.fqn(), r.match(), r.tcp(), List.copyOf(check), List.copyOf(report), List.copyOf(quota));
   }
 }

@@ -59,6 +59,7 @@ class MixerRuntimeTest {
     TestAdapters.reset();
     logs.start();
     ((Logger) LoggerFactory.getLogger(MixerRuntime.class)).addAppender(logs);
+    ((Logger) LoggerFactory.getLogger(Dispatcher.class)).addAppender(logs);
     store = new MemoryStore("istio-system");
     store.setYaml(MANIFEST);
     runtime = runtime(RuntimeOptions.DEFAULTS);
@@ -76,6 +77,7 @@ class MixerRuntimeTest {
   void stop() {
     runtime.close();
     ((Logger) LoggerFactory.getLogger(MixerRuntime.class)).detachAppender(logs);
+    ((Logger) LoggerFactory.getLogger(Dispatcher.class)).detachAppender(logs);
   }
 
   private List<ILoggingEvent> warnings() {

@@ -45,6 +45,17 @@ final class TestAdapters {
   static final List<QuotaArgs> QUOTA_ARGS = new CopyOnWriteArrayList<>();
   static final List<String> CLOSED = new CopyOnWriteArrayList<>();
   static final AtomicInteger BUILDS = new AtomicInteger();
+  /** Stages the {@code testasync} handler returned, in call order; tests complete them. */
+  static final java.util.concurrent.BlockingQueue<java.util.concurrent.CompletableFuture<?>> PENDING =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+  /** Threads the handlers ran on, in call order. */
+  static final List<String> THREADS = new CopyOnWriteArrayList<>();
+  /** Handlers labelled {@code barrier} wait here for one another: they pass only when run in parallel. */
+  static volatile java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+  /** What the caller's context carried to the thread a handler ran on. */
+  static final ThreadLocal<String> CALLER = new ThreadLocal<>();
+  static final List<String> CALLERS = new CopyOnWriteArrayList<>();
+  static final AtomicInteger INTERRUPTED = new AtomicInteger();
 
   private TestAdapters() {}
 
@@ -53,10 +64,20 @@ final class TestAdapters {
     QUOTA_ARGS.clear();
     CLOSED.clear();
     BUILDS.set(0);
+    PENDING.clear();
+    THREADS.clear();
+    CALLERS.clear();
+    INTERRUPTED.set(0);
+    barrier = new java.util.concurrent.CyclicBarrier(2);
   }
 
   static Adapters adapters(Templates templates) {
     return Adapters.of(templates, () -> check("testcheck", false), () -> check("testslow", true), () ->
+        AdapterInfo.builder("testasync")
+            .supportedTemplates("checknothing", "quota", "metric")
+            .defaultConfig(TestParams.getDefaultInstance())
+            .builderFactory(AsyncBuilder::new)
+            .build(), () ->
         AdapterInfo.builder("testmetric")
             .supportedTemplates("metric")
             .defaultConfig(TestParams.getDefaultInstance())
@@ -204,6 +225,15 @@ final class TestAdapters {
     }
 
     private CheckResult result(String what) {
+      THREADS.add(Thread.currentThread().getName());
+      CALLERS.add(String.valueOf(CALLER.get()));
+      if (params.getLabelsMap().containsKey("barrier")) {
+        try {
+          barrier.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException("the other handler of the call never ran alongside this one");
+        }
+      }
       if (params.getLabelsMap().containsKey("throw")) {
         String message = params.getLabelsMap().get("throw");
         throw message.isEmpty() ? new NullPointerException() : new IllegalStateException(message);
@@ -212,6 +242,7 @@ final class TestAdapters {
         try {
           Thread.sleep(Long.parseLong(params.getLabelsMap().get("sleepMillis")));
         } catch (InterruptedException e) {
+          INTERRUPTED.incrementAndGet();
           Thread.currentThread().interrupt();
         }
       }
@@ -279,4 +310,52 @@ final class TestAdapters {
     }
   }
 
+  static final class AsyncBuilder implements CheckNothingHandlerBuilder<TestParams>,
+      QuotaHandlerBuilder<TestParams>, MetricHandlerBuilder<TestParams> {
+    @Override
+    public void setAdapterConfig(TestParams config) {}
+
+    @Override
+    public ConfigErrors validate() {
+      return new ConfigErrors();
+    }
+
+    @Override
+    public Handler build(Env env) {
+      return new AsyncHandler();
+    }
+  }
+
+  /** Returns stages the test completes through {@link #PENDING}; never blocks. */
+  static final class AsyncHandler implements io.istio4j.template.checknothing.CheckNothingAsyncHandler,
+      io.istio4j.template.quota.QuotaAsyncHandler, io.istio4j.template.metric.MetricAsyncHandler {
+
+    private static <T> java.util.concurrent.CompletableFuture<T> pending() {
+      THREADS.add(Thread.currentThread().getName());
+      java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+      PENDING.add(f);
+      return f;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<CheckResult> handleCheckNothingAsync(CheckNothingInstance instance) {
+      return pending();
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<QuotaResult> handleQuotaAsync(QuotaInstance instance, QuotaArgs args) {
+      QUOTA_ARGS.add(args);
+      return pending();
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> handleMetricAsync(List<MetricInstance> instances) {
+      return pending();
+    }
+
+    @Override
+    public void close() {
+      CLOSED.add("testasync");
+    }
+  }
 }

@@ -25,6 +25,9 @@ import io.istio4j.mixer.attribute.RequestDecoder;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.v1.ReportResponse;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,12 +59,6 @@ final class MixerGrpcService {
   private final RequestProcessor processor;
   private final DecodeLimits limits;
   private final ServerMetrics metrics;
-  private final java.util.concurrent.ExecutorService requests = new java.util.concurrent.ThreadPoolExecutor(
-      64, 64, 60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(4096), r -> {
-        Thread t = new Thread(r, "mixer-request");
-        t.setDaemon(true);
-        return t;
-      });
 
   MixerGrpcService(RequestProcessor processor, DecodeLimits limits, ServerMetrics metrics) {
     this.processor = requireNonNull(processor, "processor");
@@ -69,10 +66,8 @@ final class MixerGrpcService {
     this.metrics = requireNonNull(metrics, "metrics");
   }
 
-  /** Stops the request pool; calls already handed to it have finished when the gRPC server has. */
-  void close() {
-    requests.shutdownNow();
-  }
+  /** Nothing to stop: calls are answered on the transport's threads or by the runtime's. */
+  void close() {}
 
   ServerServiceDefinition bind() {
     ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(MixerGrpc.SERVICE_NAME)
@@ -91,20 +86,12 @@ final class MixerGrpcService {
       refused("Check", (Status) request, out);
       return;
     }
-    if (processor.mayBlock()) {
-      offload(() -> doCheck(bytes, out), out);
-      return;
-    }
     doCheck(bytes, out);
   }
 
   void report(Object request, StreamObserver<ReportResponse> out) {
     if (!(request instanceof byte[] bytes)) {
       refused("Report", (Status) request, out);
-      return;
-    }
-    if (processor.mayBlock()) {
-      offload(() -> doReport(bytes, out), out);
       return;
     }
     doReport(bytes, out);
@@ -115,15 +102,6 @@ final class MixerGrpcService {
     metrics.requestRejected(method);
     rejections.debug("{} rejected: {}", method, status.getDescription());
     out.onError(status.asRuntimeException());
-  }
-
-  /** Runs a call on the request pool; when it is full the call fails fast with UNAVAILABLE. */
-  private void offload(Runnable call, StreamObserver<?> out) {
-    try {
-      requests.execute(call);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      out.onError(Status.UNAVAILABLE.withDescription("Mixer is overloaded: request pool full").asRuntimeException());
-    }
   }
 
   private void doCheck(byte[] request, StreamObserver<CheckResponse> out) {
@@ -141,9 +119,9 @@ final class MixerGrpcService {
             LogText.escape(decoded.attributes().firstProblem()));
       }
     }
-    CheckResponse response;
+    CompletableFuture<CheckResponse> answer;
     try {
-      response = processor.check(decoded);
+      answer = processor.check(decoded, GrpcCallContext.current()).toCompletableFuture();
     } catch (AttributeDecodeException e) { // a map decoded on first read was over the limits
       out.onError(invalid("Check", e));
       return;
@@ -151,13 +129,29 @@ final class MixerGrpcService {
       out.onError(internal("Check", e));
       return;
     }
-    out.onNext(response);
-    out.onCompleted();
+    if (answer.isDone()) {
+      answerCheck(answer, out); // the common case: in-memory handlers only, still on this thread
+    } else {
+      answer.whenComplete((r, e) -> answerCheck(answer, out));
+    }
+  }
+
+  private void answerCheck(CompletableFuture<CheckResponse> answer, StreamObserver<CheckResponse> out) {
+    CheckResponse response;
+    try {
+      response = answer.join();
+    } catch (CompletionException | CancellationException e) {
+      send(out, null, internal("Check", cause(e)));
+      return;
+    }
+    send(out, response, null);
   }
 
   private void doReport(byte[] request, StreamObserver<ReportResponse> out) {
+    CompletableFuture<Void> done;
     try {
-      processor.report(RequestDecoder.decodeReport(request, limits));
+      done = processor.report(RequestDecoder.decodeReport(request, limits), GrpcCallContext.current())
+          .toCompletableFuture();
     } catch (AttributeDecodeException e) {
       out.onError(invalid("Report", e));
       return;
@@ -165,8 +159,39 @@ final class MixerGrpcService {
       out.onError(internal("Report", e));
       return;
     }
-    out.onNext(REPORT_OK);
-    out.onCompleted();
+    if (done.isDone()) {
+      answerReport(done, out);
+    } else {
+      done.whenComplete((r, e) -> answerReport(done, out));
+    }
+  }
+
+  private void answerReport(CompletableFuture<Void> done, StreamObserver<ReportResponse> out) {
+    try {
+      done.join();
+    } catch (CompletionException | CancellationException e) {
+      send(out, null, internal("Report", cause(e)));
+      return;
+    }
+    send(out, REPORT_OK, null);
+  }
+
+  /** Sends an answer; a call the client has cancelled meanwhile takes none, and that is fine. */
+  private static <T> void send(StreamObserver<T> out, T response, RuntimeException error) {
+    try {
+      if (error != null) {
+        out.onError(error);
+      } else {
+        out.onNext(response);
+        out.onCompleted();
+      }
+    } catch (IllegalStateException | io.grpc.StatusRuntimeException e) {
+      log.debug("answer not sent: {}", e.getMessage());
+    }
+  }
+
+  private static RuntimeException cause(RuntimeException e) {
+    return e.getCause() instanceof RuntimeException r ? r : e;
   }
 
   /** INVALID_ARGUMENT naming the problem, with a google.rpc.BadRequest detail as upstream sends. */

@@ -52,39 +52,46 @@ class MixerGrpcServiceTest {
   }
 
   @Test
-  void whenHandlersMayBlockCallsLeaveTheTransportThread() throws Exception {
-    java.util.List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+  void anAnswerThatComesLaterDoesNotHoldTheTransportThread() throws Exception {
     NoRulesProcessor rules = new NoRulesProcessor();
-    io.istio4j.mixer.runtime.RequestProcessor blocking = new io.istio4j.mixer.runtime.RequestProcessor() {
+    java.util.concurrent.CompletableFuture<CheckResponse> later = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+    io.istio4j.mixer.runtime.RequestProcessor slowCheck = new io.istio4j.mixer.runtime.RequestProcessor() {
       @Override
-      public CheckResponse check(io.istio4j.mixer.attribute.DecodedCheckRequest request) {
-        threads.add(Thread.currentThread().getName());
-        return rules.check(request);
+      public java.util.concurrent.CompletionStage<CheckResponse> check(
+          io.istio4j.mixer.attribute.DecodedCheckRequest request, io.istio4j.mixer.runtime.CallContext context) {
+        asked.countDown();
+        return later;
       }
 
       @Override
-      public void report(io.istio4j.mixer.attribute.DecodedReportRequest request) {
-        threads.add(Thread.currentThread().getName());
-      }
-
-      @Override
-      public boolean mayBlock() {
-        return true;
+      public java.util.concurrent.CompletionStage<Void> report(
+          io.istio4j.mixer.attribute.DecodedReportRequest request, io.istio4j.mixer.runtime.CallContext context) {
+        return rules.report(request, context);
       }
     };
     String name = InProcessServerBuilder.generateName();
-    io.grpc.Server s = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(new MixerGrpcService(blocking, DecodeLimits.DEFAULT, new ServerMetrics()).bind())
+    // One transport thread serves both calls: if the pending Check held it, the Report could not run.
+    java.util.concurrent.ExecutorService transport = java.util.concurrent.Executors.newSingleThreadExecutor();
+    io.grpc.Server s = InProcessServerBuilder.forName(name).executor(transport)
+        .addService(new MixerGrpcService(slowCheck, DecodeLimits.DEFAULT, new ServerMetrics()).bind())
         .build().start();
-    ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
+    ManagedChannel ch = InProcessChannelBuilder.forName(name).build();
     try {
-      CheckResponse r = MixerGrpc.newBlockingStub(ch).check(CheckRequest.getDefaultInstance());
-      assertThat(r.getPrecondition().getValidUseCount()).isEqualTo(200);
-      MixerGrpc.newBlockingStub(ch).report(io.istio4j.mixer.v1.ReportRequest.getDefaultInstance());
-      assertThat(threads).hasSize(2).allMatch(t -> t.startsWith("mixer-request"));
+      com.google.common.util.concurrent.ListenableFuture<CheckResponse> check =
+          MixerGrpc.newFutureStub(ch).check(CheckRequest.getDefaultInstance());
+      assertThat(asked.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      MixerGrpc.newBlockingStub(ch).withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+          .report(io.istio4j.mixer.v1.ReportRequest.getDefaultInstance());
+      assertThat(check.isDone()).isFalse();
+      later.complete(rules.answer(io.istio4j.mixer.attribute.RequestDecoder.decodeCheck(
+          CheckRequest.getDefaultInstance().toByteArray(), DecodeLimits.DEFAULT)));
+      assertThat(check.get(5, java.util.concurrent.TimeUnit.SECONDS).getPrecondition().getValidUseCount())
+          .isEqualTo(200);
     } finally {
       ch.shutdownNow();
       s.shutdownNow();
+      transport.shutdownNow();
     }
   }
 
@@ -92,13 +99,17 @@ class MixerGrpcServiceTest {
   void aBugAnswersInternalWithoutJavaClassNames() throws Exception {
     io.istio4j.mixer.runtime.RequestProcessor buggy = new io.istio4j.mixer.runtime.RequestProcessor() {
       @Override
-      public CheckResponse check(io.istio4j.mixer.attribute.DecodedCheckRequest request) {
+      public java.util.concurrent.CompletionStage<CheckResponse> check(
+          io.istio4j.mixer.attribute.DecodedCheckRequest request, io.istio4j.mixer.runtime.CallContext context) {
         throw new NullPointerException();
       }
 
       @Override
-      public void report(io.istio4j.mixer.attribute.DecodedReportRequest request) {
-        throw new ClassCastException("class java.lang.Long cannot be cast to class java.lang.String");
+      public java.util.concurrent.CompletionStage<Void> report(
+          io.istio4j.mixer.attribute.DecodedReportRequest request, io.istio4j.mixer.runtime.CallContext context) {
+        // a bug that surfaces later, on another thread
+        return java.util.concurrent.CompletableFuture.failedFuture(
+            new ClassCastException("class java.lang.Long cannot be cast to class java.lang.String"));
       }
     };
     String name = InProcessServerBuilder.generateName();

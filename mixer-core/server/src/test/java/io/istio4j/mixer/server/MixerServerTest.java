@@ -1,5 +1,6 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.mixer.runtime.CallContext;
 import io.istio4j.mixer.runtime.RequestProcessor;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,6 +26,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -91,26 +93,25 @@ class MixerServerTest {
       final NoRulesProcessor delegate = new NoRulesProcessor();
 
       @Override
-      public CheckResponse check(DecodedCheckRequest request) {
-        if (checks.incrementAndGet() == 1) { // only the first call stays in flight
-          entered.countDown();
+      public CompletionStage<CheckResponse> check(DecodedCheckRequest request, CallContext context) {
+        CheckResponse answer = delegate.answer(request);
+        if (checks.incrementAndGet() != 1) {
+          return CompletableFuture.completedFuture(answer);
+        }
+        entered.countDown(); // only the first call stays in flight, answered later, off the transport
+        return CompletableFuture.supplyAsync(() -> {
           try {
             release.await(10, TimeUnit.SECONDS);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
-        }
-        return delegate.check(request);
+          return answer;
+        });
       }
 
       @Override
-      public void report(DecodedReportRequest request) {
-        delegate.report(request);
-      }
-
-      @Override
-      public boolean mayBlock() {
-        return true; // as a blocking handler: the held call must not hold a transport thread
+      public CompletionStage<Void> report(DecodedReportRequest request, CallContext context) {
+        return delegate.report(request, context);
       }
     };
     MixerServer server = MixerServer.start(ServerOptions.ephemeral(), slow);

@@ -1,20 +1,22 @@
 package io.istio4j.mixer.server;
 
-import io.istio4j.mixer.runtime.RequestProcessor;
-
 import com.google.protobuf.Duration;
 import com.google.rpc.Status;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.DecodedReportRequest;
+import io.istio4j.mixer.runtime.CallContext;
+import io.istio4j.mixer.runtime.RequestProcessor;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.CheckResponse.PreconditionResult;
 import io.istio4j.mixer.v1.CheckResponse.QuotaResult;
 import io.istio4j.mixer.v1.ReferencedAttributes;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Upstream's answers when no rule applies: Check is OK for 10s or 200 uses, every requested quota
  * is granted in full for 10s, and Report records are decoded (so bad ones are still rejected) and
- * dropped. The runtime replaces this once config drives decisions.
+ * dropped. A stand-in for the runtime in tests of the gRPC layer.
  */
 final class NoRulesProcessor implements RequestProcessor {
 
@@ -30,7 +32,11 @@ final class NoRulesProcessor implements RequestProcessor {
       .build();
 
   @Override
-  public CheckResponse check(DecodedCheckRequest request) {
+  public CompletionStage<CheckResponse> check(DecodedCheckRequest request, CallContext context) {
+    return CompletableFuture.completedFuture(answer(request));
+  }
+
+  CheckResponse answer(DecodedCheckRequest request) {
     if (request.quotas().isEmpty()) {
       return OK;
     }
@@ -44,7 +50,8 @@ final class NoRulesProcessor implements RequestProcessor {
   }
 
   @Override
-  public void report(DecodedReportRequest request) {
+  public CompletionStage<Void> report(DecodedReportRequest request, CallContext context) {
     request.forEachRecord(bag -> { });
+    return CompletableFuture.completedFuture(null);
   }
 }
