@@ -61,13 +61,14 @@ class TemplateCodegenTest {
   }
 
   @Test
-  void aReportTemplateBecomesSixClassesAndAServiceEntry() {
+  void aReportTemplateBecomesSevenClassesAndAServiceEntry() {
     CodeGeneratorResponse response = run(template("requestSize", 1, requestSize()));
     assertThat(response.getError()).isEmpty();
     assertThat(response.getFileList()).extracting(CodeGeneratorResponse.File::getName).containsExactly(
         "com/acme/requestsize/RequestSizeInstance.java",
         "com/acme/requestsize/RequestSizeType.java",
         "com/acme/requestsize/RequestSizeHandler.java",
+        "com/acme/requestsize/RequestSizeAsyncHandler.java",
         "com/acme/requestsize/RequestSizeHandlerBuilder.java",
         "com/acme/requestsize/RequestSizeParam.java",
         "com/acme/requestsize/RequestSizeTemplate.java",
@@ -76,11 +77,13 @@ class TemplateCodegenTest {
     assertThat(instance).contains("public record RequestSizeInstance(String name, Object value,",
         "Map<String, Object> dimensions", "String unit", "boolean sampled", "Instant at");
     assertThat(response.getFile(2).getContent()).contains("void handleRequestSize(List<RequestSizeInstance> instances)");
-    assertThat(response.getFile(3).getContent()).contains("default void setRequestSizeTypes(Map<String, RequestSizeType> types)");
-    assertThat(response.getFile(5).getContent()).contains("public static final String NAME = \"requestsize\";",
+    assertThat(response.getFile(3).getContent())
+        .contains("CompletionStage<Void> handleRequestSizeAsync(List<RequestSizeInstance> instances)");
+    assertThat(response.getFile(4).getContent()).contains("default void setRequestSizeTypes(Map<String, RequestSizeType> types)");
+    assertThat(response.getFile(6).getContent()).contains("public static final String NAME = \"requestsize\";",
         "Variety.REPORT", "Fields.typed(compiler, \"unit\", p.unit(), ValueType.STRING)",
         "Fields.typed(compiler, \"at\", p.at(), ValueType.TIMESTAMP)");
-    assertThat(response.getFile(6).getContent()).isEqualTo("com.acme.requestsize.RequestSizeTemplate\n");
+    assertThat(response.getFile(7).getContent()).isEqualTo("com.acme.requestsize.RequestSizeTemplate\n");
   }
 
   @Test
@@ -91,6 +94,10 @@ class TemplateCodegenTest {
         .contains("CheckResult handleApiToken(ApiTokenInstance instance)");
     assertThat(run(template("rateLimit", 2, one)).getFile(2).getContent())
         .contains("QuotaResult handleQuota(RateLimitInstance instance, QuotaArgs args)");
+    assertThat(run(template("apiToken", 0, one)).getFile(3).getContent())
+        .contains("CompletionStage<CheckResult> handleApiTokenAsync(ApiTokenInstance instance)");
+    assertThat(run(template("rateLimit", 2, one)).getFile(3).getContent())
+        .contains("CompletionStage<QuotaResult> handleQuotaAsync(RateLimitInstance instance, QuotaArgs args)");
   }
 
   @Test
