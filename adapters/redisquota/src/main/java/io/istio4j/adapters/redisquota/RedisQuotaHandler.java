@@ -480,8 +480,9 @@ final class RedisQuotaHandler implements QuotaAsyncHandler {
 
   /** Answers an allocation by the failure policy, counted under {@code reason}. */
   private void answer(Allocation a, CounterDataPoint reason) {
-    if (a.complete(failurePolicy(a.amount))) {
+    if (!a.isDone()) { // counted first: the caller may read the metric as soon as it has its answer
       reason.inc();
+      a.complete(failurePolicy(a.amount));
     }
   }
 
