@@ -759,6 +759,23 @@ class RedisQuotaIT {
     }
   }
 
+  @Test
+  void aRedisThatStopsAnsweringIsAnOutageUntilItAnswersAgain() throws Exception {
+    RedisQuotaHandler h = handler(fixed(1000, Duration.ofSeconds(60)),
+        Params.newBuilder().setCommandTimeout(Durations.fromMillis(100)).setRetryInterval(Durations.fromMillis(100))
+            .setFailurePolicy(Params.FailurePolicy.DENY));
+    assertThat(allocate(h, Map.of(), 1, false).amount()).isEqualTo(1);
+    pauseRedis(1500); // alive and connected, but silent: replies stop coming
+    assertThat(allocate(h, Map.of(), 1, false).amount()).as("DENY once commandTimeout passes").isZero();
+    assertThat(failures("unreachable")).isGreaterThanOrEqualTo(1);
+    long granted = 0;
+    for (int i = 0; i < 500 && granted == 0; i++) {
+      Thread.sleep(10);
+      granted = allocate(h, Map.of(), 1, false).amount();
+    }
+    assertThat(granted).as("counting in Redis again once it answers").isEqualTo(1);
+  }
+
   private static void awaitAtLeast(AtomicLong counter, long value) throws InterruptedException {
     for (int i = 0; i < 3000 && counter.get() < value; i++) {
       Thread.sleep(10);
