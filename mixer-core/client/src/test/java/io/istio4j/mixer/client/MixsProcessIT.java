@@ -136,16 +136,16 @@ class MixsProcessIT {
     try {
       awaitReady(monitoring, mixs, log);
       load = new ProcessBuilder(ROOT.resolve("bin/mixc").toString(), "load", "-m", "localhost:" + port,
-          "--target", "report", "--duration", "5s", "--warmup", "0s", "--concurrency", "4",
+          "--target", "report", "--duration", "8s", "--warmup", "0s", "--concurrency", "2",
           "-s", "destination.service=ratings.default.svc.cluster.local,request.path=/ratings",
           "-t", "request.time=2017-11-21T10:15:30Z")
           .redirectErrorStream(true).redirectOutput(dir.resolve("load.out").toFile()).start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       // More than mixc's first, unmeasured call: the load is under way.
-      while (lines(accessLog) < 1000 && System.nanoTime() < deadline) {
+      while (lines(accessLog) < 100 && load.isAlive() && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
-      assertThat(lines(accessLog)).as("Reports are arriving\n" + Files.readString(log)).isGreaterThanOrEqualTo(1000);
+      assertThat(lines(accessLog)).as("Reports are arriving\n" + Files.readString(log)).isGreaterThanOrEqualTo(100);
 
       mixs.destroy(); // SIGTERM, mid-load
       assertThat(mixs.waitFor(30, TimeUnit.SECONDS)).isTrue();
