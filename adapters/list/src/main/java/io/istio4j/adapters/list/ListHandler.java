@@ -1,6 +1,7 @@
 package io.istio4j.adapters.list;
 
 import io.istio4j.adapter.CheckResult;
+import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.Redaction;
@@ -9,7 +10,6 @@ import io.istio4j.adapters.list.config.Params;
 import io.istio4j.adapters.list.config.Params.ListEntryType;
 import io.istio4j.template.listentry.ListEntryHandler;
 import io.istio4j.template.listentry.ListEntryInstance;
-import io.prometheus.metrics.core.metrics.Counter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

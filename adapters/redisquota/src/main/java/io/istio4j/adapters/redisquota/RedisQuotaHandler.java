@@ -1,5 +1,6 @@
 package io.istio4j.adapters.redisquota;
 
+import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.LogText;
@@ -11,8 +12,6 @@ import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.redisquota.config.Params;
 import io.istio4j.template.quota.QuotaHandler;
 import io.istio4j.template.quota.QuotaInstance;
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import io.prometheus.metrics.core.metrics.Counter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -59,10 +58,10 @@ final class RedisQuotaHandler implements QuotaHandler {
   private final Logger log;
   private final Env env;
   // redisquota_failures by reason, resolved once: every answer by the failure policy counts.
-  private final CounterDataPoint unreachable;
-  private final CounterDataPoint refused;
-  private final CounterDataPoint redisError;
-  private volatile CounterDataPoint downReason;
+  private final Counter.Child unreachable;
+  private final Counter.Child refused;
+  private final Counter.Child redisError;
+  private volatile Counter.Child downReason;
   private volatile boolean errorReported;
   private volatile long downUntil;
   private volatile long lastWarning;

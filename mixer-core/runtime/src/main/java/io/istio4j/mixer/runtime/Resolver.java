@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * namespace plus those of the namespace named by the identity attribute (its second dot-separated
  * segment), of the request's protocol, whose precompiled match is true. Immutable; one per snapshot.
  */
-public final class Resolver {
+final class Resolver {
 
   private static final AttributeName CONTEXT_PROTOCOL = AttributeName.of("context.protocol");
   private static final Rule[] NO_RULES = new Rule[0];
