@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs docs/adapter-developer-guide.md: every file it shows is the file in examples/vendor-adapter,
  * written into an empty directory; every {@code sh} block runs in order (blocks marked {@code
- * dir=istio4j} in the istio4j checkout, the others in the new project); an {@code output} block
- * lists lines the command before it must print. Maven runs against a scratch local repository, so
+ * dir=istio4j} in the istio4j checkout, the others in the new project, which {@code $ACME_PROJECT}
+ * names); an {@code output} block lists lines the command before it must print. Maven runs against a scratch local repository, so
  * the vendor project sees istio4j only as the guide's first command published it.
  */
 class DeveloperGuideIT {
@@ -89,7 +89,7 @@ class DeveloperGuideIT {
     for (Block b : blocks) {
       if (b.lang().equals("sh")) {
         Path dir = "istio4j".equals(b.attributes().get("dir")) ? ROOT : project;
-        lastOutput = run(b.text(), dir, shims, settings, repo);
+        lastOutput = run(b.text(), dir, project, shims, settings, repo);
         commands++;
       } else if (b.attributes().containsKey("output")) {
         assertThat(lastOutput).as("output of the command before the output block").isNotNull();
@@ -129,7 +129,8 @@ class DeveloperGuideIT {
     return settings;
   }
 
-  private static String run(String script, Path dir, Path shims, Path settings, Path repo) throws Exception {
+  private static String run(String script, Path dir, Path project, Path shims, Path settings, Path repo)
+      throws Exception {
     Path log = Files.createTempFile(SCRATCH, "command", ".log");
     ProcessBuilder pb = new ProcessBuilder("bash", "-euo", "pipefail", "-c", script)
         .directory(dir.toFile())
@@ -138,6 +139,7 @@ class DeveloperGuideIT {
     Map<String, String> env = pb.environment();
     env.put("PATH", shims + ":" + env.get("PATH"));
     env.put("ISTIO4J", ROOT.toString());
+    env.put("ACME_PROJECT", project.toString()); // the guide's name for the reader's project directory
     env.put("MAVEN_ARGS", "-B -s " + settings + " -Dmaven.repo.local=" + repo);
     Process p = pb.start();
     boolean finished = p.waitFor(COMMAND_TIMEOUT_MINUTES, TimeUnit.MINUTES);

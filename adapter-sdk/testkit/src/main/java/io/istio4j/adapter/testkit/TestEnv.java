@@ -7,18 +7,12 @@ import io.istio4j.adapter.Env;
 import io.istio4j.adapter.FileOutputPolicy;
 import io.istio4j.mixer.runtime.RegistryAdapterMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.Labels;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -283,7 +277,7 @@ public final class TestEnv implements Env, AutoCloseable {
    * @param labels label names and values, alternating; none for the sum of every data point
    */
   public double counterValue(String name, String... labels) {
-    return sum(CounterSnapshot.class, name, labels);
+    return MetricValues.counter(registry, name, labels);
   }
 
   /**
@@ -294,40 +288,7 @@ public final class TestEnv implements Env, AutoCloseable {
    * @param labels label names and values, alternating
    */
   public double gaugeValue(String name, String... labels) {
-    return sum(GaugeSnapshot.class, name, labels);
-  }
-
-  private double sum(Class<? extends MetricSnapshot> kind, String name, String[] labels) {
-    requireNonNull(name, "name");
-    requireNonNull(labels, "labels");
-    if (labels.length % 2 != 0) {
-      throw new IllegalArgumentException("labels: " + Arrays.toString(labels) + " (expected: name/value pairs)");
-    }
-    // The client library drops a counter's _total suffix from the name it keeps.
-    String exposed = kind == CounterSnapshot.class && name.endsWith("_total")
-        ? name.substring(0, name.length() - "_total".length()) : name;
-    double sum = 0;
-    for (MetricSnapshot metric : registry.scrape()) {
-      if (!kind.isInstance(metric) || !metric.getMetadata().getName().equals(exposed)) {
-        continue;
-      }
-      for (DataPointSnapshot point : metric.getDataPoints()) {
-        if (hasLabels(point.getLabels(), labels)) {
-          sum += point instanceof CounterSnapshot.CounterDataPointSnapshot c
-              ? c.getValue() : ((GaugeSnapshot.GaugeDataPointSnapshot) point).getValue();
-        }
-      }
-    }
-    return sum;
-  }
-
-  private static boolean hasLabels(Labels have, String[] want) {
-    for (int i = 0; i < want.length; i += 2) {
-      if (!want[i + 1].equals(have.get(want[i]))) {
-        return false;
-      }
-    }
-    return true;
+    return MetricValues.gauge(registry, name, labels);
   }
 
   /** Cancels (and interrupts) every task and stops the env's threads; later scheduling is refused. */

@@ -1,12 +1,17 @@
 package io.istio4j.adapter.testkit;
 
-import io.istio4j.adapter.GoValues;
+import static java.util.Objects.requireNonNull;
+
 import io.istio4j.adapter.Adapter;
+import io.istio4j.adapter.FileOutputPolicy;
+import io.istio4j.adapter.GoValues;
+import io.istio4j.adapter.Internal;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.attribute.ReportBatchEncoder;
 import io.istio4j.mixer.attribute.RequestDecoder;
 import io.istio4j.mixer.runtime.Adapters;
+import io.istio4j.mixer.runtime.ConfigStatusJson;
 import io.istio4j.mixer.runtime.MixerRuntime;
 import io.istio4j.mixer.runtime.ObjectStatus;
 import io.istio4j.mixer.runtime.RuntimeOptions;
@@ -23,8 +28,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
-
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -48,10 +53,12 @@ public final class TestMixer implements AutoCloseable {
 
   private static final int GLOBAL_WORDS = GlobalDictionary.SIZE;
   private final MixerRuntime runtime;
+  private final PrometheusRegistry registry;
   private int requests;
 
-  private TestMixer(MixerRuntime runtime) {
+  private TestMixer(MixerRuntime runtime, PrometheusRegistry registry) {
     this.runtime = runtime;
+    this.registry = registry;
   }
 
   /** Starts describing a test Mixer. */
@@ -144,7 +151,41 @@ public final class TestMixer implements AutoCloseable {
     return out;
   }
 
-  /** The runtime, for what the kit does not wrap. */
+  /**
+   * The sum of the adapter counter's series that have all of the given labels, as {@link
+   * TestEnv#counterValue} reads it; 0 if there is no such counter or series.
+   *
+   * <pre>{@code
+   * assertThat(mixer.counterValue("acme_denials", "reason", "blocked")).isEqualTo(1);
+   * }</pre>
+   *
+   * @param name the name the counter was created with ({@code AdapterMetrics.counter})
+   * @param labels label names and values, alternating
+   */
+  public double counterValue(String name, String... labels) {
+    return MetricValues.counter(registry, name, labels);
+  }
+
+  /**
+   * The sum of the adapter gauge's series that have all of the given labels; 0 if there is none.
+   *
+   * @param name the name the gauge was created with ({@code AdapterMetrics.gauge})
+   * @param labels label names and values, alternating
+   */
+  public double gaugeValue(String name, String... labels) {
+    return MetricValues.gauge(registry, name, labels);
+  }
+
+  /**
+   * Mixer's config status page ({@code /debug/config}) as JSON: every config object with its state
+   * and, for handlers, the error an adapter reported with {@code Env.reportError}.
+   */
+  public String configStatus() {
+    return ConfigStatusJson.render(runtime);
+  }
+
+  /** Mixer's runtime, for what the kit does not wrap. Not API: its type is internal to Mixer. */
+  @Internal
   public MixerRuntime runtime() {
     return runtime;
   }
@@ -218,9 +259,35 @@ public final class TestMixer implements AutoCloseable {
       return this;
     }
 
-    /** Runtime options (failure policy, deadlines). */
+    /**
+     * How long the handler calls of one request may take, as {@code mixs server --handlerTimeout}
+     * (1 s by default).
+     */
+    public Builder handlerTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      options = new RuntimeOptions(options.defaultNamespace(), options.identityAttribute(), timeout,
+          options.failurePolicy(), options.adapterWorkerPoolSize(), options.configPolicy(), options.fileOutputPolicy());
+      return this;
+    }
+
+    /**
+     * A Check whose handler fails (throws, misses its deadline) is allowed, as with {@code mixs
+     * server --handlerFailurePolicy=OPEN}; by default it is denied, as in Mixer.
+     */
+    public Builder failOpen() {
+      options = new RuntimeOptions(options.defaultNamespace(), options.identityAttribute(), options.handlerTimeout(),
+          RuntimeOptions.FailurePolicy.OPEN, options.adapterWorkerPoolSize(), options.configPolicy(),
+          options.fileOutputPolicy());
+      return this;
+    }
+
+    /**
+     * Mixer's runtime options. Not API: its type is internal to Mixer; use {@link
+     * #handlerTimeout(Duration)} and {@link #failOpen()}.
+     */
+    @Internal
     public Builder options(RuntimeOptions runtimeOptions) {
-      options = runtimeOptions;
+      options = requireNonNull(runtimeOptions, "runtimeOptions");
       return this;
     }
 
@@ -229,7 +296,7 @@ public final class TestMixer implements AutoCloseable {
      * --allowedOutputDir DIR} does; none by default, as in Mixer. Repeatable.
      */
     public Builder allowOutputDir(Path directory) {
-      outputDirs.add(java.util.Objects.requireNonNull(directory, "directory"));
+      outputDirs.add(requireNonNull(directory, "directory"));
       return this;
     }
 
@@ -242,9 +309,10 @@ public final class TestMixer implements AutoCloseable {
       ClassLoader loader = TestMixer.class.getClassLoader();
       Templates templates = Templates.load(loader);
       RuntimeOptions runtimeOptions = outputDirs.isEmpty() ? options
-          : options.withFileOutputPolicy(io.istio4j.adapter.FileOutputPolicy.allowing(outputDirs));
+          : options.withFileOutputPolicy(FileOutputPolicy.allowing(outputDirs));
+      PrometheusRegistry registry = new PrometheusRegistry();
       MixerRuntime runtime = new MixerRuntime(templates, Adapters.of(templates, adapters.toArray(new Adapter[0])),
-          runtimeOptions, new PrometheusRegistry(), Clock.systemUTC());
+          runtimeOptions, registry, Clock.systemUTC());
       MemoryStore store = new MemoryStore(options.defaultNamespace());
       store.setYaml((standardManifest ? standardManifest() : "") + config);
       try {
@@ -253,7 +321,7 @@ public final class TestMixer implements AutoCloseable {
         runtime.close();
         throw new UncheckedIOException(e);
       }
-      TestMixer mixer = new TestMixer(runtime);
+      TestMixer mixer = new TestMixer(runtime, registry);
       List<String> rejected = mixer.rejected();
       if (!allowRejections && !rejected.isEmpty()) {
         mixer.close();

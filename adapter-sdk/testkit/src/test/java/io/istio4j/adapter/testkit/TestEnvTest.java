@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.istio4j.adapter.testkit.TestEnv.ScheduledTask;
-import io.prometheus.metrics.core.metrics.Counter;
+import io.istio4j.adapter.Counter;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;

@@ -50,8 +50,9 @@ public final class ListAdapter implements Adapter {
   }
 
   /**
-   * Validates {@code params} and builds a handler, fetching its list first when it has a {@code
-   * providerUrl}. The params are used as given: start from {@link #DEFAULT_CONFIG}. For embedding
+   * Validates {@code params} and builds a handler; with a {@code providerUrl}, its first fetch is
+   * scheduled on {@code env} ({@link Env#scheduleWork}) and values not among the overrides are
+   * answered UNAVAILABLE until it completes. The params are used as given: start from {@link #DEFAULT_CONFIG}. For embedding
    * the list checker without Mixer's config, and for benchmarks of {@link
    * ListEntryHandler#handleListEntry}.
    *

@@ -14,10 +14,13 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * Validates a listchecker config and builds its handler. Building fetches the list once,
- * synchronously (at most {@link ListProvider#DEADLINE}), and schedules a refresh every {@code
- * refreshInterval}. A failed first fetch does not fail the build: the handler starts with the
- * overrides only and keeps retrying, as upstream did.
+ * Validates a listchecker config and builds its handler. Neither touches the network: validation
+ * only reads the config (no DNS lookup of the provider's host), and building starts the first
+ * fetch in the background ({@link Env#scheduleWork}) and schedules a refresh every {@code
+ * refreshInterval}, so a slow or unreachable provider never holds up a config change (upstream
+ * fetched synchronously in Build). Until the first fetch completes the handler answers as when its
+ * fetched list is missing: overrides as usual, other values UNAVAILABLE. A failed first fetch does
+ * not fail the build either: the handler keeps retrying, as upstream did.
  */
 final class ListBuilder implements ListEntryHandlerBuilder<Params> {
 
@@ -74,7 +77,7 @@ final class ListBuilder implements ListEntryHandlerBuilder<Params> {
   public ListHandler build(Env env) {
     ListHandler handler = new ListHandler(params, env);
     if (handler.fetchesList()) {
-      handler.refresh().join(); // ends within ListProvider.DEADLINE
+      env.scheduleWork(handler::start);
       Duration refresh = duration(params.getRefreshInterval());
       env.scheduleAtFixedRate(handler::refresh, refresh, refresh);
     }

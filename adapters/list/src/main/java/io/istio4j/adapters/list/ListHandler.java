@@ -1,6 +1,7 @@
 package io.istio4j.adapters.list;
 
 import io.istio4j.adapter.CheckResult;
+import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.Redaction;
@@ -9,7 +10,6 @@ import io.istio4j.adapters.list.config.Params;
 import io.istio4j.adapters.list.config.Params.ListEntryType;
 import io.istio4j.template.listentry.ListEntryHandler;
 import io.istio4j.template.listentry.ListEntryInstance;
-import io.prometheus.metrics.core.metrics.Counter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -33,7 +33,8 @@ import org.slf4j.Logger;
  * fetched list stays in use while refreshes fail, until it is {@code ttl} old; then it is dropped
  * and, until a fetch succeeds again, values that are not among the overrides are answered
  * UNAVAILABLE with the fetch error (never OK by default, for a whitelist or a blacklist). Before the
- * first successful fetch the same holds.
+ * first successful fetch the same holds, including while the first fetch, started in the
+ * background when the handler is built, is still running.
  */
 final class ListHandler implements ListEntryHandler {
 
@@ -53,6 +54,8 @@ final class ListHandler implements ListEntryHandler {
   private final Counter fetches;
   private final AtomicBoolean fetching = new AtomicBoolean();
   private final EntryIndex overridesOnly;
+  /** Completes once the first fetch has ended, with a list or an error. */
+  private final CompletableFuture<Void> started = new CompletableFuture<>();
 
   private volatile ListState state;
   /** The last fetch failure logged at WARN; refreshes never overlap, so a plain field does. */
@@ -93,6 +96,19 @@ final class ListHandler implements ListEntryHandler {
     this.state = providerUrl == null
         ? new ListState(overridesOnly, true, null, null, null)
         : new ListState(overridesOnly, false, null, null, "the list from " + provider + " has not been fetched yet");
+  }
+
+  /**
+   * Runs the first fetch: what the builder schedules, off the config thread, so that a config
+   * change never waits on the provider (nor on the DNS lookup of its host).
+   */
+  void start() {
+    refresh().whenComplete((v, e) -> started.complete(null));
+  }
+
+  /** Completes once the first fetch has ended (with a list or an error); for tests. */
+  CompletableFuture<Void> started() {
+    return started;
   }
 
   /** True when the handler fetches its list and so needs {@link #refresh()} called periodically. */

@@ -43,6 +43,7 @@ class ListDocsIT {
     try (ListServer provider = new ListServer(blocks.get(1));
         TestMixer mixer = TestMixer.builder().adapters(new ListAdapter())
             .config(blocks.get(0).replace(EXAMPLE_URL, provider.url())).start()) {
+      ListScenarioIT.awaitFirstFetch(mixer, call("v1", "198.51.100.9"));
       TestMixer.CheckOutcome allowed = mixer.check(call("v1", "192.0.2.1"));
       assertThat(allowed.code()).as(allowed.message()).isZero();
       assertThat(allowed.validDuration()).isEqualTo("1m0s");

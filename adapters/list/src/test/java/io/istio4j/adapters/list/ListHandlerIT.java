@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Handlers whose list comes from a real HTTP server on a free port. Refreshes are run by calling
- * {@link ListHandler#refresh()} and the ttl is crossed by moving the {@link TestEnv} clock, so no
- * test sleeps.
+ * Handlers whose list comes from a real HTTP server on a free port. The first fetch, which building
+ * schedules, is run by {@link TestEnv#runDue()}; refreshes are run by calling {@link
+ * ListHandler#refresh()} and the ttl is crossed by moving the {@link TestEnv} clock, so no test
+ * sleeps.
  */
 @Timeout(60)
 class ListHandlerIT {
@@ -43,7 +44,21 @@ class ListHandlerIT {
     return s;
   }
 
+  /** A handler whose first fetch has ended. */
   private ListHandler handler(String url, ListEntryType type, boolean blacklist, String... overrides) {
+    ListHandler h = built(url, type, blacklist, overrides);
+    start(h);
+    return h;
+  }
+
+  /** Runs the first fetch the build scheduled, and waits until it ends. */
+  private void start(ListHandler h) {
+    assertThat(env.runDue()).isEqualTo(1);
+    h.started().join();
+  }
+
+  /** A handler as building leaves it: its first fetch scheduled, not run. */
+  private ListHandler built(String url, ListEntryType type, boolean blacklist, String... overrides) {
     Params.Builder b = ListAdapter.DEFAULT_CONFIG.toBuilder()
         .setProviderUrl(url).setEntryType(type).setBlacklist(blacklist);
     for (String o : overrides) {
@@ -79,22 +94,28 @@ class ListHandlerIT {
   }
 
   @Test
-  void buildFetchesTheListOnceAndSchedulesRefreshesEveryRefreshInterval() {
+  void buildSchedulesTheFirstFetchInTheBackgroundAndRefreshesEveryRefreshInterval() {
     ListServer server = server("v1\nv2\n\n");
-    ListHandler h = handler(server.url(), ListEntryType.STRINGS, false);
+    ListHandler h = built(server.url(), ListEntryType.STRINGS, false, "canary");
 
+    assertThat(server.requests()).as("building does not touch the network").isZero();
+    assertThat(check(h, "canary")).isEqualTo(Status.OK);
+    assertThat(check(h, "v1")).isEqualTo(Status.of(Status.Code.UNAVAILABLE,
+        "cannot check v1: the list from " + server.url() + " has not been fetched yet"));
+    assertThat(env.scheduled()).extracting(ScheduledTask::kind)
+        .containsExactly(ScheduledTask.Kind.WORK, ScheduledTask.Kind.PERIODIC);
+
+    start(h);
     assertThat(server.requests()).isEqualTo(1);
     assertThat(check(h, "v1")).isEqualTo(Status.OK);
     assertThat(check(h, "v2")).isEqualTo(Status.OK);
     assertThat(check(h, "v3")).isEqualTo(Status.of(Status.Code.NOT_FOUND, "v3 is not whitelisted"));
     assertThat(check(h, "")).isEqualTo(Status.of(Status.Code.NOT_FOUND, " is not whitelisted"));
-    assertThat(env.scheduled()).singleElement().satisfies(p -> {
-      assertThat(p.kind()).isEqualTo(ScheduledTask.Kind.PERIODIC);
-      assertThat(p.delay()).isEqualTo(Duration.ofSeconds(60));
-      assertThat(p.period()).isEqualTo(Duration.ofSeconds(60));
-    });
+    ScheduledTask periodic = env.scheduled().get(1);
+    assertThat(periodic.delay()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(periodic.period()).isEqualTo(Duration.ofSeconds(60));
 
-    env.scheduled().get(0).run(); // what the scheduler runs; it does not wait for the response
+    periodic.run(); // what the scheduler runs; it does not wait for the response
     awaitRequests(server, 2);
   }
 
@@ -229,7 +250,7 @@ class ListHandlerIT {
     assertThat(check(h, "alice"))
         .isEqualTo(Status.of(Status.Code.UNAVAILABLE, "cannot check alice: fetching " + server.url() + " failed: HTTP status 404"));
     assertThat(env.scheduled()).extracting(ScheduledTask::kind)
-        .containsExactly(ScheduledTask.Kind.PERIODIC); // and it keeps trying
+        .containsExactly(ScheduledTask.Kind.WORK, ScheduledTask.Kind.PERIODIC); // and it keeps trying
 
     server.serve("eve\n");
     refresh(h);
@@ -284,14 +305,17 @@ class ListHandlerIT {
   }
 
   @Test
-  void buildDoesNotWaitForeverOnAProviderThatNeverAnswers() throws IOException {
+  void buildNeverWaitsOnAProviderThatNeverAnswersAndTheFirstFetchTimesOut() throws IOException {
     // accepts connections (the backlog does) and never reads or writes
     ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     closeables.add(silent);
     String url = "http://127.0.0.1:" + silent.getLocalPort() + "/list";
 
-    ListHandler h = handler(url, ListEntryType.STRINGS, false, "v1");
+    ListHandler h = built(url, ListEntryType.STRINGS, false, "v1");
+    assertThat(check(h, "v1")).isEqualTo(Status.OK);
+    assertThat(check(h, "v2").message()).isEqualTo("cannot check v2: the list from " + url + " has not been fetched yet");
 
+    start(h); // ends within ListProvider.DEADLINE
     assertThat(check(h, "v1")).isEqualTo(Status.OK);
     Status s = check(h, "v2");
     assertThat(s.code()).isEqualTo(Status.Code.UNAVAILABLE);

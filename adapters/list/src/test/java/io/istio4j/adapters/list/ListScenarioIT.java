@@ -1,6 +1,7 @@
 package io.istio4j.adapters.list;
 
 import io.istio4j.adapter.testkit.Scenario;
+import io.istio4j.adapter.testkit.TestMixer;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -56,11 +57,33 @@ class ListScenarioIT {
           instances: [clientip.listentry]
       """;
 
+  private static final int UNAVAILABLE = 14;
+
   private static Map<String, Object> request(String version, String clientIp) {
     return Map.of(
         "destination.service", "ratings.default.svc.cluster.local",
         "source.labels", Map.of("version", version),
         "request.headers", Map.of("x-forwarded-for", clientIp));
+  }
+
+  /**
+   * Waits until a value only the fetched list holds is answered from it: building a handler only
+   * starts its first fetch, and until that ends such values are UNAVAILABLE.
+   */
+  static String awaitFirstFetch(TestMixer mixer, Map<String, Object> listedOnlyInTheFetchedList) {
+    TestMixer.CheckOutcome outcome = mixer.check(listedOnlyInTheFetchedList);
+    for (int i = 0; i < 1000 && outcome.code() == UNAVAILABLE; i++) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      outcome = mixer.check(listedOnlyInTheFetchedList);
+    }
+    if (outcome.code() == UNAVAILABLE) {
+      throw new AssertionError("the first fetch never ended: " + outcome.message());
+    }
+    return "the fetched list is in use";
   }
 
   @Test
@@ -69,6 +92,7 @@ class ListScenarioIT {
       Scenario.builder()
           .adapters(new ListAdapter())
           .config(CONFIG.replace("PROVIDER_URL", provider.url()))
+          .call(mixer -> awaitFirstFetch(mixer, request("v2", "10.1.2.3")))
           .check(request("v1", "172.16.0.1"))
           .check(request("v3", "172.16.0.1"))
           .check(request("v2", "10.1.2.3"))

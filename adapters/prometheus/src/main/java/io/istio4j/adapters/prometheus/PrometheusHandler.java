@@ -1,12 +1,12 @@
 package io.istio4j.adapters.prometheus;
 
+import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.LogText;
 import io.istio4j.adapters.prometheus.config.Params.MetricInfo.Kind;
 import io.istio4j.template.metric.MetricHandler;
 import io.istio4j.template.metric.MetricInstance;
-import io.prometheus.metrics.core.metrics.Counter;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;

@@ -1,5 +1,6 @@
 package io.istio4j.adapters.redisquota;
 
+import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.GoValues;
 import io.istio4j.adapter.LogText;
@@ -12,8 +13,6 @@ import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.redisquota.config.Params;
 import io.istio4j.template.quota.QuotaAsyncHandler;
 import io.istio4j.template.quota.QuotaInstance;
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import io.prometheus.metrics.core.metrics.Counter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -88,16 +87,16 @@ final class RedisQuotaHandler implements QuotaAsyncHandler {
   private final RateLimitedLogger overloadWarnings;
   private final Env env;
   // redisquota_failures by reason, resolved once: every answer by the failure policy counts.
-  private final CounterDataPoint unreachable;
-  private final CounterDataPoint refused;
-  private final CounterDataPoint redisError;
-  private final CounterDataPoint overloaded;
-  private final CounterDataPoint pipelinesSent;
-  private final CounterDataPoint allocationsSent;
+  private final Counter.Child unreachable;
+  private final Counter.Child refused;
+  private final Counter.Child redisError;
+  private final Counter.Child overloaded;
+  private final Counter.Child pipelinesSent;
+  private final Counter.Child allocationsSent;
   /** Bumped on every failure: connections opened before it may be dead, so senders reopen theirs. */
   private final AtomicInteger epoch = new AtomicInteger();
   private final AtomicBoolean reachable = new AtomicBoolean();
-  private volatile CounterDataPoint downReason;
+  private volatile Counter.Child downReason;
   private volatile long downUntil;
   private volatile boolean errorReported;
   private volatile boolean closed;
@@ -450,7 +449,7 @@ final class RedisQuotaHandler implements QuotaAsyncHandler {
     warn(e);
   }
 
-  private void markDown(CounterDataPoint reason) {
+  private void markDown(Counter.Child reason) {
     downReason = reason; // before downUntil: a caller that sees the new deadline counts the right reason
     downUntil = System.nanoTime() + retryNanos;
     epoch.incrementAndGet();
@@ -479,14 +478,14 @@ final class RedisQuotaHandler implements QuotaAsyncHandler {
   }
 
   /** Answers an allocation by the failure policy, counted under {@code reason}. */
-  private void answer(Allocation a, CounterDataPoint reason) {
+  private void answer(Allocation a, Counter.Child reason) {
     if (!a.isDone()) { // counted first: the caller may read the metric as soon as it has its answer
       reason.inc();
       a.complete(failurePolicy(a.amount));
     }
   }
 
-  private void fail(List<Allocation> items, CounterDataPoint reason) {
+  private void fail(List<Allocation> items, Counter.Child reason) {
     for (Allocation a : items) {
       answer(a, reason);
     }

@@ -2,13 +2,12 @@ package io.istio4j.adapters.stdio;
 
 import static java.util.Objects.requireNonNull;
 
+import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.template.logentry.LogEntryHandler;
 import io.istio4j.template.logentry.LogEntryInstance;
 import io.istio4j.template.metric.MetricHandler;
 import io.istio4j.template.metric.MetricInstance;
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import io.prometheus.metrics.core.metrics.Counter;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,9 +45,9 @@ final class StdioHandler implements LogEntryHandler, MetricHandler {
   private final String outputName;
   private final Clock clock;
   private final Logger logger;
-  private final CounterDataPoint droppedBufferFull;
-  private final CounterDataPoint droppedWriteError;
-  private final CounterDataPoint droppedAtClose;
+  private final Counter.Child droppedBufferFull;
+  private final Counter.Child droppedWriteError;
+  private final Counter.Child droppedAtClose;
   private final AtomicLong droppedSinceWarning = new AtomicLong();
   private final AtomicLong failedSinceWarning = new AtomicLong();
   private Future<?> writerTask;

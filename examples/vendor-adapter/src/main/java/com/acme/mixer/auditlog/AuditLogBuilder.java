@@ -5,7 +5,6 @@ import com.acme.mixer.template.auditentry.AuditEntryHandlerBuilder;
 import io.istio4j.adapter.ConfigErrors;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.Handler;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Checks an auditlog handler's config and opens its file. */
@@ -23,11 +22,6 @@ final class AuditLogBuilder implements AuditEntryHandlerBuilder<Params> {
     ConfigErrors errors = new ConfigErrors();
     if (params.getPath().isEmpty()) {
       errors.add("path", "required: the file to append audit entries to");
-    } else {
-      Path parent = Path.of(params.getPath()).toAbsolutePath().getParent();
-      if (parent == null || !Files.isDirectory(parent)) {
-        errors.add("path", "directory of " + params.getPath() + " does not exist");
-      }
     }
     if (params.getMaxDetailLength() < 0) {
       errors.addf("maxDetailLength", "must be >= 0, got %d", params.getMaxDetailLength());
@@ -37,7 +31,9 @@ final class AuditLogBuilder implements AuditEntryHandlerBuilder<Params> {
 
   @Override
   public Handler build(Env env) throws Exception {
-    env.logger().info("appending audit entries to {}", params.getPath());
-    return new AuditLogHandler(Path.of(params.getPath()), params.getMaxDetailLength());
+    // Only where the operator allowed (mixs server --allowedOutputDir); else the build fails, naming the flag.
+    Path path = env.fileOutputPolicy().resolve(params.getPath());
+    env.logger().info("appending audit entries to {}", path);
+    return new AuditLogHandler(path, params.getMaxDetailLength(), env);
   }
 }

@@ -2,13 +2,15 @@ package com.acme.mixer.auditlog;
 
 import com.acme.mixer.template.auditentry.AuditEntryHandler;
 import com.acme.mixer.template.auditentry.AuditEntryInstance;
+import io.istio4j.adapter.Env;
+import io.istio4j.adapter.FileOutputPolicy;
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 
@@ -17,11 +19,14 @@ final class AuditLogHandler implements AuditEntryHandler {
 
   private final Writer out;
   private final int maxDetailLength;
+  private final Env env;
+  private boolean failing;
 
-  AuditLogHandler(Path path, int maxDetailLength) throws IOException {
-    this.out = Files.newBufferedWriter(path, StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  AuditLogHandler(Path path, int maxDetailLength, Env env) throws IOException {
+    // openAppend never follows a symbolic link put in the file's place.
+    this.out = new BufferedWriter(new OutputStreamWriter(FileOutputPolicy.openAppend(path), StandardCharsets.UTF_8));
     this.maxDetailLength = maxDetailLength;
+    this.env = env;
   }
 
   @Override
@@ -43,7 +48,14 @@ final class AuditLogHandler implements AuditEntryHandler {
         out.append(line.append("}}\n"));
       }
       out.flush();
+      if (failing) {
+        failing = false;
+        env.clearError();
+      }
     } catch (IOException e) {
+      // A full disk is for the operator to fix: shown as the handler's error on /debug/config.
+      failing = true;
+      env.reportError("cannot append to the audit log: " + e.getMessage());
       throw new UncheckedIOException("cannot append to the audit log", e);
     }
   }

@@ -13,6 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** Starts {@code bin/mixs} as a process and talks to it with {@code bin/mixc}, as an operator would. */
@@ -87,6 +90,88 @@ class MixsProcessIT {
       assertThat(Files.readString(log)).contains("shutting down").contains("stopped");
     } finally {
       mixs.destroyForcibly();
+    }
+  }
+
+  /**
+   * SIGTERM while Reports are arriving: every Report answered OK has its access log line in the file
+   * once mixs has exited, because shutdown runs each handler's close (the stdio writer drains its
+   * buffer and flushes) before the threads stop.
+   */
+  @Test
+  void everyReportedAccessLogLineIsInTheFileAfterSigterm() throws Exception {
+    int port = freePort();
+    int monitoring = freePort();
+    Path dir = Files.createTempDirectory("mixs-accesslog");
+    Path config = Files.createDirectories(dir.resolve("config"));
+    Path accessLog = dir.resolve("access.log");
+    Files.copy(ROOT.resolve("examples/quickstart/attributes.yaml"), config.resolve("attributes.yaml"));
+    Files.writeString(config.resolve("accesslog.yaml"), """
+        apiVersion: config.istio.io/v1alpha2
+        kind: stdio
+        metadata: {name: file, namespace: istio-system}
+        spec: {logStream: FILE, outputPath: "%s", outputAsJson: true, bufferSize: 10000000}
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: logentry
+        metadata: {name: accesslog, namespace: istio-system}
+        spec:
+          severity: '"Default"'
+          timestamp: request.time
+          variables: {url: request.path | ""}
+          monitored_resource_type: '"UNSPECIFIED"'
+        ---
+        apiVersion: config.istio.io/v1alpha2
+        kind: rule
+        metadata: {name: accesslog, namespace: istio-system}
+        spec:
+          actions: [{handler: file.stdio, instances: [accesslog.logentry]}]
+        """.formatted(accessLog));
+    Path log = dir.resolve("mixs.log");
+    Process mixs = new ProcessBuilder(ROOT.resolve("bin/mixs").toString(), "server",
+        "--port", String.valueOf(port), "--monitoringPort", String.valueOf(monitoring),
+        "--configStoreURL", "fs://" + config, "--allowedOutputDir", dir.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process load = null;
+    try {
+      awaitReady(monitoring, mixs, log);
+      load = new ProcessBuilder(ROOT.resolve("bin/mixc").toString(), "load", "-m", "localhost:" + port,
+          "--target", "report", "--duration", "8s", "--warmup", "0s", "--concurrency", "2",
+          "-s", "destination.service=ratings.default.svc.cluster.local,request.path=/ratings",
+          "-t", "request.time=2017-11-21T10:15:30Z")
+          .redirectErrorStream(true).redirectOutput(dir.resolve("load.out").toFile()).start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      // More than mixc's first, unmeasured call: the load is under way.
+      while (lines(accessLog) < 100 && load.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(lines(accessLog)).as("Reports are arriving\n" + Files.readString(log)).isGreaterThanOrEqualTo(100);
+
+      mixs.destroy(); // SIGTERM, mid-load
+      assertThat(mixs.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(mixs.exitValue()).as(Files.readString(log)).isZero();
+      assertThat(load.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      String out = Files.readString(dir.resolve("load.out"));
+      Matcher ok = Pattern.compile("\"ok\":(\\d+),").matcher(out);
+      assertThat(ok.find()).as(out).isTrue();
+      long answered = Long.parseLong(ok.group(1));
+      assertThat(answered).as(out).isPositive();
+      assertThat(lines(accessLog)).as("a line for every Report answered OK").isGreaterThanOrEqualTo(answered);
+      assertThat(Files.readString(accessLog)).endsWith("\n");
+    } finally {
+      mixs.destroyForcibly();
+      if (load != null) {
+        load.destroyForcibly();
+      }
+    }
+  }
+
+  private static long lines(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    try (Stream<String> lines = Files.lines(file)) {
+      return lines.filter(l -> l.contains("\"instance\":\"accesslog.logentry.istio-system\"")).count();
     }
   }
 

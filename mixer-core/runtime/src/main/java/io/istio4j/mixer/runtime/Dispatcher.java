@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * dispatches nothing more. A request that touches only in-memory handlers never leaves its thread
  * and makes no group.
  */
-public final class Dispatcher implements AutoCloseable {
+final class Dispatcher implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 

@@ -56,6 +56,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   static final java.time.Duration FIRST_RETRY = java.time.Duration.ofSeconds(1);
   static final java.time.Duration LAST_RETRY = java.time.Duration.ofSeconds(60);
   private static final int REASON_EXAMPLES = 3;
+  /** How long shutdown waits for each handler's close. */
+  static final java.time.Duration HANDLER_CLOSE_TIMEOUT = java.time.Duration.ofSeconds(5);
 
   private final Templates templates;
   private final Adapters adapters;
@@ -73,6 +75,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   private final Object applyLock = new Object();
   /** Runs handler build retries: config work, never on a request or adapter thread. */
   private final ScheduledExecutorService configThread;
+  /** Closes replaced and unused handlers on a thread of its own, and all of them at shutdown. */
+  private final HandlerCloser closer;
   private volatile boolean ready;
   private volatile boolean closed;
   private ConfigStore store;
@@ -89,6 +93,12 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   /** A runtime for the given build, not started. */
   public MixerRuntime(Templates templates, Adapters adapters, RuntimeOptions options, PrometheusRegistry registry,
       Clock clock) {
+    this(templates, adapters, options, registry, clock, HANDLER_CLOSE_TIMEOUT);
+  }
+
+  /** @param closeTimeout how long {@link #close()} waits for each handler to close */
+  MixerRuntime(Templates templates, Adapters adapters, RuntimeOptions options, PrometheusRegistry registry,
+      Clock clock, java.time.Duration closeTimeout) {
     this.templates = requireNonNull(templates, "templates");
     this.adapters = requireNonNull(adapters, "adapters");
     this.options = requireNonNull(options, "options");
@@ -99,7 +109,8 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     this.daemons = Executors.newCachedThreadPool(named("adapter-daemon"));
     this.dispatcher = new Dispatcher(options, metrics);
     this.configThread = Executors.newSingleThreadScheduledExecutor(named("config-retry"));
-    this.builder = SnapshotBuilder.forServing(templates, adapters, options, this::env, metrics);
+    this.closer = new HandlerCloser(closeTimeout);
+    this.builder = SnapshotBuilder.forServing(templates, adapters, options, this::env, metrics, closer::closeSoon);
     this.current = new AtomicReference<>(Snapshot.empty(options));
   }
 
@@ -226,31 +237,50 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
       log.error("config change not applied; snapshot {} stays live", old.version(), e);
       return;
     }
+    boolean kept = false;
+    try {
+      kept = swapIn(next, old, retrying, started);
+    } catch (Throwable e) { // NOPMD: as above
+      metrics.reloadFailed();
+      log.error("config change not applied; snapshot {} stays live", current.get().version(), e);
+    } finally {
+      if (!kept && current.get() != next) {
+        discard(next, old); // whatever stopped it going live, the handlers it built are closed
+      }
+    }
+  }
+
+  /**
+   * Swaps {@code next} in unless it is refused; holds applyLock.
+   *
+   * @return false when refused: its new handlers are to be closed
+   */
+  private boolean swapIn(Snapshot next, Snapshot old, boolean retrying, long started) {
     List<ObjectStatus> rejections = next.rejections();
     report(rejections);
     if (options.configPolicy() == RuntimeOptions.ConfigPolicy.STRICT && !rejections.isEmpty()) {
       metrics.reloadRefused();
       refused = rejections;
-      discard(next, old);
       log.warn("config change not applied (--configStrict): {} object(s) rejected; {}", rejections.size(),
           ready ? "snapshot " + old.version() + " stays live" : "Mixer stays not ready");
       scheduleRetry(next.retryable());
-      return;
+      return false;
     }
     refused = List.of();
     if (retrying && sameAs(old, next)) {
       scheduleRetry(next.retryable()); // the retry failed as before: nothing to swap
-      return;
+      return true;
     }
     version = next.version();
     current.set(next);
+    retire(old, next);
     ready = true;
     metrics.snapshot(next.version(), next.statuses(), (System.nanoTime() - started) / 1e9);
     log.info("config snapshot {} live: {} objects ({} rejected), {} rules, {} handlers, built in {} ms",
         next.version(), next.statuses().size(), rejections.size(), next.ruleCount(), next.handlers().size(),
         (System.nanoTime() - started) / 1_000_000);
-    retire(old, next);
     scheduleRetry(next.retryable());
+    return true;
   }
 
   /** Logs and counts the rejections not reported before (one line each, not on every reload). */
@@ -280,17 +310,19 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     return true;
   }
 
-  /** Closes the handlers a snapshot that never went live built. */
-  private static void discard(Snapshot unused, Snapshot live) {
+  /** Closes, on the close thread, the handlers a snapshot that never went live built. */
+  private void discard(Snapshot unused, Snapshot live) {
     Set<Object> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     for (HandlerEntry h : live.handlers().values()) {
       kept.add(h.handler());
     }
+    List<HandlerEntry> built = new ArrayList<>();
     for (HandlerEntry h : unused.handlers().values()) {
       if (!kept.contains(h.handler())) {
-        closeHandler(h);
+        built.add(h);
       }
     }
+    closer.closeSoon(built);
   }
 
   // ---- building failed handlers again ----
@@ -348,7 +380,10 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     }
   }
 
-  /** Closes the handlers {@code old} has and {@code next} does not, once {@code old} drains. */
+  /**
+   * Closes the handlers {@code old} has and {@code next} does not, once {@code old} drains, on the
+   * close thread (at shutdown, {@link #close()} closes them if {@code old} has not drained by then).
+   */
   private void retire(Snapshot old, Snapshot next) {
     Set<Object> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     for (HandlerEntry h : next.handlers().values()) {
@@ -360,13 +395,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
         replaced.add(h);
       }
     }
-    AtomicInteger once = new AtomicInteger();
-    Runnable close = () -> {
-      if (once.getAndIncrement() == 0) {
-        replaced.forEach(MixerRuntime::closeHandler);
-      }
-    };
-    old.retire(() -> scheduler.execute(close));
+    old.retire(closer.register(replaced));
     if (!replaced.isEmpty()) {
       scheduler.schedule(() -> {
         if (!old.drained()) {
@@ -374,16 +403,6 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
               old.version(), DRAIN_WARNING_SECONDS, replaced.size());
         }
       }, DRAIN_WARNING_SECONDS, TimeUnit.SECONDS);
-    }
-  }
-
-  private static void closeHandler(HandlerEntry h) {
-    try {
-      h.handler().close();
-    } catch (Exception e) {
-      log.warn("closing handler {} failed: {}", h.fqn(), e.toString());
-    } finally {
-      h.env().close();
     }
   }
 
@@ -433,20 +452,26 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
     return answer.whenComplete((v, e) -> s.release());
   }
 
-  /** Stops following the store and closes every handler and executor. */
+  /**
+   * Stops following the store, closes every handler (the live ones, and replaced ones whose
+   * snapshot has not drained or whose close has not run yet), each given up to the close timeout,
+   * and then stops the executors. Handlers close before the executors stop because a close may
+   * need them (a stdio handler's writer thread flushing its last lines).
+   */
   @Override
   public void close() {
     closed = true;
     if (store != null) {
       store.close();
     }
-    synchronized (applyLock) {
+    Snapshot s;
+    synchronized (applyLock) { // waits for a build in progress; none starts after
       cancelRetry();
-      Snapshot s = current.getAndSet(Snapshot.empty(options));
-      s.handlers().values().forEach(MixerRuntime::closeHandler);
+      s = current.getAndSet(Snapshot.empty(options));
     }
     configThread.shutdownNow();
     dispatcher.close();
+    closer.closeAll(s.handlers().values()); // logs each handler that overruns
     daemons.shutdownNow();
     scheduler.shutdownNow();
   }

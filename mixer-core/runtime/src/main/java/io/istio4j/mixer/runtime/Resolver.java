@@ -5,6 +5,8 @@ import io.istio4j.mixer.attribute.AttributeBag;
 import io.istio4j.mixer.attribute.AttributeName;
 import io.istio4j.mixer.expr.Expression;
 import io.istio4j.mixer.runtime.Snapshot.Action;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +17,7 @@ import java.util.TreeSet;
  * namespace plus those of the namespace named by the identity attribute (its second dot-separated
  * segment), of the request's protocol, whose precompiled match is true. Immutable; one per snapshot.
  */
-public final class Resolver {
+final class Resolver {
 
   private static final AttributeName CONTEXT_PROTOCOL = AttributeName.of("context.protocol");
   private static final Rule[] NO_RULES = new Rule[0];
@@ -74,7 +76,7 @@ public final class Resolver {
           + new TreeSet<>(bag.names()).toString().replace(",", ""));
     }
     if (!(id instanceof String)) {
-      throw new ResolutionException(identityName + " identity must be a string, got " + id.getClass().getSimpleName());
+      throw new ResolutionException(identityName + " identity must be a STRING, got " + kind(id));
     }
     boolean tcp = "tcp".equals(bag.get(CONTEXT_PROTOCOL));
     List<Action> actions = null;
@@ -125,5 +127,25 @@ public final class Resolver {
       into.addAll(actions);
     }
     return into;
+  }
+
+  /** The attribute value type of {@code value}, in the words of the attribute manifest. */
+  static String kind(Object value) {
+    if (value instanceof Long) {
+      return "an INT64";
+    } else if (value instanceof Double) {
+      return "a DOUBLE";
+    } else if (value instanceof Boolean) {
+      return "a BOOL";
+    } else if (value instanceof Instant) {
+      return "a TIMESTAMP";
+    } else if (value instanceof Duration) {
+      return "a DURATION";
+    } else if (value instanceof byte[]) {
+      return "an IP_ADDRESS (bytes)";
+    } else if (value instanceof Map) {
+      return "a STRING_MAP";
+    }
+    return "a value of another type";
   }
 }

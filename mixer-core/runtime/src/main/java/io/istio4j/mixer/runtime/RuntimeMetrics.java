@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * objects by state; the snapshot version; resolution failures. Label children are looked up when a
  * snapshot is built, so dispatching allocates nothing for metrics.
  */
-public final class RuntimeMetrics {
+final class RuntimeMetrics {
 
   private final Counter dispatches;
   private final Histogram dispatchSeconds;

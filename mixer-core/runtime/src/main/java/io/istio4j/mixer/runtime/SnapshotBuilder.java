@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,9 +84,11 @@ public final class SnapshotBuilder {
   private final BiFunction<AdapterInfo, String, HandlerEnv> envs;
   private final Mode mode;
   private final RuntimeMetrics metrics;
+  private final Consumer<List<HandlerEntry>> closer;
 
   private SnapshotBuilder(Templates templates, Adapters adapters, RuntimeOptions options,
-      BiFunction<AdapterInfo, String, HandlerEnv> envs, Mode mode, RuntimeMetrics metrics) {
+      BiFunction<AdapterInfo, String, HandlerEnv> envs, Mode mode, RuntimeMetrics metrics,
+      Consumer<List<HandlerEntry>> closer) {
     this.templates = requireNonNull(templates, "templates");
     this.adapters = requireNonNull(adapters, "adapters");
     this.options = requireNonNull(options, "options");
@@ -93,6 +96,7 @@ public final class SnapshotBuilder {
     this.envs = envs;
     this.mode = mode;
     this.metrics = requireNonNull(metrics, "metrics");
+    this.closer = requireNonNull(closer, "closer");
   }
 
   /**
@@ -100,10 +104,15 @@ public final class SnapshotBuilder {
    *
    * @param envs makes the Env of a new handler from its adapter and FQN
    * @param metrics where dispatches of the snapshot's actions are counted
+   * @param closer closes the handlers a build made and does not use (an exception stopped the
+   *     build, or a later pass of it built them again); it must not block the build for long, so
+   *     a serving Mixer hands them to its close thread
    */
   public static SnapshotBuilder forServing(Templates templates, Adapters adapters, RuntimeOptions options,
-      BiFunction<AdapterInfo, String, HandlerEnv> envs, RuntimeMetrics metrics) {
-    return new SnapshotBuilder(templates, adapters, options, requireNonNull(envs, "envs"), Mode.BUILD, metrics);
+      BiFunction<AdapterInfo, String, HandlerEnv> envs, RuntimeMetrics metrics,
+      Consumer<List<HandlerEntry>> closer) {
+    return new SnapshotBuilder(templates, adapters, options, requireNonNull(envs, "envs"), Mode.BUILD, metrics,
+        closer);
   }
 
   /**
@@ -112,7 +121,7 @@ public final class SnapshotBuilder {
    */
   public static SnapshotBuilder forValidation(Templates templates, Adapters adapters, RuntimeOptions options) {
     return new SnapshotBuilder(templates, adapters, options, null, Mode.VALIDATE,
-        new RuntimeMetrics(new PrometheusRegistry()));
+        new RuntimeMetrics(new PrometheusRegistry()), unused -> { }); // validation builds no handler
   }
 
   /** The key of a built handler: equal keys mean the handler can be reused as it is. */
@@ -339,22 +348,20 @@ public final class SnapshotBuilder {
         retryable);
   }
 
-  /** Closes the handlers this build made that {@code kept} does not use. */
-  private static void closeUnused(Attempts attempts, Snapshot kept) {
+  /** Hands the handlers this build made that {@code kept} does not use to the closer. */
+  private void closeUnused(Attempts attempts, Snapshot kept) {
     Set<Object> inUse = Collections.newSetFromMap(new IdentityHashMap<>());
     if (kept != null) {
       kept.handlers().values().forEach(h -> inUse.add(h.handler()));
     }
+    List<HandlerEntry> unused = new ArrayList<>();
     for (HandlerEntry h : attempts.built) {
       if (!inUse.contains(h.handler())) {
-        try {
-          h.handler().close();
-        } catch (Throwable e) {
-          log.warn("closing handler {} that is not used after all failed: {}", h.fqn(), e.toString());
-        } finally {
-          h.env().close();
-        }
+        unused.add(h);
       }
+    }
+    if (!unused.isEmpty()) {
+      closer.accept(unused);
     }
   }
 

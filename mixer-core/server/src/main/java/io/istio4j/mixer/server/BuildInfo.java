@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.util.Properties;
 
 /** The version this build was made from, for {@code mixs version} and {@code /version}. */
-public final class BuildInfo {
+final class BuildInfo {
 
   private static final String VERSION = load();
 

@@ -7,7 +7,7 @@ import java.util.List;
  * {@code --configStrict}: the first config has rejected objects, so Mixer does not start. The
  * message lists every rejected object, one per line.
  */
-public final class ConfigRejectedException extends IllegalStateException {
+final class ConfigRejectedException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
   private final transient List<ObjectStatus> rejected;
 

@@ -8,11 +8,15 @@ import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.MixerGrpc;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,6 +155,66 @@ class ConfigSafetyTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     assertThat(mixs(err, "validate", "fs://" + dir.resolve("missing"))).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("is not a directory");
+  }
+
+  @Test
+  void validateNeverTouchesTheNetwork(@TempDir Path dir) throws Exception {
+    // Listening, never accepting: a connection attempt would complete into the backlog and show.
+    try (ServerSocketChannel listProvider = listening(); ServerSocketChannel redis = listening()) {
+      Files.writeString(dir.resolve("attributes.yaml"), ConfigReloadTest.MANIFEST);
+      Files.writeString(dir.resolve("network.yaml"), """
+          apiVersion: config.istio.io/v1alpha2
+          kind: listchecker
+          metadata: {name: blocked, namespace: istio-system}
+          spec: {providerUrl: "http://127.0.0.1:%d/list", blacklist: true}
+          ---
+          apiVersion: config.istio.io/v1alpha2
+          kind: listentry
+          metadata: {name: user, namespace: istio-system}
+          spec: {value: source.user | ""}
+          ---
+          apiVersion: config.istio.io/v1alpha2
+          kind: redisquota
+          metadata: {name: limits, namespace: istio-system}
+          spec:
+            redisServerUrl: "127.0.0.1:%d"
+            quotas: [{name: requestcount.quota.istio-system, maxAmount: 5, validDuration: 1s}]
+          ---
+          apiVersion: config.istio.io/v1alpha2
+          kind: quota
+          metadata: {name: requestcount, namespace: istio-system}
+          spec: {dimensions: {destination: destination.service | "unknown"}}
+          ---
+          apiVersion: config.istio.io/v1alpha2
+          kind: rule
+          metadata: {name: guarded, namespace: istio-system}
+          spec:
+            actions:
+            - {handler: blocked.listchecker, instances: [user.listentry]}
+            - {handler: limits.redisquota, instances: [requestcount.quota]}
+          ---
+          apiVersion: config.istio.io/v1alpha2
+          kind: listchecker
+          metadata: {name: unused, namespace: istio-system}
+          spec: {providerUrl: "http://127.0.0.1:%d/other"}
+          """.formatted(port(listProvider), port(redis), port(listProvider)));
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      assertThat(mixs(err, "validate", dir.toString())).as(err.toString(StandardCharsets.UTF_8)).isZero();
+      assertThat(err.toString(StandardCharsets.UTF_8)).contains("0 problem(s)");
+      assertThat(listProvider.accept()).as("a connection to the list provider").isNull();
+      assertThat(redis.accept()).as("a connection to Redis").isNull();
+    }
+  }
+
+  private static ServerSocketChannel listening() throws IOException {
+    ServerSocketChannel channel = ServerSocketChannel.open();
+    channel.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    channel.configureBlocking(false); // accept() answers null when no connection is waiting
+    return channel;
+  }
+
+  private static int port(ServerSocketChannel channel) throws IOException {
+    return ((InetSocketAddress) channel.getLocalAddress()).getPort();
   }
 
   @Test

@@ -1,0 +1,12 @@
+/**
+ * Attribute bags: the global dictionary, decoding of compressed attributes with reference tracking,
+ * and the encoders clients use.
+ *
+ * <p>Internal to Mixer: not API for adapter authors, who reach Mixer only through the adapter SDK
+ * and, in tests, the test kit. May change in any release without notice (see {@link
+ * io.istio4j.adapter.Internal}).
+ */
+@Internal
+package io.istio4j.mixer.attribute;
+
+import io.istio4j.adapter.Internal;
