@@ -8,7 +8,8 @@ import io.istio4j.adapters.redisquota.config.Params;
 /**
  * The redisquota adapter: rate limits kept in Redis, so that every Mixer behind a load balancer
  * shares them. Each allocation is one atomic Lua script (fixed or rolling window, deduplication,
- * best effort). While Redis cannot be reached the failure policy answers (grant by default).
+ * best effort); allocations arriving together are sent as one pipeline, and no thread waits per
+ * call. While Redis cannot be reached the failure policy answers (grant by default).
  */
 public final class RedisQuotaAdapter implements Adapter {
 
@@ -19,6 +20,8 @@ public final class RedisQuotaAdapter implements Adapter {
       .setFailurePolicy(Params.FailurePolicy.GRANT)
       .setFailureValidDuration(Durations.fromSeconds(1))
       .setRetryInterval(Durations.fromSeconds(1))
+      .setPipelineLimit(RedisQuotaHandler.DEFAULT_PIPELINE_LIMIT)
+      .setQueueSize(RedisQuotaHandler.DEFAULT_QUEUE_SIZE)
       .build();
 
   @Override
@@ -28,7 +31,6 @@ public final class RedisQuotaAdapter implements Adapter {
         .supportedTemplates("quota")
         .defaultConfig(DEFAULTS)
         .builderFactory(RedisQuotaBuilder::new)
-        .blocking()
-        .build();
+        .build(); // not blocking(): the handler is asynchronous (QuotaAsyncHandler)
   }
 }

@@ -9,17 +9,20 @@ import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.redisquota.config.Params;
 import io.istio4j.template.quota.QuotaHandlerBuilder;
 import io.istio4j.template.quota.QuotaType;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Checks a redisquota config against the bound quota instances and connects to Redis. */
+/** Checks a redisquota config against the bound quota instances (without touching the network) and builds the handler. */
 final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
 
   /** Most buckets a rolling window may have: every allocation sums them in Redis. */
   static final long MAX_BUCKETS = 1000;
+  /** Most allocations in one pipeline: Redis runs a pipeline's scripts back to back. */
+  static final long MAX_PIPELINE_LIMIT = 10_000;
+  static final long MAX_QUEUE_SIZE = 1_000_000;
+  /** Longest pipeline window: every allocation may wait this long before it is sent. */
+  static final Duration MAX_PIPELINE_WINDOW = Duration.ofMillis(100);
 
   private Params params;
   private Map<String, Map<String, ValueType>> dimensions = Map.of();
@@ -46,17 +49,27 @@ final class RedisQuotaBuilder implements QuotaHandlerBuilder<Params> {
   public ConfigErrors validate() {
     ConfigErrors errors = new ConfigErrors();
     try {
-      RedisAddress address = RedisAddress.parse(params.getRedisServerUrl());
-      try {
-        InetAddress.getByName(address.host());
-      } catch (UnknownHostException e) {
-        errors.add("redisServerUrl", "unknown host '" + address.host() + "'");
-      }
+      // Parsed only: validation never touches the network (no DNS lookup), it runs under the config
+      // lock and in `mixs validate`. An unknown host is reported by the handler (handlerError).
+      RedisAddress.parse(params.getRedisServerUrl());
     } catch (IllegalArgumentException e) {
       errors.add("redisServerUrl", e.getMessage());
     }
     if (params.getConnectionPoolSize() < 0) {
       errors.addf("connectionPoolSize", "%d (expected: >= 0; 0 means 10)", params.getConnectionPoolSize());
+    }
+    if (params.getPipelineLimit() < 0 || params.getPipelineLimit() > MAX_PIPELINE_LIMIT) {
+      errors.addf("pipelineLimit", "%d (expected: 0 to %d; 0 means %d)", params.getPipelineLimit(),
+          MAX_PIPELINE_LIMIT, RedisQuotaHandler.DEFAULT_PIPELINE_LIMIT);
+    }
+    if (params.getQueueSize() < 0 || params.getQueueSize() > MAX_QUEUE_SIZE) {
+      errors.addf("queueSize", "%d (expected: 0 to %d; 0 means %d)", params.getQueueSize(), MAX_QUEUE_SIZE,
+          RedisQuotaHandler.DEFAULT_QUEUE_SIZE);
+    }
+    long windowNanos = Durations.toNanos(params.getPipelineWindow());
+    if (windowNanos < 0 || windowNanos > MAX_PIPELINE_WINDOW.toNanos()) {
+      errors.add("pipelineWindow", Durations.toString(params.getPipelineWindow()) + " (expected: 0s to "
+          + MAX_PIPELINE_WINDOW.toMillis() + "ms)");
     }
     positive(errors, "connectTimeout", params.getConnectTimeout());
     positive(errors, "commandTimeout", params.getCommandTimeout());

@@ -7,63 +7,99 @@ import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaConfigValidation;
 import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.RateLimitedLogger;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.redisquota.config.Params;
-import io.istio4j.template.quota.QuotaHandler;
+import io.istio4j.template.quota.QuotaAsyncHandler;
 import io.istio4j.template.quota.QuotaInstance;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
+import redis.clients.jedis.CommandObjects;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
-import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
- * Allocates quota in Redis: one EVALSHA of a Lua script per allocation (NOSCRIPT reloads the
- * script and retries), so concurrent Mixers never grant more than a window's limit. While Redis
- * cannot be reached, allocations are answered by the failure policy without waiting on Redis again
- * until the retry interval has passed.
+ * Allocates quota in Redis without making the caller wait: one EVALSHA of a Lua script per
+ * allocation, so concurrent Mixers never grant more than a window's limit, sent with the other
+ * allocations that arrive at the same time as one pipeline (implicit pipelining, as
+ * envoyproxy/ratelimit does). A few sender threads, each owning one connection, take what is queued
+ * (up to {@code pipelineLimit}, after waiting {@code pipelineWindow} for more), send it, and complete
+ * the callers' futures; no thread waits per call. NOSCRIPT reloads the scripts and retries.
+ *
+ * <p>The constructor does no network I/O (it runs under Mixer's config lock): the senders connect
+ * and load the scripts. While Redis cannot be reached, and for the retry interval after a failure,
+ * allocations are answered at once by the failure policy without being queued; so is an
+ * allocation that finds the queue full.
  */
-final class RedisQuotaHandler implements QuotaHandler {
+final class RedisQuotaHandler implements QuotaAsyncHandler {
 
   static final String FIXED_SCRIPT = script("fixed_window.lua");
   static final String ROLLING_SCRIPT = script("rolling_window.lua");
   static final String FIXED_SHA = sha1(FIXED_SCRIPT);
   static final String ROLLING_SHA = sha1(ROLLING_SCRIPT);
+  /** Most senders (connections): one pipelining connection nearly saturates Redis's one thread. */
+  static final int MAX_SENDERS = 4;
+  static final int DEFAULT_PIPELINE_LIMIT = 64;
+  static final int DEFAULT_QUEUE_SIZE = 4096;
   private static final long WARN_EVERY_NANOS = 10_000_000_000L;
 
-  private final JedisPooled redis;
   private final RedisAddress address;
+  private final HostAndPort hostAndPort;
+  private final JedisClientConfig clientConfig;
   private final Map<String, Limits> quotas = new HashMap<>();
   private final Params.FailurePolicy failurePolicy;
   private final Duration failureValid;
   private final long retryNanos;
+  private final int pipelineLimit;
+  private final long pipelineWindowNanos;
+  private final BlockingQueue<Allocation> queue;
+  private final List<Future<?>> senders = new ArrayList<>();
   private final Logger log;
+  private final RateLimitedLogger overloadWarnings;
   private final Env env;
   // redisquota_failures by reason, resolved once: every answer by the failure policy counts.
   private final Counter.Child unreachable;
   private final Counter.Child refused;
   private final Counter.Child redisError;
+  private final Counter.Child overloaded;
+  private final Counter.Child pipelinesSent;
+  private final Counter.Child allocationsSent;
+  /** Bumped on every failure: connections opened before it may be dead, so senders reopen theirs. */
+  private final AtomicInteger epoch = new AtomicInteger();
+  private final AtomicBoolean reachable = new AtomicBoolean();
   private volatile Counter.Child downReason;
-  private volatile boolean errorReported;
   private volatile long downUntil;
+  private volatile boolean errorReported;
+  private volatile boolean closed;
   private volatile long lastWarning;
 
   /** A quota's limits, with its Redis key prefix and script. */
@@ -83,22 +119,51 @@ final class RedisQuotaHandler implements QuotaHandler {
     }
   }
 
+  /**
+   * One allocation on its way to Redis: the script's keys and arguments, built on the caller's
+   * thread, and the future the caller holds. A cancelled allocation (the call's deadline passed) is
+   * not sent; one cancelled in flight is answered into the void.
+   */
+  static final class Allocation extends CompletableFuture<QuotaResult> {
+    final Limits limits;
+    final String[] params; // KEYS, then ARGV
+    final long amount; // as asked
+
+    Allocation(Limits limits, String[] params, long amount) {
+      this.limits = limits;
+      this.params = params;
+      this.amount = amount;
+    }
+  }
+
   /** {@code dimensionTypes}: quota instance name to its dimensions' types, to read override values. */
   RedisQuotaHandler(Params params, RedisAddress address, Env env, Map<String, Map<String, ValueType>> dimensionTypes) {
     this.address = address;
     this.log = env.logger();
+    this.overloadWarnings = RateLimitedLogger.of(log);
     this.env = env;
     this.failurePolicy = params.getFailurePolicy();
     this.failureValid = duration(params.getFailureValidDuration());
     this.retryNanos = duration(params.getRetryInterval()).toNanos();
+    this.pipelineLimit = params.getPipelineLimit() == 0 ? DEFAULT_PIPELINE_LIMIT : (int) params.getPipelineLimit();
+    this.pipelineWindowNanos = duration(params.getPipelineWindow()).toNanos();
+    this.queue = new ArrayBlockingQueue<>(params.getQueueSize() == 0 ? DEFAULT_QUEUE_SIZE : (int) params.getQueueSize());
     Counter failures = env.metrics().counter("redisquota_failures",
         "redisquota allocations answered by the failure policy, by reason: unreachable (Redis could not be "
-            + "reached, or the handler waits out retryInterval after that), auth (Redis refused the credentials), "
-            + "error (Redis answered another error)", "redis", "reason");
+            + "reached, or the handler waits out retryInterval after that, or it was closed), auth (Redis refused "
+            + "the credentials), error (Redis answered another error), overloaded (queueSize allocations were "
+            + "already waiting to be sent)", "redis", "reason");
     this.unreachable = failures.labelValues(address.toString(), "unreachable");
     this.refused = failures.labelValues(address.toString(), "auth");
     this.redisError = failures.labelValues(address.toString(), "error");
+    this.overloaded = failures.labelValues(address.toString(), "overloaded");
+    this.pipelinesSent = env.metrics().counter("redisquota_pipelines",
+        "Pipelines sent to Redis; redisquota_pipelined_allocations_total divided by this is the mean pipeline size",
+        "redis").labelValues(address.toString());
+    this.allocationsSent = env.metrics().counter("redisquota_pipelined_allocations",
+        "Allocations sent to Redis in pipelines (NOSCRIPT retries count again)", "redis").labelValues(address.toString());
     this.downReason = unreachable;
+    this.downUntil = System.nanoTime(); // up: nanoTime may be negative, so 0 would not do
     for (Params.Quota q : params.getQuotasList()) {
       Map<String, ValueType> types = dimensionTypes.getOrDefault(q.getName(), Map.of());
       Override[] overrides = new Override[q.getOverridesCount()];
@@ -128,39 +193,28 @@ final class RedisQuotaHandler implements QuotaHandler {
     if (!password.isEmpty()) {
       client.password(password);
     }
-    GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
-    int size = params.getConnectionPoolSize() == 0 ? 10 : (int) Math.min(1024, params.getConnectionPoolSize());
-    pool.setMaxTotal(size);
-    pool.setMaxIdle(size);
-    pool.setMaxWait(duration(params.getConnectTimeout()));
-    pool.setJmxEnabled(false);
-    this.redis = new JedisPooled(new HostAndPort(address.host(), address.port()), client.build(), pool);
-    try {
-      redis.scriptLoad(FIXED_SCRIPT);
-      redis.scriptLoad(ROLLING_SCRIPT);
-      log.info("redisquota connected to {}", address);
-    } catch (JedisException e) {
-      if (isAuthFailure(e)) {
-        authFailed(e);
-        return;
-      }
-      // Not fatal: allocations follow the failure policy until Redis answers, then load the scripts.
-      log.warn("redisquota cannot reach {} yet ({}); answering by the failure policy ({}) until it can",
-          address, LogText.escape(e.getMessage()), failurePolicy);
+    this.clientConfig = client.build();
+    this.hostAndPort = new HostAndPort(address.host(), address.port());
+    long connections = Math.min(MAX_SENDERS, params.getConnectionPoolSize() == 0 ? 10 : params.getConnectionPoolSize());
+    for (int i = 0; i < connections; i++) {
+      senders.add(env.scheduleDaemon(new Sender()));
     }
   }
 
   @java.lang.Override
-  public QuotaResult handleQuota(QuotaInstance instance, QuotaArgs args) {
+  public CompletionStage<QuotaResult> handleQuotaAsync(QuotaInstance instance, QuotaArgs args) {
     Limits l = quotas.get(instance.name());
     if (l == null) {
-      return new QuotaResult(Status.of(Status.Code.INTERNAL, "redisquota has no quota named " + instance.name()),
-          Duration.ZERO, 0);
+      return CompletableFuture.completedFuture(new QuotaResult(
+          Status.of(Status.Code.INTERNAL, "redisquota has no quota named " + instance.name()), Duration.ZERO, 0));
     }
-    long now = System.nanoTime();
-    if (now - downUntil < 0) {
+    if (closed) {
+      unreachable.inc();
+      return CompletableFuture.completedFuture(failurePolicy(args.amount()));
+    }
+    if (System.nanoTime() - downUntil < 0) {
       downReason.inc();
-      return failurePolicy(args);
+      return CompletableFuture.completedFuture(failurePolicy(args.amount()));
     }
     long max = l.maxAmount();
     for (Override o : l.overrides()) {
@@ -173,66 +227,213 @@ final class RedisQuotaHandler implements QuotaHandler {
     // effort), and keeps the scripts' arithmetic exact: Lua counts in doubles.
     String amount = Long.toString(Math.min(args.amount(), max + 1));
     String cell = cellKey(l.name(), instance.dimensions());
-    boolean dedup = !args.deduplicationId().isEmpty();
+    String dedup = args.deduplicationId().isEmpty() ? "0" : "1"; // an empty id never deduplicates
     String dedupKey = cell + ":d:" + args.deduplicationId();
-    long dedupTtl = Math.max(1000, 2 * l.windowMillis());
-    try {
-      long granted;
-      long remaining;
-      if (l.rolling()) {
-        List<?> r = (List<?>) evalsha(ROLLING_SHA, ROLLING_SCRIPT, List.of(cell + ":z", cell + ":h", dedupKey),
-            List.of(Long.toString(max), amount, args.bestEffort() ? "1" : "0",
-                Long.toString(l.windowMillis()), Long.toString(l.bucketMillis()), Long.toString(dedupTtl),
-                dedup ? "1" : "0"));
-        granted = (Long) r.get(0);
-        remaining = (Long) r.get(1);
-      } else {
-        Object r = evalsha(FIXED_SHA, FIXED_SCRIPT, List.of(cell + ":f", dedupKey),
-            List.of(Long.toString(max), amount, args.bestEffort() ? "1" : "0",
-                Long.toString(l.windowMillis()), Long.toString(dedupTtl), dedup ? "1" : "0"));
-        if (r instanceof Long ttl) { // the whole amount, the common reply (see fixed_window.lua)
-          granted = args.amount();
-          remaining = ttl;
-        } else {
-          List<?> list = (List<?>) r;
-          granted = (Long) list.get(0);
-          remaining = (Long) list.get(1);
+    String dedupTtl = Long.toString(Math.max(1000, 2 * l.windowMillis()));
+    String bestEffort = args.bestEffort() ? "1" : "0";
+    String[] params = l.rolling()
+        ? new String[] {cell + ":z", cell + ":h", dedupKey, Long.toString(max), amount, bestEffort,
+            Long.toString(l.windowMillis()), Long.toString(l.bucketMillis()), dedupTtl, dedup}
+        : new String[] {cell + ":f", dedupKey, Long.toString(max), amount, bestEffort,
+            Long.toString(l.windowMillis()), dedupTtl, dedup};
+    Allocation a = new Allocation(l, params, args.amount());
+    if (!queue.offer(a)) {
+      overloaded.inc();
+      overloadWarnings.warn("redisquota: {} allocations are waiting for {}; answering by the failure policy ({})",
+          queue.size(), address, failurePolicy);
+      return CompletableFuture.completedFuture(failurePolicy(args.amount()));
+    }
+    if (closed) {
+      failQueued(); // close() may have emptied the queue before this allocation joined it
+    }
+    return a;
+  }
+
+  /**
+   * Takes what is queued, sends it to Redis as one pipeline over its own connection, and completes
+   * the allocations; one per thread. Connects at start (so the first calls do not wait for it),
+   * then again only when an allocation needs it and the retry interval has passed.
+   */
+  private final class Sender implements Runnable {
+    private final CommandObjects commands = new CommandObjects();
+    private final List<Allocation> batch = new ArrayList<>(pipelineLimit);
+    private final List<Response<Object>> replies = new ArrayList<>(pipelineLimit);
+    private Connection connection;
+    private Pipeline pipeline;
+    private int connectionEpoch;
+
+    @java.lang.Override
+    public void run() {
+      try {
+        connect();
+        while (!closed) {
+          take();
+          try {
+            send();
+          } catch (RuntimeException e) { // a bug: never lose the sender
+            disconnect();
+            log.error("redisquota: sending to {} failed", address, e);
+          } finally {
+            fail(batch, redisError); // whatever is left unanswered
+            batch.clear();
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // close(): answer what this sender holds, and stop
+      } finally {
+        fail(batch, unreachable);
+        batch.clear();
+        disconnect();
+      }
+    }
+
+    /** Waits for one allocation, then takes what else is queued (after the pipeline window). */
+    private void take() throws InterruptedException {
+      batch.add(queue.take());
+      if (pipelineWindowNanos > 0) {
+        long end = System.nanoTime() + pipelineWindowNanos;
+        while (batch.size() < pipelineLimit) {
+          long left = end - System.nanoTime();
+          Allocation a = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+          if (a == null) {
+            break;
+          }
+          batch.add(a);
         }
       }
-      if (errorReported) { // Redis takes our credentials again
+      queue.drainTo(batch, pipelineLimit - batch.size());
+    }
+
+    private void send() {
+      batch.removeIf(CompletableFuture::isDone); // the callers' deadlines passed while they were queued
+      if (batch.isEmpty()) {
+        return;
+      }
+      if (System.nanoTime() - downUntil < 0) { // another sender found Redis gone meanwhile
+        fail(batch, downReason);
+        return;
+      }
+      if (connection != null && connectionEpoch != epoch.get()) {
+        disconnect();
+      }
+      if (connection == null && !connect()) {
+        fail(batch, downReason);
+        return;
+      }
+      List<Allocation> noScript = pipeline(batch, false);
+      if (noScript != null && connection != null) { // Redis restarted or flushed its scripts: load and go on
+        List<Allocation> again = pipeline(noScript, true);
+        if (again != null) {
+          fail(again, redisError);
+        }
+      }
+    }
+
+    /**
+     * Sends {@code items} as one pipeline (after loading the scripts, if asked) and answers them;
+     * returns those for which Redis did not know the script, or null.
+     */
+    private List<Allocation> pipeline(List<Allocation> items, boolean loadScripts) {
+      if (loadScripts) {
+        pipeline.appendCommand(commands.scriptLoad(FIXED_SCRIPT));
+        pipeline.appendCommand(commands.scriptLoad(ROLLING_SCRIPT));
+      }
+      replies.clear();
+      for (Allocation a : items) {
+        replies.add(pipeline.appendCommand(a.limits.rolling()
+            ? commands.evalsha(ROLLING_SHA, 3, a.params) : commands.evalsha(FIXED_SHA, 2, a.params)));
+      }
+      pipelinesSent.inc();
+      allocationsSent.inc(items.size());
+      try {
+        pipeline.sync();
+      } catch (RuntimeException e) { // the connection broke or timed out: this pipeline's replies are lost
+        disconnect();
+        failure(e);
+        fail(items, downReason);
+        return null;
+      }
+      List<Allocation> noScript = null;
+      for (int i = 0; i < items.size(); i++) {
+        Allocation a = items.get(i);
+        Object reply;
+        try {
+          reply = replies.get(i).get();
+        } catch (JedisNoScriptException e) {
+          noScript = noScript == null ? new ArrayList<>() : noScript;
+          noScript.add(a);
+          continue;
+        } catch (JedisDataException e) {
+          if (isAuthFailure(e)) { // e.g. NOPERM: an ACL changed under a live connection
+            authFailed(e);
+            answer(a, refused);
+          } else {
+            warn(e);
+            answer(a, redisError);
+          }
+          continue;
+        }
+        try {
+          answer(a, reply);
+        } catch (RuntimeException e) { // not what the script returns: answered by the policy, the rest go on
+          warn(e);
+          answer(a, redisError);
+        }
+      }
+      replies.clear();
+      return noScript;
+    }
+
+    /** Opens the connection and loads the scripts; on failure, marks Redis down. */
+    private boolean connect() {
+      int opened = epoch.get(); // read first: a failure seen meanwhile makes this connection suspect
+      Connection c = null;
+      try {
+        c = new Connection(hostAndPort, clientConfig);
+        Pipeline p = new Pipeline(c);
+        Response<String> fixed = p.appendCommand(commands.scriptLoad(FIXED_SCRIPT));
+        Response<String> rolling = p.appendCommand(commands.scriptLoad(ROLLING_SCRIPT));
+        p.sync();
+        fixed.get(); // throws what Redis answered, e.g. NOAUTH
+        rolling.get();
+        connection = c;
+        pipeline = p;
+        connectionEpoch = opened;
+      } catch (RuntimeException e) {
+        closeQuietly(c);
+        failure(e);
+        return false;
+      }
+      if (errorReported) { // Redis takes our credentials (or the host resolves) again
         errorReported = false;
         env.clearError();
       }
-      Duration valid = !l.rolling() && remaining > 0 && remaining < l.windowMillis()
-          ? Duration.ofMillis(remaining) : l.validDuration();
-      return QuotaResult.granted(granted, valid);
-    } catch (JedisConnectionException e) {
-      if (isAuthFailure(e)) {
-        return authFailed(e, args);
+      if (reachable.compareAndSet(false, true)) {
+        log.info("redisquota connected to {}", address);
       }
-      downReason = unreachable;
-      downUntil = System.nanoTime() + retryNanos;
-      clearIdleConnections(); // after a restart every pooled connection is dead: start afresh
-      unreachable.inc();
-      warn(e);
-      return failurePolicy(args);
-    } catch (JedisException e) {
-      if (isAuthFailure(e)) {
-        return authFailed(e, args);
-      }
-      redisError.inc();
-      warn(e);
-      return failurePolicy(args);
+      return true;
+    }
+
+    private void disconnect() {
+      closeQuietly(connection);
+      connection = null;
+      pipeline = null;
     }
   }
 
-  private Object evalsha(String sha, String script, List<String> keys, List<String> args) {
-    try {
-      return redis.evalsha(sha, keys, args);
-    } catch (JedisNoScriptException e) { // Redis restarted or flushed its scripts: load and go on
-      redis.scriptLoad(script);
-      return redis.evalsha(sha, keys, args);
+  /** Records a failure to connect or to send: Redis is down (or refuses us) for the retry interval. */
+  private void failure(RuntimeException e) {
+    if (isAuthFailure(e)) {
+      authFailed(e);
+      return;
     }
+    if (causedBy(e, UnknownHostException.class)) { // the name may resolve later; the operator should know now
+      errorReported = true;
+      env.reportError("the host of Redis at " + address + " is unknown (DNS lookup failed)");
+    }
+    markDown(unreachable);
+    reachable.set(false);
+    warn(e);
   }
 
   /**
@@ -240,19 +441,60 @@ final class RedisQuotaHandler implements QuotaHandler {
    * so the handler reports it (a {@code handlerError} on /debug/config) and, like an outage, stops
    * asking Redis for the retry interval: each try costs a connection.
    */
-  private QuotaResult authFailed(JedisException e, QuotaArgs args) {
-    downReason = refused;
-    downUntil = System.nanoTime() + retryNanos;
-    refused.inc();
-    authFailed(e);
-    return failurePolicy(args);
-  }
-
-  private void authFailed(JedisException e) {
+  private void authFailed(RuntimeException e) {
     errorReported = true;
     env.reportError("Redis at " + address + " refused the credentials: " + e.getMessage()
         + " (check the password and username of redisServerUrl, or of the password and username fields)");
+    markDown(refused);
     warn(e);
+  }
+
+  private void markDown(Counter.Child reason) {
+    downReason = reason; // before downUntil: a caller that sees the new deadline counts the right reason
+    downUntil = System.nanoTime() + retryNanos;
+    epoch.incrementAndGet();
+  }
+
+  /** Answers an allocation from the script's reply. */
+  private void answer(Allocation a, Object reply) {
+    long granted;
+    long remaining;
+    if (a.limits.rolling()) {
+      List<?> r = (List<?>) reply;
+      granted = (Long) r.get(0);
+      remaining = (Long) r.get(1);
+    } else if (reply instanceof Long ttl) { // the whole amount, the common reply (see fixed_window.lua)
+      granted = a.amount;
+      remaining = ttl;
+    } else {
+      List<?> list = (List<?>) reply;
+      granted = (Long) list.get(0);
+      remaining = (Long) list.get(1);
+    }
+    Limits l = a.limits;
+    Duration valid = !l.rolling() && remaining > 0 && remaining < l.windowMillis()
+        ? Duration.ofMillis(remaining) : l.validDuration();
+    a.complete(QuotaResult.granted(granted, valid));
+  }
+
+  /** Answers an allocation by the failure policy, counted under {@code reason}. */
+  private void answer(Allocation a, Counter.Child reason) {
+    if (!a.isDone()) { // counted first: the caller may read the metric as soon as it has its answer
+      reason.inc();
+      a.complete(failurePolicy(a.amount));
+    }
+  }
+
+  private void fail(List<Allocation> items, Counter.Child reason) {
+    for (Allocation a : items) {
+      answer(a, reason);
+    }
+  }
+
+  private void failQueued() {
+    for (Allocation a = queue.poll(); a != null; a = queue.poll()) {
+      answer(a, unreachable);
+    }
   }
 
   static boolean isAuthFailure(Throwable error) {
@@ -268,21 +510,32 @@ final class RedisQuotaHandler implements QuotaHandler {
     return false;
   }
 
-  private void clearIdleConnections() {
-    try {
-      redis.getPool().clear();
-    } catch (RuntimeException ignored) {
-      // best effort: a dead connection is also dropped when it fails
+  private static boolean causedBy(Throwable error, Class<? extends Throwable> type) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void closeQuietly(Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (RuntimeException ignored) {
+        // closing a broken connection: nothing to save
+      }
     }
   }
 
-  private QuotaResult failurePolicy(QuotaArgs args) {
+  private QuotaResult failurePolicy(long amount) {
     return failurePolicy == Params.FailurePolicy.DENY
         ? new QuotaResult(Status.OK, failureValid, 0)
-        : QuotaResult.granted(Math.max(0, args.amount()), failureValid);
+        : QuotaResult.granted(Math.max(0, amount), failureValid);
   }
 
-  private void warn(JedisException e) {
+  private void warn(RuntimeException e) {
     long now = System.nanoTime();
     if (now - lastWarning > WARN_EVERY_NANOS) {
       lastWarning = now;
@@ -312,9 +565,17 @@ final class RedisQuotaHandler implements QuotaHandler {
     return b.append('}').toString();
   }
 
+  /**
+   * Stops the senders (each closes its connection once its pipeline in flight, if any, is answered
+   * or times out) and answers what is still queued by the failure policy. Does not wait.
+   */
   @java.lang.Override
   public void close() {
-    redis.close();
+    closed = true;
+    for (Future<?> s : senders) {
+      s.cancel(true);
+    }
+    failQueued();
   }
 
   private static Duration duration(com.google.protobuf.Duration d) {

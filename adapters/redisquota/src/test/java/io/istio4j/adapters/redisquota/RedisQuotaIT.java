@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.args.ClientPauseMode;
 
 /** redisquota against a real redis-server started by the test. */
 class RedisQuotaIT {
@@ -93,7 +96,16 @@ class RedisQuotaIT {
   }
 
   private QuotaResult allocate(RedisQuotaHandler h, Map<String, Object> dims, long amount, boolean bestEffort) {
-    return h.handleQuota(new QuotaInstance(RC, dims), new QuotaArgs("id-" + ids.incrementAndGet(), amount, bestEffort));
+    return quota(h, new QuotaInstance(RC, dims), new QuotaArgs("id-" + ids.incrementAndGet(), amount, bestEffort));
+  }
+
+  /** One allocation, waited for: the handler answers through a stage. */
+  static QuotaResult quota(RedisQuotaHandler h, QuotaInstance instance, QuotaArgs args) {
+    try {
+      return h.handleQuotaAsync(instance, args).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("no answer to " + args, e);
+    }
   }
 
   @Test
@@ -140,19 +152,19 @@ class RedisQuotaIT {
   void aRetriedRequestIsGrantedOnce() {
     RedisQuotaHandler h = handler(fixed(2, Duration.ofSeconds(30)), Params.newBuilder());
     QuotaInstance i = new QuotaInstance(RC, Map.of());
-    assertThat(h.handleQuota(i, new QuotaArgs("req-1RequestCount", 2, false)).amount()).isEqualTo(2);
-    assertThat(h.handleQuota(i, new QuotaArgs("req-1RequestCount", 2, false)).amount())
+    assertThat(quota(h, i, new QuotaArgs("req-1RequestCount", 2, false)).amount()).isEqualTo(2);
+    assertThat(quota(h, i, new QuotaArgs("req-1RequestCount", 2, false)).amount())
         .as("the retry gets the first answer, nothing charged").isEqualTo(2);
-    assertThat(h.handleQuota(i, new QuotaArgs("req-2RequestCount", 1, false)).amount()).isZero();
+    assertThat(quota(h, i, new QuotaArgs("req-2RequestCount", 1, false)).amount()).isZero();
   }
 
   @Test
   void aCallWithoutADeduplicationIdIsNeverAReplay() {
     RedisQuotaHandler h = handler(fixed(2, Duration.ofSeconds(30)), Params.newBuilder());
     QuotaInstance i = new QuotaInstance(RC, Map.of());
-    assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).isEqualTo(1);
-    assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).isEqualTo(1);
-    assertThat(h.handleQuota(i, new QuotaArgs("", 1, false)).amount()).as("the limit, not a replay").isZero();
+    assertThat(quota(h, i, new QuotaArgs("", 1, false)).amount()).isEqualTo(1);
+    assertThat(quota(h, i, new QuotaArgs("", 1, false)).amount()).isEqualTo(1);
+    assertThat(quota(h, i, new QuotaArgs("", 1, false)).amount()).as("the limit, not a replay").isZero();
   }
 
   @Test
@@ -218,17 +230,17 @@ class RedisQuotaIT {
   void aRetryGetsWhatTheFirstCallGotWhenThatWasPartOrNothing() {
     RedisQuotaHandler h = handler(fixed(3, Duration.ofSeconds(30)), Params.newBuilder());
     QuotaInstance i = new QuotaInstance(RC, Map.of());
-    QuotaResult first = h.handleQuota(i, new QuotaArgs("full", 2, false));
+    QuotaResult first = quota(h, i, new QuotaArgs("full", 2, false));
     assertThat(first.amount()).isEqualTo(2);
     assertThat(first.validDuration()).as("what is left of the window")
         .isPositive().isLessThanOrEqualTo(Duration.ofSeconds(30));
-    assertThat(h.handleQuota(i, new QuotaArgs("part", 2, true)).amount()).isEqualTo(1);
-    assertThat(h.handleQuota(i, new QuotaArgs("part", 2, true)).amount()).as("retry of a partial grant").isEqualTo(1);
-    assertThat(h.handleQuota(i, new QuotaArgs("none", 1, false)).amount()).isZero();
-    assertThat(h.handleQuota(i, new QuotaArgs("none", 1, false)).amount()).as("retry of a denial").isZero();
-    assertThat(h.handleQuota(i, new QuotaArgs("negative", -2, false)).amount()).isZero();
-    assertThat(h.handleQuota(i, new QuotaArgs("negative", -2, false)).amount()).as("retry of a negative amount").isZero();
-    assertThat(h.handleQuota(i, new QuotaArgs("later", 1, false)).amount()).as("nothing was given back").isZero();
+    assertThat(quota(h, i, new QuotaArgs("part", 2, true)).amount()).isEqualTo(1);
+    assertThat(quota(h, i, new QuotaArgs("part", 2, true)).amount()).as("retry of a partial grant").isEqualTo(1);
+    assertThat(quota(h, i, new QuotaArgs("none", 1, false)).amount()).isZero();
+    assertThat(quota(h, i, new QuotaArgs("none", 1, false)).amount()).as("retry of a denial").isZero();
+    assertThat(quota(h, i, new QuotaArgs("negative", -2, false)).amount()).isZero();
+    assertThat(quota(h, i, new QuotaArgs("negative", -2, false)).amount()).as("retry of a negative amount").isZero();
+    assertThat(quota(h, i, new QuotaArgs("later", 1, false)).amount()).as("nothing was given back").isZero();
   }
 
   @Test
@@ -236,11 +248,11 @@ class RedisQuotaIT {
     RedisQuotaHandler h = handler(fixed(5, Duration.ofSeconds(30)), Params.newBuilder());
     QuotaInstance i = new QuotaInstance(RC, Map.of());
     long huge = 123_456_789_012_345_678L; // beyond 2^53: a Lua number cannot hold it exactly
-    assertThat(h.handleQuota(i, new QuotaArgs("a", huge, false)).amount()).isZero();
-    assertThat(h.handleQuota(i, new QuotaArgs("b", 2, false)).amount()).as("the counter is untouched").isEqualTo(2);
-    assertThat(h.handleQuota(i, new QuotaArgs("c", Long.MAX_VALUE, true)).amount()).as("best effort: the rest").isEqualTo(3);
-    assertThat(h.handleQuota(i, new QuotaArgs("c", Long.MAX_VALUE, true)).amount()).as("its retry").isEqualTo(3);
-    assertThat(h.handleQuota(i, new QuotaArgs("a", huge, false)).amount()).as("a retry of the denial").isZero();
+    assertThat(quota(h, i, new QuotaArgs("a", huge, false)).amount()).isZero();
+    assertThat(quota(h, i, new QuotaArgs("b", 2, false)).amount()).as("the counter is untouched").isEqualTo(2);
+    assertThat(quota(h, i, new QuotaArgs("c", Long.MAX_VALUE, true)).amount()).as("best effort: the rest").isEqualTo(3);
+    assertThat(quota(h, i, new QuotaArgs("c", Long.MAX_VALUE, true)).amount()).as("its retry").isEqualTo(3);
+    assertThat(quota(h, i, new QuotaArgs("a", huge, false)).amount()).as("a retry of the denial").isZero();
   }
 
   @Test
@@ -429,8 +441,6 @@ class RedisQuotaIT {
 
   @Test
   void aWrongUrlIsAClearConfigError() {
-    assertThatThrownBy(() -> startMixer("no-such-host.invalid:6379", 1))
-        .hasMessageContaining("redisServerUrl: unknown host 'no-such-host.invalid'");
     assertThatThrownBy(() -> startMixer("localhost", 1))
         .hasMessageContaining("redisServerUrl: 'localhost' (expected: host:port or redis://host:port)");
     assertThatThrownBy(() -> startMixer("http://localhost:6379", 1))
@@ -449,11 +459,16 @@ class RedisQuotaIT {
   }
 
   private double failures(String reason) {
+    return metric("redisquota_failures", reason);
+  }
+
+  /** The sum of a counter of the handler built last, over the series with {@code reason} (or all, if null). */
+  private double metric(String name, String reason) {
     double sum = 0;
     for (var m : registry.scrape()) {
-      if (m.getMetadata().getName().equals("redisquota_failures")) {
+      if (m.getMetadata().getName().equals(name)) {
         for (var p : m.getDataPoints()) {
-          if (reason.equals(p.getLabels().get("reason"))) {
+          if (reason == null || reason.equals(p.getLabels().get("reason"))) {
             sum += ((io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot) p).getValue();
           }
         }
@@ -540,4 +555,268 @@ class RedisQuotaIT {
         actions: [{handler: handler.redisquota, instances: [requestcount.quota]}]
       """;
 
+
+  /** Pauses every Redis client's commands for {@code millis} (CLIENT PAUSE ALL): what arrives meanwhile queues up. */
+  private void pauseRedis(long millis) {
+    try (Jedis admin = new Jedis("127.0.0.1", redis.port())) {
+      admin.clientPause(millis, ClientPauseMode.ALL);
+    }
+  }
+
+  private static QuotaResult await(CompletionStage<QuotaResult> stage) throws Exception {
+    return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void allocationsArrivingTogetherShareOnePipelineAndNeverExceedTheLimit() throws Exception {
+    RedisQuotaHandler h = handler(fixed(500, Duration.ofSeconds(60)),
+        Params.newBuilder().setCommandTimeout(Durations.fromSeconds(10)));
+    assertThat(allocate(h, Map.of("source", "other"), 1, false).amount()).isEqualTo(1); // connected
+    double pipelinesBefore = metric("redisquota_pipelines", null);
+    double sentBefore = metric("redisquota_pipelined_allocations", null);
+    pauseRedis(300); // the first pipelines wait in Redis; what arrives meanwhile queues up behind them
+    QuotaInstance i = new QuotaInstance(RC, Map.of("source", "reviews"));
+    List<CompletionStage<QuotaResult>> answers = new ArrayList<>();
+    for (int n = 0; n < 2000; n++) { // no thread waits: all are in flight at once
+      answers.add(h.handleQuotaAsync(i, new QuotaArgs("id-" + n, 1 + n % 3, n % 2 == 0)));
+    }
+    long granted = 0;
+    for (CompletionStage<QuotaResult> a : answers) {
+      granted += await(a).amount();
+    }
+    assertThat(granted).as("granted in total for a limit of 500").isEqualTo(500);
+    assertThat(failures("unreachable") + failures("error") + failures("overloaded")).isZero();
+    double pipelines = metric("redisquota_pipelines", null) - pipelinesBefore;
+    assertThat(metric("redisquota_pipelined_allocations", null) - sentBefore).isEqualTo(2000);
+    assertThat(pipelines).as("pipelines for 2000 allocations (at most 64 each)")
+        .isGreaterThanOrEqualTo(2000 / 64).isLessThan(200);
+    try (Jedis jedis = new Jedis("127.0.0.1", redis.port())) {
+      assertThat(jedis.get("istio4j:quota:{" + RC + ";source=reviews}:f")).isEqualTo("500");
+    }
+  }
+
+  @Test
+  void aPipelineLimitOfOneSendsEveryAllocationAlone() throws Exception {
+    RedisQuotaHandler h = handler(fixed(1000, Duration.ofSeconds(60)),
+        Params.newBuilder().setPipelineLimit(1).setCommandTimeout(Durations.fromSeconds(10)));
+    assertThat(allocate(h, Map.of(), 1, false).amount()).isEqualTo(1);
+    double before = metric("redisquota_pipelines", null);
+    pauseRedis(200);
+    List<CompletionStage<QuotaResult>> answers = new ArrayList<>();
+    for (int n = 0; n < 50; n++) {
+      answers.add(h.handleQuotaAsync(new QuotaInstance(RC, Map.of()), new QuotaArgs("", 1, false)));
+    }
+    for (CompletionStage<QuotaResult> a : answers) {
+      assertThat(await(a).amount()).isEqualTo(1);
+    }
+    assertThat(metric("redisquota_pipelines", null) - before).isEqualTo(50);
+  }
+
+  @Test
+  void anAllocationCancelledWhileQueuedIsNeverSentAndTheOthersAreAnswered() throws Exception {
+    RedisQuotaHandler h = handler(fixed(1000, Duration.ofSeconds(60)),
+        Params.newBuilder().setConnectionPoolSize(1).setCommandTimeout(Durations.fromSeconds(10)));
+    assertThat(allocate(h, Map.of("c", "warm"), 1, false).amount()).isEqualTo(1);
+    double sentBefore = metric("redisquota_pipelined_allocations", null);
+    pauseRedis(300);
+    QuotaInstance i = new QuotaInstance(RC, Map.of("c", "x"));
+    CompletionStage<QuotaResult> first = h.handleQuotaAsync(i, new QuotaArgs("", 1, false));
+    List<CompletionStage<QuotaResult>> kept = new ArrayList<>();
+    List<CompletableFuture<QuotaResult>> cancelled = new ArrayList<>();
+    for (int n = 0; n < 40; n++) {
+      CompletionStage<QuotaResult> a = h.handleQuotaAsync(i, new QuotaArgs("", 1, false));
+      if (n % 2 == 0) {
+        kept.add(a);
+      } else {
+        cancelled.add(a.toCompletableFuture());
+      }
+    }
+    // The one sender is held by the paused Redis with at most the first allocations; the rest is queued.
+    for (CompletableFuture<QuotaResult> c : cancelled) {
+      assertThat(c.cancel(true)).as("cancel, as Mixer does at the call's deadline").isTrue();
+    }
+    assertThat(await(first).amount()).isEqualTo(1);
+    for (CompletionStage<QuotaResult> a : kept) {
+      assertThat(await(a).amount()).isEqualTo(1);
+    }
+    assertThat(allocate(h, Map.of("c", "x"), 1, false).amount()).as("the pipeline goes on").isEqualTo(1);
+    double sent = metric("redisquota_pipelined_allocations", null) - sentBefore;
+    try (Jedis jedis = new Jedis("127.0.0.1", redis.port())) {
+      long charged = Long.parseLong(jedis.get("istio4j:quota:{" + RC + ";c=x}:f"));
+      assertThat(charged).as("what Redis counted is what was sent").isEqualTo((long) sent);
+      assertThat(charged).as("cancelled while queued: not sent").isLessThan(42);
+    }
+    assertThat(failures("unreachable") + failures("error")).isZero();
+  }
+
+  @Test
+  void aFullQueueIsAnsweredByTheFailurePolicyAtOnceAndCloseAnswersWhatIsQueued() throws Exception {
+    try (StalledServer stalled = new StalledServer()) {
+      RedisQuotaHandler h = handler("127.0.0.1:" + stalled.port(), fixed(10, Duration.ofSeconds(60)),
+          Params.newBuilder().setConnectionPoolSize(1).setQueueSize(2).setFailurePolicy(Params.FailurePolicy.DENY)
+              .setConnectTimeout(Durations.fromSeconds(60)).setCommandTimeout(Durations.fromSeconds(60)),
+          Map.of());
+      QuotaInstance i = new QuotaInstance(RC, Map.of());
+      // The one sender waits for Redis's handshake reply, which never comes: allocations queue up.
+      CompletableFuture<QuotaResult> a = h.handleQuotaAsync(i, new QuotaArgs("", 1, false)).toCompletableFuture();
+      CompletableFuture<QuotaResult> b = h.handleQuotaAsync(i, new QuotaArgs("", 1, false)).toCompletableFuture();
+      CompletableFuture<QuotaResult> full = h.handleQuotaAsync(i, new QuotaArgs("", 1, false)).toCompletableFuture();
+      assertThat(full).as("answered without waiting").isDone();
+      assertThat(full.get().amount()).as("DENY").isZero();
+      assertThat(failures("overloaded")).isEqualTo(1);
+      assertThat(a).isNotDone();
+      assertThat(b).isNotDone();
+
+      CompletableFuture.runAsync(h::close).get(10, TimeUnit.SECONDS); // never waits for the stalled sender
+      assertThat(a).as("answered by close").isDone();
+      assertThat(b).isDone();
+      assertThat(a.get().amount()).isZero();
+      assertThat(await(h.handleQuotaAsync(i, new QuotaArgs("", 1, false))).amount()).as("after close").isZero();
+    }
+  }
+
+  @Test
+  void buildingTheHandlerNeverWaitsForRedis() throws Exception {
+    try (StalledServer stalled = new StalledServer()) {
+      // Before, the constructor loaded the scripts: it waited for the stalled server for commandTimeout.
+      RedisQuotaHandler h = CompletableFuture.supplyAsync(() -> handler("127.0.0.1:" + stalled.port(),
+              fixed(10, Duration.ofSeconds(60)), Params.newBuilder().setCommandTimeout(Durations.fromSeconds(120)),
+              Map.of()))
+          .get(20, TimeUnit.SECONDS);
+      assertThat(h).isNotNull();
+    }
+  }
+
+  @Test
+  void aHandlerForAClosedPortBuildsAndAnswersByTheFailurePolicy() throws Exception {
+    int closed = RedisServer.freePort();
+    RedisQuotaHandler grant = handler("127.0.0.1:" + closed, fixed(1, Duration.ofSeconds(60)), Params.newBuilder());
+    for (int n = 0; n < 3; n++) {
+      assertThat(allocate(grant, Map.of(), 5, false).amount()).as("GRANT").isEqualTo(5);
+    }
+    assertThat(failures("unreachable")).isEqualTo(3);
+    RedisQuotaHandler deny = handler("127.0.0.1:" + closed, fixed(1, Duration.ofSeconds(60)),
+        Params.newBuilder().setFailurePolicy(Params.FailurePolicy.DENY));
+    assertThat(allocate(deny, Map.of(), 5, false).amount()).as("DENY").isZero();
+    assertThat(env.error()).as("an outage is not a handler error").isNull();
+  }
+
+  @Test
+  void validationDoesNoDnsLookupAndAnUnknownHostIsAHandlerError() throws Exception {
+    RedisQuotaBuilder builder = new RedisQuotaBuilder();
+    builder.setQuotaTypes(Map.of());
+    builder.setAdapterConfig(RedisQuotaAdapter.DEFAULTS.toBuilder().setRedisServerUrl("no-such-host.invalid:6379")
+        .build());
+    assertThat(builder.validate().isEmpty()).as("before: unknown host 'no-such-host.invalid'").isTrue();
+
+    RedisQuotaHandler h = handler("no-such-host.invalid:6379", fixed(1, Duration.ofSeconds(60)), Params.newBuilder());
+    assertThat(allocate(h, Map.of(), 2, false).amount()).as("GRANT").isEqualTo(2);
+    assertThat(env.error()).isEqualTo("the host of Redis at redis://no-such-host.invalid:6379/0 is unknown "
+        + "(DNS lookup failed)");
+    assertThat(failures("unreachable")).isEqualTo(1);
+  }
+
+  @Test
+  void redisKilledMidStreamIsAnsweredByThePolicyAndCountedAgainAfterItsRestart() throws Exception {
+    RedisQuotaHandler h = handler(fixed(1_000_000, Duration.ofSeconds(60)),
+        Params.newBuilder().setRetryInterval(Durations.fromMillis(100)).setFailurePolicy(Params.FailurePolicy.DENY));
+    int port = redis.port();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicLong fromRedis = new AtomicLong();
+    AtomicLong byPolicy = new AtomicLong();
+    var pool = Executors.newFixedThreadPool(4);
+    List<Future<?>> streams = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      streams.add(pool.submit(() -> {
+        while (!stop.get()) {
+          List<CompletionStage<QuotaResult>> burst = new ArrayList<>();
+          for (int n = 0; n < 16; n++) {
+            burst.add(h.handleQuotaAsync(new QuotaInstance(RC, Map.of()), new QuotaArgs("", 1, false)));
+          }
+          for (CompletionStage<QuotaResult> a : burst) {
+            (await(a).amount() == 1 ? fromRedis : byPolicy).incrementAndGet(); // DENY answers 0
+          }
+        }
+        return null;
+      }));
+    }
+    awaitAtLeast(fromRedis, 500);
+    redis.kill();
+    awaitAtLeast(byPolicy, 200);
+    redis = RedisServer.start(port); // a new process: empty, and without our scripts
+    long before = fromRedis.get();
+    awaitAtLeast(fromRedis, before + 500);
+    stop.set(true);
+    for (Future<?> s : streams) {
+      s.get(30, TimeUnit.SECONDS); // every allocation was answered
+    }
+    pool.shutdown();
+    assertThat(failures("unreachable")).isEqualTo(byPolicy.get());
+    try (Jedis jedis = new Jedis("127.0.0.1", redis.port())) {
+      long counted = Long.parseLong(jedis.get("istio4j:quota:{" + RC + "}:f"));
+      assertThat(counted).as("granted since the restart, all counted in the new Redis")
+          .isGreaterThanOrEqualTo(500).isLessThanOrEqualTo(fromRedis.get() - before);
+    }
+  }
+
+  @Test
+  void aRedisThatStopsAnsweringIsAnOutageUntilItAnswersAgain() throws Exception {
+    RedisQuotaHandler h = handler(fixed(1000, Duration.ofSeconds(60)),
+        Params.newBuilder().setCommandTimeout(Durations.fromMillis(100)).setRetryInterval(Durations.fromMillis(100))
+            .setFailurePolicy(Params.FailurePolicy.DENY));
+    assertThat(allocate(h, Map.of(), 1, false).amount()).isEqualTo(1);
+    pauseRedis(1500); // alive and connected, but silent: replies stop coming
+    assertThat(allocate(h, Map.of(), 1, false).amount()).as("DENY once commandTimeout passes").isZero();
+    assertThat(failures("unreachable")).isGreaterThanOrEqualTo(1);
+    long granted = 0;
+    for (int i = 0; i < 500 && granted == 0; i++) {
+      Thread.sleep(10);
+      granted = allocate(h, Map.of(), 1, false).amount();
+    }
+    assertThat(granted).as("counting in Redis again once it answers").isEqualTo(1);
+  }
+
+  private static void awaitAtLeast(AtomicLong counter, long value) throws InterruptedException {
+    for (int i = 0; i < 3000 && counter.get() < value; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(counter.get()).isGreaterThanOrEqualTo(value);
+  }
+
+  /** Accepts connections and never answers: a Redis that hangs. */
+  private static final class StalledServer implements AutoCloseable {
+    private final java.net.ServerSocket socket = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress());
+    private final List<java.net.Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final Thread acceptor;
+
+    StalledServer() throws java.io.IOException {
+      acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            held.add(socket.accept());
+          }
+        } catch (java.io.IOException closed) {
+          // close() ends the loop
+        }
+      }, "stalled-redis");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    int port() {
+      return socket.getLocalPort();
+    }
+
+    @Override
+    public void close() throws Exception {
+      socket.close();
+      acceptor.join();
+      synchronized (held) {
+        for (java.net.Socket s : held) {
+          s.close();
+        }
+      }
+    }
+  }
 }
