@@ -71,11 +71,11 @@ final class CapturingLogger extends LegacyAbstractLogger {
     }
     LoggingEventBuilder event = delegate.atLevel(level).setCause(throwable);
     if (marker != null) {
-      event.addMarker(marker);
+      event = event.addMarker(marker);
     }
     if (arguments != null) {
       for (Object argument : arguments) {
-        event.addArgument(argument);
+        event = event.addArgument(argument);
       }
     }
     event.log(messagePattern);
