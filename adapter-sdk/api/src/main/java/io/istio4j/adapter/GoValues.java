@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Attribute values as upstream's Go code wrote and read them. Where an adapter turns a value into
@@ -458,7 +459,7 @@ public final class GoValues {
    * as 10.0.0.1 or as octal 8.0.0.1: see docs/RATIONALE.md). Zones ({@code fe80::1%eth0}),
    * brackets, and BSD forms ({@code 10.1}, {@code 0x0a.0.0.1}) are rejected.
    */
-  public static byte[] parseIp(String s) {
+  public static byte @Nullable [] parseIp(String s) {
     requireNonNull(s, "s");
     return s.indexOf(':') >= 0 ? parseV6(s) : parseV4(s, 0, s.length());
   }

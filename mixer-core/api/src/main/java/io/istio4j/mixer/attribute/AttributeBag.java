@@ -2,6 +2,7 @@ package io.istio4j.mixer.attribute;
 
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The attributes of one request, with a log of every lookup made on them.
@@ -25,13 +26,13 @@ import java.util.Set;
 public interface AttributeBag {
 
   /** Returns the value of {@code name}, or null when absent; records the lookup. */
-  Object get(AttributeName name);
+  @Nullable Object get(AttributeName name);
 
   /**
    * Returns the value under {@code key} in the STRING_MAP attribute {@code map}, or null. Records
    * ABSENCE of {@code map} when the map is missing, else EXACT or ABSENCE of the single key.
    */
-  String getMapValue(AttributeName map, MapKey key);
+  @Nullable String getMapValue(AttributeName map, MapKey key);
 
   /** Whether {@code name} is present. Not recorded: use it to tell apart outcomes already recorded. */
   boolean contains(AttributeName name);

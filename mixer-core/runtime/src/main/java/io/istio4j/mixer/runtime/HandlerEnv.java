@@ -15,6 +15,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +33,7 @@ public final class HandlerEnv implements Env, AutoCloseable {
   private final FileOutputPolicy fileOutputPolicy;
   private final Set<Future<?>> tasks = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
-  private volatile String error;
+  private volatile @Nullable String error;
 
   /** An env that allows no file output. */
   public HandlerEnv(
@@ -131,7 +132,7 @@ public final class HandlerEnv implements Env, AutoCloseable {
   }
 
   /** What the handler last reported with {@link #reportError(String)}; null when healthy. */
-  public String error() {
+  public @Nullable String error() {
     return error;
   }
 

@@ -2,6 +2,7 @@ package io.istio4j.mixer.server;
 
 import io.istio4j.mixer.runtime.RuntimeOptions;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@code mixs server} was asked to do; flags are named as upstream's.
@@ -24,7 +25,7 @@ import java.time.Duration;
 public record ServerOptions(
     int port,
     int monitoringPort,
-    String configStoreUrl,
+    @Nullable String configStoreUrl,
     String configDefaultNamespace,
     int maxMessageSize,
     int maxConcurrentStreams,
