@@ -7,6 +7,7 @@ import java.net.BindException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 
 /**
  * Listen addresses as operators write them, and errors that say which listener could not start:
@@ -90,8 +91,8 @@ public final class ListenAddress {
     if (bestStart < 0) {
       return String.join(":", groups) + suffix;
     }
-    String head = String.join(":", java.util.Arrays.copyOfRange(groups, 0, bestStart));
-    String tail = String.join(":", java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
+    String head = String.join(":", Arrays.copyOfRange(groups, 0, bestStart));
+    String tail = String.join(":", Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
     return head + "::" + tail + suffix;
   }
 

@@ -23,6 +23,7 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -183,7 +184,7 @@ class HttpServerTest {
   @Test
   void fastRoutesAnswerWhileEverySlowHandlerIsBusy() throws Exception {
     server = monitoring().handlerThreads(2).start();
-    var slow = new ArrayList<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>>();
+    var slow = new ArrayList<CompletableFuture<java.net.http.HttpResponse<String>>>();
     for (int i = 0; i < 2; i++) {
       slow.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(uri("/slow")).build(), BodyHandlers.ofString()));
     }

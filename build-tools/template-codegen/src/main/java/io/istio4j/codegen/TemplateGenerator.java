@@ -20,6 +20,7 @@ import io.istio4j.codegen.TemplateModel.Scalar;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Objects;
 import java.util.stream.Collectors;
 import javax.lang.model.element.Modifier;
 
@@ -149,7 +150,7 @@ final class TemplateGenerator {
     MethodSpec.Builder checks = MethodSpec.compactConstructorBuilder()
         .addModifiers(Modifier.PUBLIC)
         .addJavadoc("Checks that no part is null; maps are shared, not copied.\n")
-        .addStatement("$T.requireNonNull(name, $S)", java.util.Objects.class, "name");
+        .addStatement("$T.requireNonNull(name, $S)", Objects.class, "name");
     StringBuilder javadoc = new StringBuilder("An instance of the " + about() + ", evaluated for one request.\n");
     if (!t.comment().isEmpty()) {
       javadoc.append("\n<p>").append(t.comment()).append("\n");
@@ -158,7 +159,7 @@ final class TemplateGenerator {
     for (FieldModel f : t.fields()) {
       ctor.addParameter(instanceType(f), f.javaName());
       if (!instanceType(f).isPrimitive()) {
-        checks.addStatement("$T.requireNonNull($N, $S)", java.util.Objects.class, f.javaName(), f.javaName());
+        checks.addStatement("$T.requireNonNull($N, $S)", Objects.class, f.javaName(), f.javaName());
       }
       javadoc.append("@param ").append(f.javaName()).append(' ').append(doc(f)).append('\n');
     }
@@ -299,7 +300,7 @@ final class TemplateGenerator {
     String sep = "";
     for (FieldModel f : t.fields()) {
       ctor.addParameter(paramType(f), f.javaName());
-      checks.addStatement("$T.requireNonNull($N, $S)", java.util.Objects.class, f.javaName(), f.javaName());
+      checks.addStatement("$T.requireNonNull($N, $S)", Objects.class, f.javaName(), f.javaName());
       javadoc.append("@param ").append(f.javaName()).append(" the expression").append(f.map() ? "s" : "")
           .append(" for ").append(f.protoName()).append('\n');
       from.add("$L$T.$L(param, $L)", sep, PARAMS, f.map() ? "stringMap" : "string", f.number());

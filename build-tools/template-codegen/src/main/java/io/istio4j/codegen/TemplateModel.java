@@ -7,6 +7,7 @@ import com.google.protobuf.DescriptorProtos.SourceCodeInfo;
 import com.google.protobuf.UnknownFieldSet;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -112,7 +113,7 @@ record TemplateModel(
     }
     String javaPackage = file.getOptions().hasJavaPackage() ? file.getOptions().getJavaPackage() : pkg;
     String prefix = Character.toUpperCase(last.charAt(0)) + last.substring(1);
-    return new TemplateModel(last.toLowerCase(java.util.Locale.ROOT), prefix, javaPackage, variety,
+    return new TemplateModel(last.toLowerCase(Locale.ROOT), prefix, javaPackage, variety,
         file.getName(), pkg, List.copyOf(fields), comment(file, MESSAGE_TYPE_PATH, index));
   }
 

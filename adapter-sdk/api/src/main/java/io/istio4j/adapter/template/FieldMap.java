@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * The immutable map a map field evaluates to: the keys (and their index) are shared by every
@@ -43,7 +44,7 @@ final class FieldMap extends AbstractMap<String, Object> {
 
   /** Visits the entries in config order without allocating (adapters read dimensions this way). */
   @Override
-  public void forEach(java.util.function.BiConsumer<? super String, ? super Object> action) {
+  public void forEach(BiConsumer<? super String, ? super Object> action) {
     for (int i = 0; i < keys.length; i++) {
       action.accept(keys[i], values[i]);
     }

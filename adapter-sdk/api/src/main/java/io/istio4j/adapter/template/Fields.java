@@ -1,6 +1,7 @@
 package io.istio4j.adapter.template;
 
 import io.istio4j.adapter.ValueType;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -90,7 +91,7 @@ public final class Fields {
     for (int i = 0; i < map.keys.length; i++) {
       types.put(map.keys[i], map.values[i].type());
     }
-    return java.util.Collections.unmodifiableMap(types);
+    return Collections.unmodifiableMap(types);
   }
 
   // ---- request time ----

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -149,7 +150,7 @@ public final class Scenario {
     }
 
     /** Changes the Mixer the scenario starts (options, manifests, rejections). */
-    public Builder mixer(java.util.function.Consumer<TestMixer.Builder> customize) {
+    public Builder mixer(Consumer<TestMixer.Builder> customize) {
       customize.accept(mixer);
       return this;
     }

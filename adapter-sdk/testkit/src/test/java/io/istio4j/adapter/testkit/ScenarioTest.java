@@ -8,7 +8,9 @@ import io.istio4j.adapter.Adapter;
 import io.istio4j.adapter.AdapterInfo;
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.ConfigErrors;
+import io.istio4j.adapter.Env;
 import io.istio4j.adapter.Handler;
+import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.Status;
 import io.istio4j.template.listentry.ListEntryHandler;
@@ -23,6 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,7 +64,7 @@ class ScenarioTest {
     }
 
     @Override
-    public Handler build(io.istio4j.adapter.Env env) {
+    public Handler build(Env env) {
       List<String> allowed = config.getFieldsOrThrow("allowed").getListValue().getValuesList().stream()
           .map(v -> v.getStringValue()).toList();
       final class H implements ListEntryHandler, QuotaHandler {
@@ -74,7 +77,7 @@ class ScenarioTest {
         }
 
         @Override
-        public QuotaResult handleQuota(QuotaInstance instance, io.istio4j.adapter.QuotaArgs args) {
+        public QuotaResult handleQuota(QuotaInstance instance, QuotaArgs args) {
           seen.add("quota:" + instance.dimensions() + ":" + args.amount());
           return QuotaResult.granted(args.amount(), Duration.ofSeconds(1));
         }
@@ -137,7 +140,7 @@ class ScenarioTest {
 
   @Test
   void aMissingGoldenFileFailsAndSaysHowToCreateIt(@TempDir Path dir) {
-    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean(Scenario.UPDATE_PROPERTY),
+    Assumptions.assumeFalse(Boolean.getBoolean(Scenario.UPDATE_PROPERTY),
         "golden files are being rewritten");
     Path golden = dir.resolve("missing.json");
     Scenario.Result result = scenario(new Recorder()).run();

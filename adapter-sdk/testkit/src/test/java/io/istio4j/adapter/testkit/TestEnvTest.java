@@ -3,8 +3,8 @@ package io.istio4j.adapter.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.istio4j.adapter.testkit.TestEnv.ScheduledTask;
 import io.istio4j.adapter.Counter;
+import io.istio4j.adapter.testkit.TestEnv.ScheduledTask;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;

@@ -10,7 +10,6 @@ import io.istio4j.adapter.ConfigErrors;
 import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.Gauge;
-import io.istio4j.adapter.Handler;
 import io.istio4j.adapter.Status;
 import io.istio4j.template.listentry.ListEntryHandler;
 import io.istio4j.template.listentry.ListEntryHandlerBuilder;

@@ -3,12 +3,14 @@ package io.istio4j.adapters.denier;
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.Status;
 import io.istio4j.template.checknothing.CheckNothingHandler;
 import io.istio4j.template.checknothing.CheckNothingInstance;
 import io.istio4j.template.listentry.ListEntryHandler;
 import io.istio4j.template.listentry.ListEntryInstance;
 import io.istio4j.template.quota.QuotaHandler;
 import io.istio4j.template.quota.QuotaInstance;
+import java.time.Duration;
 
 /** Returns the same result for every check; quota calls get an empty result (nothing granted), as upstream. */
 final class DenierHandler implements CheckNothingHandler, ListEntryHandler, QuotaHandler {
@@ -18,7 +20,7 @@ final class DenierHandler implements CheckNothingHandler, ListEntryHandler, Quot
 
   DenierHandler(CheckResult result) {
     this.result = result;
-    this.quota = new QuotaResult(io.istio4j.adapter.Status.OK, java.time.Duration.ZERO, 0); // upstream: empty, nothing granted
+    this.quota = new QuotaResult(Status.OK, Duration.ZERO, 0); // upstream: empty, nothing granted
   }
 
   @Override

@@ -18,6 +18,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.event.Level;
 
 /**
  * Handlers whose list comes from a real HTTP server on a free port. The first fetch, which building
@@ -236,7 +237,7 @@ class ListHandlerIT {
     assertThat(env.counterValue("listchecker_fetches", "provider_url", shown)).isEqualTo(4);
     assertThat(check(h, "v2").message()).startsWith("cannot check v2: fetching " + shown + " failed: ");
     assertThat(env.logged()).isNotEmpty().allSatisfy(l -> assertThat(l.message()).doesNotContain("s3cret"));
-    assertThat(env.messages(org.slf4j.event.Level.WARN))
+    assertThat(env.messages(Level.WARN))
         .as("one warning per distinct failure, not one per refresh").hasSize(1);
   }
 

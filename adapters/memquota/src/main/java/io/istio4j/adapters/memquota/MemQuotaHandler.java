@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 
 /**
  * Allocates from in-memory cells, one per (quota instance, dimension values). A cell is a plain
@@ -201,7 +202,7 @@ final class MemQuotaHandler implements QuotaHandler {
    * The identity of a cell: the instance and its dimension names and values, compared by value. A
    * per-thread instance is refilled for each lookup (no allocation); a copy is stored on a miss.
    */
-  private static final class CellKey implements java.util.function.BiConsumer<String, Object> {
+  private static final class CellKey implements BiConsumer<String, Object> {
     private String instance;
     private Object[] keysAndValues = new Object[8];
     private int length;

@@ -3,6 +3,7 @@ package io.istio4j.adapters.prometheus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.management.ThreadMXBean;
 import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.adapters.prometheus.config.Params;
 import io.istio4j.adapters.prometheus.config.Params.BucketsDefinition;
@@ -11,6 +12,8 @@ import io.istio4j.adapters.prometheus.config.Params.MetricInfo.Kind;
 import io.istio4j.template.metric.MetricInstance;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.BindException;
 import java.net.ConnectException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -215,8 +218,8 @@ class PrometheusHandlerTest {
     List<MetricInstance> batch = List.of(instance(COUNT, 1L, "source_service", "reviews.default.svc.cluster.local",
         "source_version", "v2", "destination_service", "ratings.default.svc.cluster.local",
         "destination_version", "v1", "response_code", 200L));
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    ThreadMXBean threads =
+        (ThreadMXBean) ManagementFactory.getThreadMXBean();
     for (int i = 0; i < 10_000; i++) {
       h.handleMetric(batch);
     }
@@ -308,7 +311,7 @@ class PrometheusHandlerTest {
       b.setAdapterConfig(Params.newBuilder().setPort(taken.getLocalPort()).addMetrics(counter("c", COUNT)).build());
       assertThat(b.validate().errors()).isEmpty();
       assertThatThrownBy(() -> b.build(env))
-          .isInstanceOf(java.net.BindException.class)
+          .isInstanceOf(BindException.class)
           .hasMessage("cannot listen on 0.0.0.0:" + taken.getLocalPort() + " (prometheus adapter port): "
               + "Address already in use");
       assertThat(registry.port()).isEqualTo(-1);

@@ -9,9 +9,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.adapters.prometheus.config.Params;
-import io.istio4j.template.metric.MetricInstance;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -193,7 +193,7 @@ class PrometheusLimitsTest {
       int read;
       try {
         read = silent.getInputStream().read();
-      } catch (java.net.SocketException reset) {
+      } catch (SocketException reset) {
         read = -1;
       }
       assertThat(read).as("end of stream: the server closed the connection").isEqualTo(-1);

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class TextExpositionTest {
@@ -91,7 +93,7 @@ class TextExpositionTest {
   static Map<String, Double> normalizeLe(Map<String, Double> samples) {
     Map<String, Double> out = new TreeMap<>();
     samples.forEach((k, v) -> {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("le=\"([^\"]+)\"").matcher(k);
+      Matcher m = Pattern.compile("le=\"([^\"]+)\"").matcher(k);
       out.put(m.find() && !m.group(1).equals("+Inf")
           ? m.replaceFirst("le=\"" + Double.parseDouble(m.group(1)) + "\"") : k, v);
     });

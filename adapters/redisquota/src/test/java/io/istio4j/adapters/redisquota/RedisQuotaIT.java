@@ -10,14 +10,22 @@ import io.istio4j.adapter.ValueType;
 import io.istio4j.adapter.testkit.Scenario;
 import io.istio4j.adapter.testkit.TestMixer;
 import io.istio4j.adapters.redisquota.config.Params;
+import io.istio4j.mixer.runtime.ConfigStatusJson;
 import io.istio4j.mixer.runtime.HandlerEnv;
 import io.istio4j.mixer.runtime.RegistryAdapterMetrics;
 import io.istio4j.template.quota.QuotaInstance;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +33,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -357,21 +366,21 @@ class RedisQuotaIT {
 
   /** Accepts connections on a port, counts them, and closes them at once: a Redis that fails every call. */
   private static final class ConnectionCounter implements AutoCloseable {
-    private final java.net.ServerSocket socket;
+    private final ServerSocket socket;
     private final AtomicLong accepted = new AtomicLong();
     private final Thread acceptor;
 
-    ConnectionCounter(int port) throws java.io.IOException {
-      socket = new java.net.ServerSocket();
+    ConnectionCounter(int port) throws IOException {
+      socket = new ServerSocket();
       socket.setReuseAddress(true);
-      socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
       acceptor = new Thread(() -> {
         try {
           while (true) {
             socket.accept().close();
             accepted.incrementAndGet();
           }
-        } catch (java.io.IOException closed) {
+        } catch (IOException closed) {
           // close() ends the loop
         }
       }, "redis-port-counter");
@@ -469,7 +478,7 @@ class RedisQuotaIT {
       if (m.getMetadata().getName().equals(name)) {
         for (var p : m.getDataPoints()) {
           if (reason == null || reason.equals(p.getLabels().get("reason"))) {
-            sum += ((io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot) p).getValue();
+            sum += ((CounterDataPointSnapshot) p).getValue();
           }
         }
       }
@@ -510,7 +519,7 @@ class RedisQuotaIT {
       assertThat(env.error()).contains("refused the credentials").contains("NOAUTH");
 
       // The operator makes Redis take the handler's password: the error clears at the next allocation.
-      try (redis.clients.jedis.Jedis admin = new redis.clients.jedis.Jedis("127.0.0.1", secured.port())) {
+      try (Jedis admin = new Jedis("127.0.0.1", secured.port())) {
         admin.auth("right");
         admin.configSet("requirepass", "wrong");
       }
@@ -528,7 +537,7 @@ class RedisQuotaIT {
         TestMixer mixer = TestMixer.builder().adapters(new RedisQuotaAdapter())
             .config(STATUS_CONFIG.formatted("redis://:wrong@localhost:" + secured.port())).start()) {
       mixer.check(Map.of("destination.service", "ratings.default.svc.cluster.local"), Map.of("RequestCount", 1L));
-      String json = io.istio4j.mixer.runtime.ConfigStatusJson.render(mixer.runtime().snapshot(), true);
+      String json = ConfigStatusJson.render(mixer.runtime().snapshot(), true);
       assertThat(json).contains("\"handlerError\" : \"Redis at redis://localhost:" + secured.port()
           + "/0 refused the credentials: WRONGPASS").doesNotContain(":wrong@");
     }
@@ -721,7 +730,7 @@ class RedisQuotaIT {
     RedisQuotaHandler h = handler(fixed(1_000_000, Duration.ofSeconds(60)),
         Params.newBuilder().setRetryInterval(Durations.fromMillis(100)).setFailurePolicy(Params.FailurePolicy.DENY));
     int port = redis.port();
-    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean stop = new AtomicBoolean();
     AtomicLong fromRedis = new AtomicLong();
     AtomicLong byPolicy = new AtomicLong();
     var pool = Executors.newFixedThreadPool(4);
@@ -785,18 +794,18 @@ class RedisQuotaIT {
 
   /** Accepts connections and never answers: a Redis that hangs. */
   private static final class StalledServer implements AutoCloseable {
-    private final java.net.ServerSocket socket = new java.net.ServerSocket(0, 50,
-        java.net.InetAddress.getLoopbackAddress());
-    private final List<java.net.Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final ServerSocket socket = new ServerSocket(0, 50,
+        InetAddress.getLoopbackAddress());
+    private final List<Socket> held = Collections.synchronizedList(new ArrayList<>());
     private final Thread acceptor;
 
-    StalledServer() throws java.io.IOException {
+    StalledServer() throws IOException {
       acceptor = new Thread(() -> {
         try {
           while (true) {
             held.add(socket.accept());
           }
-        } catch (java.io.IOException closed) {
+        } catch (IOException closed) {
           // close() ends the loop
         }
       }, "stalled-redis");
@@ -813,7 +822,7 @@ class RedisQuotaIT {
       socket.close();
       acceptor.join();
       synchronized (held) {
-        for (java.net.Socket s : held) {
+        for (Socket s : held) {
           s.close();
         }
       }

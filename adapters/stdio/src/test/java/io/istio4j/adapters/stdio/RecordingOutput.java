@@ -1,6 +1,7 @@
 package io.istio4j.adapters.stdio;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -51,7 +52,7 @@ final class RecordingOutput implements Output {
       gate.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted");
+      throw new InterruptedIOException("interrupted");
     }
     if (failing.test(text)) {
       throw new IOException("disk full");

@@ -9,6 +9,7 @@ import io.istio4j.mixer.v1.StringMap;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +76,7 @@ public final class AttributesEncoder {
   static final class Dictionary {
     private final int usableGlobal;
     private final Map<String, Integer> slots = new HashMap<>();
-    private final List<String> words = new java.util.ArrayList<>();
+    private final List<String> words = new ArrayList<>();
 
     Dictionary(int globalWordCount) {
       this.usableGlobal = Math.min(Math.max(globalWordCount, 0), GlobalDictionary.SIZE);

@@ -1,5 +1,8 @@
 package io.istio4j.mixer.attribute;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,8 +41,8 @@ public final class CompressedAttributeBag implements AttributeBag {
   // (protobuf keeps the last occurrence of a map key, so the name is absent, not the earlier value).
   static final byte INVALID = 12;
 
-  private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
-      .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONGS = MethodHandles
+      .byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   // After resolve(), nameIndex[i] holds the entry's AttributeName id (>= 0), or its negative wire
   // index when the name is a message word no config has interned, or BAD.

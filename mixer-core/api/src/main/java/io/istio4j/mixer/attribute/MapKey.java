@@ -2,8 +2,13 @@ package io.istio4j.mixer.attribute;
 
 import static java.util.Objects.requireNonNull;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A key of a STRING_MAP attribute, prepared so that looking it up in a request compares integers or
@@ -17,7 +22,7 @@ import java.util.Arrays;
 public final class MapKey {
 
   private static final Object LOCK = new Object();
-  private static final java.util.Map<String, MapKey> REGISTERED = new java.util.HashMap<>();
+  private static final Map<String, MapKey> REGISTERED = new HashMap<>();
   private static volatile MapKey[] byId = new MapKey[0];
 
   private final String key;
@@ -46,8 +51,8 @@ public final class MapKey {
     return v;
   }
 
-  private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles
-      .byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONGS = MethodHandles
+      .byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final long[] GLOBAL_PRINTS = new long[GlobalDictionary.SIZE];
 
   static {
@@ -94,7 +99,7 @@ public final class MapKey {
         MapKey[] ids = byId;
         // Doubling, so that a config naming 100,000 keys (one long expression) registers in linear
         // time; the volatile write publishes the new slot to readers of any id handed out so far.
-        MapKey[] grown = k.id < ids.length ? ids : java.util.Arrays.copyOf(ids, Math.max(16, ids.length * 2));
+        MapKey[] grown = k.id < ids.length ? ids : Arrays.copyOf(ids, Math.max(16, ids.length * 2));
         grown[k.id] = k;
         byId = grown;
       }

@@ -4,6 +4,7 @@ import io.istio4j.mixer.v1.ReferencedAttributes;
 import io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch;
 import io.istio4j.mixer.v1.ReferencedAttributes.Condition;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -28,7 +29,7 @@ public final class ReferenceLog {
   private int count;
   private long[] keys; // map's AttributeName id << 33 | key id << 1 | (exact ? 1 : 0)
   private int keyCount;
-  private java.util.List<MapKey> unregistered; // keys with no registry id, by -id - 1
+  private List<MapKey> unregistered; // keys with no registry id, by -id - 1
 
   void exact(AttributeName name) {
     add(name.id() << 1 | 1);
@@ -55,7 +56,7 @@ public final class ReferenceLog {
   }
 
   private int[] growNames() {
-    names = names == null ? new int[8] : java.util.Arrays.copyOf(names, count * 2);
+    names = names == null ? new int[8] : Arrays.copyOf(names, count * 2);
     return names;
   }
 
@@ -80,7 +81,7 @@ public final class ReferenceLog {
   }
 
   private long[] growKeys() {
-    keys = keys == null ? new long[4] : java.util.Arrays.copyOf(keys, keyCount * 2);
+    keys = keys == null ? new long[4] : Arrays.copyOf(keys, keyCount * 2);
     return keys;
   }
 

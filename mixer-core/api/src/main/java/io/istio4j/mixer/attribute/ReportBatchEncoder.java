@@ -2,6 +2,7 @@ package io.istio4j.mixer.attribute;
 
 import io.istio4j.mixer.v1.CompressedAttributes;
 import io.istio4j.mixer.v1.ReportRequest;
+import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,7 +46,7 @@ public final class ReportBatchEncoder {
     CompressedAttributes.Builder b = CompressedAttributes.newBuilder();
     Map<String, Object> current = new HashMap<>();
     record.forEach((name, value) -> {
-      Object normalized = value instanceof java.net.InetAddress a ? a.getAddress()
+      Object normalized = value instanceof InetAddress a ? a.getAddress()
           : MutableAttributeBag.normalize(name, value);
       current.put(name, normalized);
       if (previous == null || !same(previous.get(name), normalized)) {

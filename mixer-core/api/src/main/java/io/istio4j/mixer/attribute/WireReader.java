@@ -1,5 +1,9 @@
 package io.istio4j.mixer.attribute;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
 /**
  * A bounds-checked reader of protobuf wire format over a byte range. Every malformed input ends in
  * an {@link AttributeDecodeException}, never another exception.
@@ -15,8 +19,8 @@ final class WireReader {
 
   private static final int MAX_GROUP_DEPTH = 64;
 
-  private static final java.lang.invoke.VarHandle LONGS =
-      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   final byte[] buf;
   int pos;

@@ -12,11 +12,16 @@ import io.istio4j.mixer.v1.CompressedAttributes;
 import io.istio4j.mixer.v1.ReferencedAttributes;
 import io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch;
 import io.istio4j.mixer.v1.ReferencedAttributes.Condition;
+import io.istio4j.mixer.v1.ReportRequest;
 import io.istio4j.mixer.v1.StringMap;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -278,7 +283,7 @@ class CompressedAttributeBagTest {
         .putStringMaps(15, StringMap.newBuilder().putEntries(-1, -2).build())
         .build();
     byte[] b = wire.toByteArray();
-    byte[] bad = "placeholder".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] bad = "placeholder".getBytes(StandardCharsets.UTF_8);
     int at = indexOf(b, bad);
     b[at] = (byte) 0xc3; // a lead byte followed by 'l': not UTF-8
     CompressedAttributeBag bag = CompressedAttributeBag.decode(b);
@@ -290,7 +295,7 @@ class CompressedAttributeBagTest {
         new Reference("destination.service", null, Condition.ABSENCE),
         new Reference("request.headers", "ok", Condition.ABSENCE));
     // In a Report's later records the same bytes are an error.
-    io.istio4j.mixer.v1.ReportRequest report = io.istio4j.mixer.v1.ReportRequest.newBuilder()
+    ReportRequest report = ReportRequest.newBuilder()
         .addAttributes(CompressedAttributes.getDefaultInstance())
         .addAttributes(CompressedAttributes.newBuilder().addWords("placeholder").putStrings(152, -1))
         .build();
@@ -350,9 +355,9 @@ class CompressedAttributeBagTest {
     // Written by hand, since protobuf-java puts words first: default_words ["dw"]; one record with
     // an out-of-range timestamp (its error message is made while the default words are in use),
     // strings {0: -1}, and then a word of its own, "mw", which -1 names from then on.
-    byte[] report = java.util.HexFormat.of().parseHex(
+    byte[] report = HexFormat.of().parseHex(
         "0a16" + "320a0801120610" + "8094ebdc03" + "120408001001" + "0a026d77" + "12026477");
-    java.util.List<Object> values = new java.util.ArrayList<>();
+    List<Object> values = new ArrayList<>();
     RequestDecoder.decodeReport(report).forEachRecord(bag -> values.add(bag.toMap().get(GlobalDictionary.word(0))));
     assertThat(values).containsExactly("mw");
   }
@@ -360,7 +365,7 @@ class CompressedAttributeBagTest {
   @Test
   void anUnusableLastOccurrenceMakesTheAttributeAbsentNotTheEarlierValue() {
     // strings {3: 16} then strings {3: 9999}: protobuf keeps the last, whose value index is unknown.
-    byte[] wire = java.util.HexFormat.of().parseHex("120408061020" + "12060806109e9c01");
+    byte[] wire = HexFormat.of().parseHex("120408061020" + "12060806109e9c01");
     CompressedAttributeBag bag = CompressedAttributeBag.decode(wire);
     AttributeName name = AttributeName.of(GlobalDictionary.word(3));
     assertThat(bag.get(name)).isNull();

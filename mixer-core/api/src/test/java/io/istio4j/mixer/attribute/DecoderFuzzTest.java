@@ -3,19 +3,21 @@ package io.istio4j.mixer.attribute;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.Timestamp;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CompressedAttributes;
 import io.istio4j.mixer.v1.ReportRequest;
 import io.istio4j.mixer.v1.StringMap;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,16 +89,16 @@ class DecoderFuzzTest {
       CompressedAttributes parsed = CompressedAttributes.parseFrom(bytes);
       Map<String, Object> expected = reference(parsed, parsed.getWordsList());
       Map<String, Object> actual = CompressedAttributeBag.decode(bytes).toMap();
-      assertThat(normalize(actual)).as("bytes %s", java.util.HexFormat.of().formatHex(bytes))
+      assertThat(normalize(actual)).as("bytes %s", HexFormat.of().formatHex(bytes))
           .isEqualTo(normalize(expected));
     }
   }
 
   /** Rewrites canonical CompressedAttributes bytes into an equivalent, non-canonical encoding. */
   private static byte[] reencode(Random rnd, byte[] canonical) throws Exception {
-    com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(canonical);
-    java.io.ByteArrayOutputStream words = new java.io.ByteArrayOutputStream();
-    java.io.ByteArrayOutputStream entries = new java.io.ByteArrayOutputStream();
+    CodedInputStream in = CodedInputStream.newInstance(canonical);
+    ByteArrayOutputStream words = new ByteArrayOutputStream();
+    ByteArrayOutputStream entries = new ByteArrayOutputStream();
     int tag;
     while ((tag = in.readTag()) != 0) {
       byte[] payload = in.readByteArray();
@@ -105,12 +107,12 @@ class DecoderFuzzTest {
         continue;
       }
       // A map entry: its key (field 1) and value (field 2) fields, rewritten.
-      com.google.protobuf.CodedInputStream e = com.google.protobuf.CodedInputStream.newInstance(payload);
-      java.io.ByteArrayOutputStream key = new java.io.ByteArrayOutputStream();
-      java.io.ByteArrayOutputStream value = new java.io.ByteArrayOutputStream();
+      CodedInputStream e = CodedInputStream.newInstance(payload);
+      ByteArrayOutputStream key = new ByteArrayOutputStream();
+      ByteArrayOutputStream value = new ByteArrayOutputStream();
       int t;
       while ((t = e.readTag()) != 0) {
-        java.io.ByteArrayOutputStream out = t >>> 3 == 1 ? key : value;
+        ByteArrayOutputStream out = t >>> 3 == 1 ? key : value;
         switch (t & 7) {
           case 0 -> {
             out.write(t);
@@ -123,7 +125,7 @@ class DecoderFuzzTest {
           default -> writeField(rnd, out, t, e.readByteArray());
         }
       }
-      java.io.ByteArrayOutputStream entry = new java.io.ByteArrayOutputStream();
+      ByteArrayOutputStream entry = new ByteArrayOutputStream();
       if (rnd.nextInt(8) == 0 && key.size() > 0) {
         entry.write(0x08); // a key written twice: the last one counts
         writeVarint(entry, rnd.nextInt(40), 0);
@@ -136,14 +138,14 @@ class DecoderFuzzTest {
         writeField(rnd, entries, tag & ~7 | 2, new byte[0]); // an empty entry: key 0, default value
       }
     }
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     boolean wordsLast = rnd.nextBoolean();
     out.write((wordsLast ? entries : words).toByteArray());
     out.write((wordsLast ? words : entries).toByteArray());
     return out.toByteArray();
   }
 
-  private static void writeField(Random rnd, java.io.ByteArrayOutputStream out, int tag, byte[] payload) {
+  private static void writeField(Random rnd, ByteArrayOutputStream out, int tag, byte[] payload) {
     out.write(tag);
     writeVarint(out, payload.length, rnd.nextInt(6) == 0 ? 1 : 0);
     out.writeBytes(payload);
@@ -154,8 +156,8 @@ class DecoderFuzzTest {
    * reads a 10-byte varint ending in 0x00 with bit 63 set, unlike the wire format (and Go), so the
    * reference would be wrong there.
    */
-  private static void writeVarint(java.io.ByteArrayOutputStream out, long v, int pad) {
-    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+  private static void writeVarint(ByteArrayOutputStream out, long v, int pad) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
     do {
       b.write((int) (v & 0x7f) | 0x80);
       v >>>= 7;

@@ -3,10 +3,12 @@ package io.istio4j.mixer.attribute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.CodedOutputStream;
 import io.istio4j.mixer.attribute.DecodedCheckRequest.QuotaParams;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CompressedAttributes;
 import io.istio4j.mixer.v1.ReportRequest;
+import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,11 +88,11 @@ class RequestDecoderTest {
 
   @Test
   void aRecordWhoseOwnWordsComeAfterItsEntriesDoesNotUseDefaultWords() throws Exception {
-    java.io.ByteArrayOutputStream rec = new java.io.ByteArrayOutputStream();
-    com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(rec);
+    ByteArrayOutputStream rec = new ByteArrayOutputStream();
+    CodedOutputStream c = CodedOutputStream.newInstance(rec);
     c.writeTag(2, 2);
-    c.writeUInt32NoTag(com.google.protobuf.CodedOutputStream.computeSInt32Size(1, 152)
-        + com.google.protobuf.CodedOutputStream.computeSInt32Size(2, -1));
+    c.writeUInt32NoTag(CodedOutputStream.computeSInt32Size(1, 152)
+        + CodedOutputStream.computeSInt32Size(2, -1));
     c.writeSInt32(1, 152);
     c.writeSInt32(2, -1);
     c.writeString(1, "own-value");

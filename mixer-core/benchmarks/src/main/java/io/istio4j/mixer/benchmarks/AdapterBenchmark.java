@@ -6,11 +6,14 @@ import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.ValueType;
 import io.istio4j.template.listentry.ListEntryHandler;
 import io.istio4j.template.listentry.ListEntryInstance;
+import io.istio4j.template.listentry.ListEntryType;
 import io.istio4j.template.metric.MetricHandler;
 import io.istio4j.template.metric.MetricInstance;
 import io.istio4j.template.metric.MetricType;
 import io.istio4j.template.quota.QuotaHandler;
 import io.istio4j.template.quota.QuotaInstance;
+import io.istio4j.template.quota.QuotaType;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,11 +79,11 @@ public class AdapterBenchmark {
             "requestduration.metric.istio-system", new MetricType(ValueType.DURATION, dimTypes, Map.of())));
     requestCount = List.of(new MetricInstance("requestcount.metric.istio-system", 1L, dims, "UNSPECIFIED", Map.of()));
     requestDuration = List.of(new MetricInstance("requestduration.metric.istio-system",
-        java.time.Duration.ofMillis(12), dims, "UNSPECIFIED", Map.of()));
+        Duration.ofMillis(12), dims, "UNSPECIFIED", Map.of()));
 
     memquota = (QuotaHandler) Adapters.build("memquota", Map.of("quotas", List.of(Map.of(
         "name", "requestcount.quota.istio-system", "maxAmount", Long.MAX_VALUE / 4, "validDuration", "1s"))),
-        "quota", Map.of("requestcount.quota.istio-system", new io.istio4j.template.quota.QuotaType(Map.of())));
+        "quota", Map.of("requestcount.quota.istio-system", new QuotaType(Map.of())));
     quota = new QuotaInstance("requestcount.quota.istio-system",
         Map.of("source", "reviews.default.svc.cluster.local", "destination", "ratings.default.svc.cluster.local"));
     quotaArgs = new QuotaArgs("", 1, false);
@@ -90,7 +93,7 @@ public class AdapterBenchmark {
       entries.add("service" + i + ".default.svc.cluster.local");
     }
     list = (ListEntryHandler) Adapters.build("listchecker", Map.of("overrides", entries), "listentry",
-        Map.of("source.listentry.istio-system", new io.istio4j.template.listentry.ListEntryType()));
+        Map.of("source.listentry.istio-system", new ListEntryType()));
     listed = new ListEntryInstance("source.listentry.istio-system", "service517.default.svc.cluster.local");
     if (!list.handleListEntry(listed).status().isOk() || memquota.handleQuota(quota, quotaArgs).amount() != 1) {
       throw new IllegalStateException("benchmark handlers answer wrongly");

@@ -1,6 +1,7 @@
 package io.istio4j.mixer.benchmarks;
 
 import com.google.protobuf.Message;
+import io.istio4j.adapter.Adapter;
 import io.istio4j.adapter.AdapterInfo;
 import io.istio4j.adapter.Handler;
 import io.istio4j.mixer.runtime.HandlerEnv;
@@ -22,7 +23,7 @@ final class Adapters {
   static Handler build(String adapter, Map<String, ?> spec, String template, Map<String, ?> types) throws Exception {
     Templates templates = Templates.load(Adapters.class.getClassLoader());
     AdapterInfo info = null;
-    for (io.istio4j.adapter.Adapter a : ServiceLoader.load(io.istio4j.adapter.Adapter.class)) {
+    for (Adapter a : ServiceLoader.load(Adapter.class)) {
       if (a.info().name().equals(adapter)) {
         info = a.info();
       }

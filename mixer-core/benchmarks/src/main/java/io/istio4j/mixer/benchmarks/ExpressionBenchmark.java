@@ -1,6 +1,5 @@
 package io.istio4j.mixer.benchmarks;
 
-import io.istio4j.adapter.ValueType;
 import com.google.protobuf.ByteString;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.types.MapType;
@@ -9,6 +8,7 @@ import dev.cel.compiler.CelCompiler;
 import dev.cel.compiler.CelCompilerFactory;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelRuntimeFactory;
+import io.istio4j.adapter.ValueType;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.CompressedAttributeBag;
 import io.istio4j.mixer.attribute.GlobalDictionary;

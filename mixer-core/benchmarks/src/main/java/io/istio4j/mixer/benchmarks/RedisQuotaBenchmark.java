@@ -8,6 +8,7 @@ import io.istio4j.template.quota.QuotaInstance;
 import io.istio4j.template.quota.QuotaType;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -89,7 +90,7 @@ public class RedisQuotaBenchmark {
     }
     trivialSha = raw.scriptLoad(TRIVIAL);
     try (var in = RedisQuotaBenchmark.class.getResourceAsStream("/io/istio4j/adapters/redisquota/fixed_window.lua")) {
-      fixedSha = raw.scriptLoad(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      fixedSha = raw.scriptLoad(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
     handler = Adapters.build("redisquota", Map.of("redisServerUrl", "127.0.0.1:" + port, "connectionPoolSize", 8,
         "quotas", List.of(Map.of("name", "requestcount.quota.istio-system", "maxAmount", 1L << 52,

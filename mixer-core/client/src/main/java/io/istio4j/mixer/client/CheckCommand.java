@@ -10,12 +10,12 @@ import io.istio4j.mixer.v1.ReferencedAttributes;
 import io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -97,7 +97,7 @@ final class CheckCommand extends MixerCommand {
   }
 
   static Set<String> mapNames(Map<String, Object> attrs) {
-    Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     attrs.forEach((k, v) -> {
       if (v instanceof Map) {
         names.add(k);

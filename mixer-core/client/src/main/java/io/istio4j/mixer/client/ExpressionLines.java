@@ -1,12 +1,12 @@
 package io.istio4j.mixer.client;
 
-import io.istio4j.adapter.GoValues;
-import io.istio4j.adapter.ValueType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.istio4j.adapter.GoValues;
+import io.istio4j.adapter.ValueType;
 import io.istio4j.mixer.attribute.GoDuration;
 import io.istio4j.mixer.attribute.MutableAttributeBag;
 import io.istio4j.mixer.expr.EvaluationException;

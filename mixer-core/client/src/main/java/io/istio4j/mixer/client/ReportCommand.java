@@ -1,7 +1,11 @@
 package io.istio4j.mixer.client;
 
+import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.attribute.ReportBatchEncoder;
 import io.istio4j.mixer.v1.ReportRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,14 +39,14 @@ final class ReportCommand extends MixerCommand {
    * {@code response.duration} of 1-50 ms, so every record after the first carries those three.
    */
   static ReportRequest batch(Map<String, Object> attrs, int n) {
-    ReportBatchEncoder batch = new ReportBatchEncoder(io.istio4j.mixer.attribute.GlobalDictionary.SIZE);
+    ReportBatchEncoder batch = new ReportBatchEncoder(GlobalDictionary.SIZE);
     String id = String.valueOf(attrs.getOrDefault("request.id", "load"));
-    java.time.Instant time = attrs.get("request.time") instanceof java.time.Instant t ? t : java.time.Instant.EPOCH;
+    Instant time = attrs.get("request.time") instanceof Instant t ? t : Instant.EPOCH;
     for (int i = 0; i < n; i++) {
-      Map<String, Object> record = new java.util.LinkedHashMap<>(attrs);
+      Map<String, Object> record = new LinkedHashMap<>(attrs);
       record.put("request.id", id + "-" + i);
       record.put("request.time", time.plusMillis(i));
-      record.put("response.duration", java.time.Duration.ofMillis(1 + (i * 7L) % 50));
+      record.put("response.duration", Duration.ofMillis(1 + (i * 7L) % 50));
       batch.add(record);
     }
     return batch.build();

@@ -1,5 +1,7 @@
 package io.istio4j.mixer.client;
 
+import io.grpc.Status.Code;
+
 /**
  * Reads the one number the load generator needs from a serialized response, without parsing the
  * message: the load generator shares the machine with the server it measures, so it spends no
@@ -8,7 +10,7 @@ package io.istio4j.mixer.client;
 final class ResponseStatus {
 
   /** What a response that does not parse as its message counts as. */
-  static final int MALFORMED = io.grpc.Status.Code.UNKNOWN.value();
+  static final int MALFORMED = Code.UNKNOWN.value();
 
   private static final int HEALTH_SERVING = 1;
 

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -304,7 +306,7 @@ class MixcExitCodesTest {
   }
 
   static long field(String json, String name) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":(\\d+)").matcher(json);
+    Matcher m = Pattern.compile("\"" + name + "\":(\\d+)").matcher(json);
     if (!m.find()) {
       throw new AssertionError(name + " not in " + json);
     }

@@ -2,17 +2,31 @@ package io.istio4j.mixer.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.istio4j.mixer.attribute.DecodedReportRequest;
+import io.istio4j.mixer.attribute.RequestDecoder;
 import io.istio4j.mixer.server.MixerServer;
 import io.istio4j.mixer.server.ServerOptions;
+import io.istio4j.mixer.v1.ReferencedAttributes;
+import io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch;
+import io.istio4j.mixer.v1.ReferencedAttributes.Condition;
+import io.istio4j.mixer.v1.ReportRequest;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 
 class MixcTest {
 
@@ -69,8 +83,8 @@ class MixcTest {
   @Test
   void attributeFlagsMayBeRepeated() {
     AttributeFlags flags = new AttributeFlags();
-    picocli.CommandLine.populateCommand(new Object() {
-      @picocli.CommandLine.Mixin
+    CommandLine.populateCommand(new Object() {
+      @Mixin
       AttributeFlags f = flags;
     }, "-s", "a.b=1,c.d=2", "-s", "e.f=3", "-i", "g.h=4", "-i", "i.j=5");
     assertThat(flags.toMap()).containsExactlyInAnyOrderEntriesOf(
@@ -117,28 +131,28 @@ class MixcTest {
 
   @Test
   void batchedReportRecordsAreDeltasWithTheirOwnIdTimeAndDuration() throws Exception {
-    java.util.Map<String, Object> attrs = new java.util.LinkedHashMap<>();
+    Map<String, Object> attrs = new LinkedHashMap<>();
     attrs.put("destination.service", "a.ns.svc.cluster.local");
     attrs.put("request.id", "r");
     byte[] bytes = ReportCommand.batch(attrs, 3).toByteArray();
-    io.istio4j.mixer.attribute.DecodedReportRequest report = io.istio4j.mixer.attribute.RequestDecoder.decodeReport(bytes);
+    DecodedReportRequest report = RequestDecoder.decodeReport(bytes);
     assertThat(report.recordCount()).isEqualTo(3);
-    java.util.List<java.util.Map<String, Object>> records = new java.util.ArrayList<>();
+    List<Map<String, Object>> records = new ArrayList<>();
     report.forEachRecord(bag -> records.add(bag.toMap()));
     assertThat(records).extracting(m -> m.get("request.id")).containsExactly("r-0", "r-1", "r-2");
     assertThat(records).extracting(m -> m.get("destination.service")).containsOnly("a.ns.svc.cluster.local");
     assertThat(records).extracting(m -> m.get("response.duration"))
-        .containsExactly(java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(8), java.time.Duration.ofMillis(15));
+        .containsExactly(Duration.ofMillis(1), Duration.ofMillis(8), Duration.ofMillis(15));
     // Deltas: the second record on the wire carries only what changed.
-    assertThat(io.istio4j.mixer.v1.ReportRequest.parseFrom(bytes).getAttributes(1).getStringsCount())
+    assertThat(ReportRequest.parseFrom(bytes).getAttributes(1).getStringsCount())
         .isEqualTo(1);
   }
 
   @Test
-  void exprEvaluatesJsonLinesInOrderAndSurvivesMalformedOnes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+  void exprEvaluatesJsonLinesInOrderAndSurvivesMalformedOnes(@TempDir Path dir)
       throws Exception {
-    java.nio.file.Path in = dir.resolve("in.jsonl");
-    java.nio.file.Files.write(in, java.util.List.of(
+    Path in = dir.resolve("in.jsonl");
+    Files.write(in, List.of(
         "{\"expression\": \"request.size | 200\", \"manifest\": {\"request.size\": \"INT64\"}, \"attributes\": {}}",
         "not json at all",
         "{\"expression\": \"a = 2\", \"manifest\": {\"a\": \"INT64\"}, \"attributes\": {\"a\": 2}}",
@@ -172,15 +186,15 @@ class MixcTest {
 
   @Test
   void referencedAttributesAreDecodedAgainstTheResponseDictionary() {
-    var refs = io.istio4j.mixer.v1.ReferencedAttributes.newBuilder()
+    var refs = ReferencedAttributes.newBuilder()
         .addWords("request.headers").addWords("x-user")
-        .addAttributeMatches(io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch.newBuilder()
-            .setName(152).setCondition(io.istio4j.mixer.v1.ReferencedAttributes.Condition.EXACT))
-        .addAttributeMatches(io.istio4j.mixer.v1.ReferencedAttributes.AttributeMatch.newBuilder()
-            .setName(-1).setMapKey(-2).setCondition(io.istio4j.mixer.v1.ReferencedAttributes.Condition.ABSENCE))
+        .addAttributeMatches(AttributeMatch.newBuilder()
+            .setName(152).setCondition(Condition.EXACT))
+        .addAttributeMatches(AttributeMatch.newBuilder()
+            .setName(-1).setMapKey(-2).setCondition(Condition.ABSENCE))
         .build();
     StringWriter s = new StringWriter();
-    CheckCommand.printReferenced(new PrintWriter(s, true), "", refs, java.util.Set.of("request.headers"));
+    CheckCommand.printReferenced(new PrintWriter(s, true), "", refs, Set.of("request.headers"));
     assertThat(s.toString()).contains("destination.service EXACT").contains("request.headers[x-user] ABSENCE");
     assertThat(CheckCommand.mapNames(Map.of("a", Map.of(), "b", "c"))).containsExactly("a");
   }

@@ -2,12 +2,15 @@ package io.istio4j.mixer.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Duration;
+import com.google.rpc.Status;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.CheckResponse.PreconditionResult;
 import io.istio4j.mixer.v1.CheckResponse.QuotaResult;
 import io.istio4j.mixer.v1.ReferencedAttributes;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class ResponseStatusTest {
@@ -16,8 +19,8 @@ class ResponseStatusTest {
     return CheckResponse.newBuilder()
         .setPrecondition(PreconditionResult.newBuilder()
             .setValidUseCount(7)
-            .setValidDuration(com.google.protobuf.Duration.newBuilder().setSeconds(10))
-            .setStatus(com.google.rpc.Status.newBuilder().setCode(code).setMessage(message))
+            .setValidDuration(Duration.newBuilder().setSeconds(10))
+            .setStatus(Status.newBuilder().setCode(code).setMessage(message))
             .setReferencedAttributes(ReferencedAttributes.newBuilder().addWords("x").addAttributeMatches(
                 ReferencedAttributes.AttributeMatch.newBuilder().setName(-1))))
         .putQuotas("q", QuotaResult.newBuilder().setGrantedAmount(3).build())
@@ -44,7 +47,7 @@ class ResponseStatusTest {
   @Test
   void malformedResponsesCountAsUnknown() {
     byte[] ok = check(7, "Not allowed").toByteArray();
-    byte[] truncated = java.util.Arrays.copyOf(ok, ok.length - 3);
+    byte[] truncated = Arrays.copyOf(ok, ok.length - 3);
     assertThat(ResponseStatus.checkCode(truncated)).isEqualTo(ResponseStatus.MALFORMED);
     assertThat(ResponseStatus.checkCode(new byte[] {(byte) 0x80})).isEqualTo(ResponseStatus.MALFORMED);
     assertThat(ResponseStatus.checkCode(new byte[] {0x13})).isEqualTo(ResponseStatus.MALFORMED); // wire type 3
@@ -61,7 +64,7 @@ class ResponseStatusTest {
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
-    byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+    byte[] c = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, c, a.length, b.length);
     return c;
   }

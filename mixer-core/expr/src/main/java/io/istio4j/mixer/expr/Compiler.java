@@ -1,9 +1,9 @@
 package io.istio4j.mixer.expr;
 
-import io.istio4j.adapter.GoValues;
-import io.istio4j.adapter.ValueType;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import io.istio4j.adapter.GoValues;
+import io.istio4j.adapter.ValueType;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Instant;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.istio4j.mixer.attribute.MutableAttributeBag;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -54,7 +55,7 @@ class DeepAndLongExpressionTest {
     Expression e = COMPILER.compile(chain(LONG, " | ", i -> "request.headers[\"h" + i + "\"]") + " | \"none\"");
     assertThat(e.evaluate(bag())).isEqualTo("none");
     MutableAttributeBag bag = bag();
-    bag.set("request.headers", java.util.Map.of("h99998", "found"));
+    bag.set("request.headers", Map.of("h99998", "found"));
     assertThat(e.evaluate(bag)).isEqualTo("found");
   }
 

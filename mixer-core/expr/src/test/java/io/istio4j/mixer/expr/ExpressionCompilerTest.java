@@ -1,9 +1,9 @@
 package io.istio4j.mixer.expr;
 
-import io.istio4j.adapter.ValueType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.istio4j.adapter.ValueType;
 import io.istio4j.mixer.attribute.MutableAttributeBag;
 import io.istio4j.mixer.attribute.ReferenceLog.Reference;
 import io.istio4j.mixer.v1.ReferencedAttributes.Condition;

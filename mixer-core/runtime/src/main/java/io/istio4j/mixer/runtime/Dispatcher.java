@@ -22,6 +22,7 @@ import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.CheckResponse.PreconditionResult;
 import io.istio4j.mixer.v1.ReferencedAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -300,7 +302,7 @@ final class Dispatcher implements AutoCloseable {
         metrics.resolveError("Quota");
         q.failure = ex.getMessage();
         q.resolveFailed = true;
-        return java.util.Arrays.copyOf(work, i); // as upstream: quotas after it are not answered
+        return Arrays.copyOf(work, i); // as upstream: quotas after it are not answered
       }
       if (!actions.isEmpty() && !actions.get(0).instances().isEmpty()) {
         if (actions.size() > 1 || actions.get(0).instances().size() > 1) {
@@ -737,8 +739,8 @@ final class Dispatcher implements AutoCloseable {
   }
 
   private static Throwable unwrap(Throwable e) {
-    while ((e instanceof java.util.concurrent.CompletionException
-        || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
+    while ((e instanceof CompletionException
+        || e instanceof ExecutionException) && e.getCause() != null) {
       e = e.getCause();
     }
     return e;

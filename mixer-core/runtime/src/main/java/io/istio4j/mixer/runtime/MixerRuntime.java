@@ -13,10 +13,11 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -312,7 +313,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
 
   /** Closes, on the close thread, the handlers a snapshot that never went live built. */
   private void discard(Snapshot unused, Snapshot live) {
-    Set<Object> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<Object> kept = Collections.newSetFromMap(new IdentityHashMap<>());
     for (HandlerEntry h : live.handlers().values()) {
       kept.add(h.handler());
     }
@@ -385,7 +386,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
    * close thread (at shutdown, {@link #close()} closes them if {@code old} has not drained by then).
    */
   private void retire(Snapshot old, Snapshot next) {
-    Set<Object> kept = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<Object> kept = Collections.newSetFromMap(new IdentityHashMap<>());
     for (HandlerEntry h : next.handlers().values()) {
       kept.add(h.handler());
     }

@@ -8,6 +8,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -73,7 +74,7 @@ final class RuntimeMetrics {
             + "backend not reachable), by result (built, failed)")
         .labelNames("result").register(registry);
     for (ObjectStatus.State s : ObjectStatus.State.values()) {
-      objects.labelValues(s.name().toLowerCase(java.util.Locale.ROOT)).set(0);
+      objects.labelValues(s.name().toLowerCase(Locale.ROOT)).set(0);
     }
   }
 
@@ -107,7 +108,7 @@ final class RuntimeMetrics {
       counts.merge(s.state(), 1, Integer::sum);
     }
     for (ObjectStatus.State s : ObjectStatus.State.values()) {
-      objects.labelValues(s.name().toLowerCase(java.util.Locale.ROOT)).set(counts.getOrDefault(s, 0));
+      objects.labelValues(s.name().toLowerCase(Locale.ROOT)).set(counts.getOrDefault(s, 0));
     }
     version.set(v);
     reloads.labelValues("applied").inc();

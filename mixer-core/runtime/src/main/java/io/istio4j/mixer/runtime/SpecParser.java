@@ -11,6 +11,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.istio4j.mixer.attribute.GoDuration;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -278,8 +279,8 @@ public final class SpecParser {
         return text;
       }
       try {
-        java.time.Duration d = GoDuration.parse(text);
-        java.time.Duration abs = d.abs();
+        Duration d = GoDuration.parse(text);
+        Duration abs = d.abs();
         return (d.isNegative() ? "-" : "") + abs.getSeconds() + "." + String.format("%09d", abs.getNano()) + "s";
       } catch (RuntimeException notGo) {
         // reported below

@@ -8,6 +8,8 @@ import io.istio4j.adapter.Status;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.RequestDecoder;
 import io.istio4j.mixer.runtime.config.MemoryStore;
+import io.istio4j.mixer.v1.CheckRequest;
+import io.istio4j.mixer.v1.CheckRequest.QuotaParams;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.ReportRequest;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -269,9 +271,9 @@ class DispatcherTest {
   void aCheckWithoutADeduplicationIdAsksForNoDeduplication() throws Exception {
     start(Duration.ofSeconds(1), handler("testcheck", "q", "{validUseCount: 5}")
         + rule("{handler: q.testcheck, instances: [requestcount.quota]}"));
-    io.istio4j.mixer.v1.CheckRequest request = io.istio4j.mixer.v1.CheckRequest.newBuilder()
+    CheckRequest request = CheckRequest.newBuilder()
         .setAttributes(AttributesEncoder.encode(REQUEST, 167)).setGlobalWordCount(167)
-        .putQuotas("requestcount", io.istio4j.mixer.v1.CheckRequest.QuotaParams.newBuilder().setAmount(1).build())
+        .putQuotas("requestcount", QuotaParams.newBuilder().setAmount(1).build())
         .build();
     runtime.check(RequestDecoder.decodeCheck(request.toByteArray()));
     check(CallContext.NONE, Map.of("requestcount", 1L)).get();

@@ -40,7 +40,6 @@ import io.istio4j.template.quota.QuotaParam;
 import io.istio4j.template.reportnothing.ReportNothingHandler;
 import io.istio4j.template.reportnothing.ReportNothingInstance;
 import io.istio4j.template.reportnothing.ReportNothingParam;
-import io.istio4j.template.tracespan.TraceSpanHandler;
 import io.istio4j.template.tracespan.TraceSpanInstance;
 import io.istio4j.template.tracespan.TraceSpanParam;
 import io.istio4j.template.tracespan.TraceSpanType;

@@ -3,12 +3,14 @@ package io.istio4j.mixer.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.Empty;
 import io.istio4j.adapter.Adapter;
 import io.istio4j.adapter.AdapterInfo;
 import io.istio4j.adapter.CheckResult;
 import io.istio4j.adapter.ConfigErrors;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.Handler;
+import io.istio4j.adapter.HandlerBuilder;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapter.ValueType;
 import io.istio4j.mixer.runtime.testing.TestParams;
@@ -25,7 +27,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -98,7 +103,7 @@ class HandlerFactoryTest {
     }
   }
 
-  private static AdapterInfo adapter(String name, Supplier<? extends io.istio4j.adapter.HandlerBuilder<?>> factory) {
+  private static AdapterInfo adapter(String name, Supplier<? extends HandlerBuilder<?>> factory) {
     return AdapterInfo.builder(name)
         .description("test adapter")
         .supportedTemplates("checknothing", "metric")
@@ -194,7 +199,7 @@ class HandlerFactoryTest {
   @Test
   void aConfigOfAnotherTypeIsRejected() {
     assertThatThrownBy(() -> factory.build("h.both.ns", adapter("both", BothBuilder::new),
-            com.google.protobuf.Empty.getDefaultInstance(), Map.of(), env))
+            Empty.getDefaultInstance(), Map.of(), env))
         .hasMessageContaining("config is a google.protobuf.Empty, expected istio4j.testing.TestParams");
   }
 
@@ -225,10 +230,10 @@ class HandlerFactoryTest {
 
   @Test
   void envCancelsTheHandlersWorkWhenClosed() throws Exception {
-    java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(2);
-    java.util.concurrent.ScheduledFuture<?> f =
+    CountDownLatch ran = new CountDownLatch(2);
+    ScheduledFuture<?> f =
         env.scheduleAtFixedRate(ran::countDown, Duration.ZERO, Duration.ofMillis(5));
-    assertThat(ran.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(ran.await(5, TimeUnit.SECONDS)).isTrue();
     env.close();
     assertThat(f.isCancelled()).isTrue();
     assertThatThrownBy(() -> env.scheduleWork(() -> {})).isInstanceOf(IllegalStateException.class);

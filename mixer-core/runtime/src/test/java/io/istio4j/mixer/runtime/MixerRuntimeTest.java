@@ -3,9 +3,14 @@ package io.istio4j.mixer.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
+import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.attribute.ReportBatchEncoder;
 import io.istio4j.mixer.attribute.RequestDecoder;
 import io.istio4j.mixer.runtime.config.MemoryStore;
@@ -14,6 +19,8 @@ import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.ReferencedAttributes;
 import io.istio4j.template.metric.MetricInstance;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,12 +31,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 
 class MixerRuntimeTest {
 
@@ -195,7 +196,7 @@ class MixerRuntimeTest {
   }
 
   private static String word(ReferencedAttributes refs, int index) {
-    return index >= 0 ? io.istio4j.mixer.attribute.GlobalDictionary.word(index) : refs.getWords(-index - 1);
+    return index >= 0 ? GlobalDictionary.word(index) : refs.getWords(-index - 1);
   }
 
   static final String DENY_ALL = """

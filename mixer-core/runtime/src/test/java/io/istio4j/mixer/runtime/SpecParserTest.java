@@ -3,6 +3,7 @@ package io.istio4j.mixer.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.Struct;
 import com.google.protobuf.util.Durations;
 import io.istio4j.mixer.runtime.testing.Quota;
 import io.istio4j.mixer.runtime.testing.TestParams;
@@ -111,8 +112,8 @@ class SpecParserTest {
 
   @Test
   void aStructConfigTakesAnyMap() throws Exception {
-    com.google.protobuf.Struct parsed = (com.google.protobuf.Struct) SpecParser.parse(
-        Map.of("message", "go away", "nested", Map.of("n", 1)), com.google.protobuf.Struct.getDefaultInstance());
+    Struct parsed = (Struct) SpecParser.parse(
+        Map.of("message", "go away", "nested", Map.of("n", 1)), Struct.getDefaultInstance());
     assertThat(parsed.getFieldsOrThrow("message").getStringValue()).isEqualTo("go away");
     assertThat(parsed.getFieldsOrThrow("nested").getStructValue().getFieldsOrThrow("n").getNumberValue()).isEqualTo(1);
   }

@@ -10,23 +10,36 @@ import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.Status;
 import io.istio4j.mixer.runtime.testing.TestParams;
+import io.istio4j.template.checknothing.CheckNothingAsyncHandler;
 import io.istio4j.template.checknothing.CheckNothingHandler;
 import io.istio4j.template.checknothing.CheckNothingHandlerBuilder;
 import io.istio4j.template.checknothing.CheckNothingInstance;
 import io.istio4j.template.listentry.ListEntryHandler;
 import io.istio4j.template.listentry.ListEntryHandlerBuilder;
 import io.istio4j.template.listentry.ListEntryInstance;
+import io.istio4j.template.metric.MetricAsyncHandler;
 import io.istio4j.template.metric.MetricHandler;
 import io.istio4j.template.metric.MetricHandlerBuilder;
 import io.istio4j.template.metric.MetricInstance;
+import io.istio4j.template.quota.QuotaAsyncHandler;
 import io.istio4j.template.quota.QuotaHandler;
 import io.istio4j.template.quota.QuotaHandlerBuilder;
 import io.istio4j.template.quota.QuotaInstance;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -46,12 +59,12 @@ final class TestAdapters {
   static final List<String> CLOSED = new CopyOnWriteArrayList<>();
   static final AtomicInteger BUILDS = new AtomicInteger();
   /** Stages the {@code testasync} handler returned, in call order; tests complete them. */
-  static final java.util.concurrent.BlockingQueue<java.util.concurrent.CompletableFuture<?>> PENDING =
-      new java.util.concurrent.LinkedBlockingQueue<>();
+  static final BlockingQueue<CompletableFuture<?>> PENDING =
+      new LinkedBlockingQueue<>();
   /** Threads the handlers ran on, in call order. */
   static final List<String> THREADS = new CopyOnWriteArrayList<>();
   /** Handlers labelled {@code barrier} wait here for one another: they pass only when run in parallel. */
-  static volatile java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+  static volatile CyclicBarrier barrier = new CyclicBarrier(2);
   /** What the caller's context carried to the thread a handler ran on. */
   static final ThreadLocal<String> CALLER = new ThreadLocal<>();
   static final List<String> CALLERS = new CopyOnWriteArrayList<>();
@@ -68,7 +81,7 @@ final class TestAdapters {
     THREADS.clear();
     CALLERS.clear();
     INTERRUPTED.set(0);
-    barrier = new java.util.concurrent.CyclicBarrier(2);
+    barrier = new CyclicBarrier(2);
   }
 
   static Adapters adapters(Templates templates) {
@@ -153,13 +166,13 @@ final class TestAdapters {
 
     @Override
     public Handler build(Env env) {
-      java.net.ServerSocket socket;
+      ServerSocket socket;
       try {
-        socket = new java.net.ServerSocket();
+        socket = new ServerSocket();
         socket.setReuseAddress(false);
-        socket.bind(new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(params.getLabelsMap().get("port"))));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException("port " + params.getLabelsMap().get("port") + ": " + e.getMessage(), e);
+        socket.bind(new InetSocketAddress("127.0.0.1", Integer.parseInt(params.getLabelsMap().get("port"))));
+      } catch (IOException e) {
+        throw new UncheckedIOException("port " + params.getLabelsMap().get("port") + ": " + e.getMessage(), e);
       }
       BUILDS.incrementAndGet();
       return new CheckHandler("testport", params) {
@@ -167,7 +180,7 @@ final class TestAdapters {
         public void close() {
           try {
             socket.close();
-          } catch (java.io.IOException ignored) {
+          } catch (IOException ignored) {
             // closing a listening socket does not fail in a way that matters here
           }
           super.close();
@@ -229,7 +242,7 @@ final class TestAdapters {
       CALLERS.add(String.valueOf(CALLER.get()));
       if (params.getLabelsMap().containsKey("barrier")) {
         try {
-          barrier.await(5, java.util.concurrent.TimeUnit.SECONDS);
+          barrier.await(5, TimeUnit.SECONDS);
         } catch (Exception e) {
           throw new IllegalStateException("the other handler of the call never ran alongside this one");
         }
@@ -327,29 +340,29 @@ final class TestAdapters {
   }
 
   /** Returns stages the test completes through {@link #PENDING}; never blocks. */
-  static final class AsyncHandler implements io.istio4j.template.checknothing.CheckNothingAsyncHandler,
-      io.istio4j.template.quota.QuotaAsyncHandler, io.istio4j.template.metric.MetricAsyncHandler {
+  static final class AsyncHandler implements CheckNothingAsyncHandler,
+      QuotaAsyncHandler, MetricAsyncHandler {
 
-    private static <T> java.util.concurrent.CompletableFuture<T> pending() {
+    private static <T> CompletableFuture<T> pending() {
       THREADS.add(Thread.currentThread().getName());
-      java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+      CompletableFuture<T> f = new CompletableFuture<>();
       PENDING.add(f);
       return f;
     }
 
     @Override
-    public java.util.concurrent.CompletionStage<CheckResult> handleCheckNothingAsync(CheckNothingInstance instance) {
+    public CompletionStage<CheckResult> handleCheckNothingAsync(CheckNothingInstance instance) {
       return pending();
     }
 
     @Override
-    public java.util.concurrent.CompletionStage<QuotaResult> handleQuotaAsync(QuotaInstance instance, QuotaArgs args) {
+    public CompletionStage<QuotaResult> handleQuotaAsync(QuotaInstance instance, QuotaArgs args) {
       QUOTA_ARGS.add(args);
       return pending();
     }
 
     @Override
-    public java.util.concurrent.CompletionStage<Void> handleMetricAsync(List<MetricInstance> instances) {
+    public CompletionStage<Void> handleMetricAsync(List<MetricInstance> instances) {
       return pending();
     }
 

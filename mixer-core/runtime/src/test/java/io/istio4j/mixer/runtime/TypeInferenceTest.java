@@ -3,16 +3,19 @@ package io.istio4j.mixer.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.Message;
 import io.istio4j.adapter.ValueType;
 import io.istio4j.adapter.template.InstanceConfigException;
 import io.istio4j.adapter.template.Template;
 import io.istio4j.template.apikey.ApiKeyParam;
+import io.istio4j.template.apikey.ApiKeyType;
 import io.istio4j.template.logentry.LogEntryParam;
 import io.istio4j.template.logentry.LogEntryType;
 import io.istio4j.template.metric.MetricParam;
 import io.istio4j.template.metric.MetricType;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -49,12 +52,12 @@ class TypeInferenceTest {
         Arguments.of("a string field accepts a default chain of strings",
             "apikey", new ApiKeyParam("destination.service | \"\"", "\"v1\"", "\"op\"", "request.api_key",
                 "request.time").toMessage(),
-            new io.istio4j.template.apikey.ApiKeyType()));
+            new ApiKeyType()));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("accepted")
-  void accepts(String why, String template, com.google.protobuf.Message param, Object type) throws Exception {
+  void accepts(String why, String template, Message param, Object type) throws Exception {
     Template t = TEMPLATES.get(template).orElseThrow();
     assertThat(t.compile("i." + template + ".ns", param, Manifests.FIELDS).type()).isEqualTo(type);
   }
@@ -100,7 +103,7 @@ class TypeInferenceTest {
         });
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void aTimestampFieldRejectsAStringExpression() {
     Template logentry = TEMPLATES.get("logentry").orElseThrow();
     LogEntryParam param = new LogEntryParam(Map.of(), "source.service", "\"Info\"", "\"g\"", Map.of());

@@ -5,6 +5,7 @@ import io.istio4j.adapter.template.Template;
 import io.istio4j.mixer.runtime.Adapters;
 import io.istio4j.mixer.runtime.Templates;
 import java.io.PrintStream;
+import java.util.ServiceConfigurationError;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -24,7 +25,7 @@ final class InventoryCommand implements Callable<Integer> {
     try {
       templates = Templates.load(loader);
       adapters = Adapters.load(loader, templates);
-    } catch (RuntimeException | java.util.ServiceConfigurationError e) {
+    } catch (RuntimeException | ServiceConfigurationError e) {
       System.err.println("mixs inventory: this build is inconsistent: " + e.getMessage());
       return 1;
     }

@@ -1,11 +1,5 @@
 package io.istio4j.mixer.server;
 
-import io.istio4j.adapter.LogText;
-import io.istio4j.adapter.RateLimitedLogger;
-import io.istio4j.mixer.runtime.DispatchException;
-import io.istio4j.mixer.runtime.RequestProcessor;
-import io.istio4j.mixer.runtime.ResolutionException;
-
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
@@ -14,14 +8,20 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.istio4j.adapter.LogText;
+import io.istio4j.adapter.RateLimitedLogger;
 import io.istio4j.mixer.attribute.AttributeDecodeException;
 import io.istio4j.mixer.attribute.DecodeLimits;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.RequestDecoder;
+import io.istio4j.mixer.runtime.DispatchException;
+import io.istio4j.mixer.runtime.RequestProcessor;
+import io.istio4j.mixer.runtime.ResolutionException;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.v1.ReportResponse;
@@ -185,7 +185,7 @@ final class MixerGrpcService {
         out.onNext(response);
         out.onCompleted();
       }
-    } catch (IllegalStateException | io.grpc.StatusRuntimeException e) {
+    } catch (IllegalStateException | StatusRuntimeException e) {
       log.debug("answer not sent: {}", e.getMessage());
     }
   }
@@ -195,7 +195,7 @@ final class MixerGrpcService {
   }
 
   /** INVALID_ARGUMENT naming the problem, with a google.rpc.BadRequest detail as upstream sends. */
-  private io.grpc.StatusRuntimeException invalid(String method, AttributeDecodeException e) {
+  private StatusRuntimeException invalid(String method, AttributeDecodeException e) {
     metrics.requestRejected(method);
     rejections.debug("{} rejected: {}", method, e.getMessage());
     com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
@@ -214,7 +214,7 @@ final class MixerGrpcService {
    * INTERNAL. Handler failures and unresolvable rules carry messages meant for the client; anything
    * else is a bug whose exception (Java class names, internals) is logged, not sent.
    */
-  private static io.grpc.StatusRuntimeException internal(String method, RuntimeException e) {
+  private static StatusRuntimeException internal(String method, RuntimeException e) {
     if (e instanceof DispatchException || e instanceof ResolutionException) {
       failures.debug("{} failed: {}", method, e.getMessage());
       return Status.INTERNAL.withDescription(method + " failed: " + e.getMessage()).asRuntimeException();

@@ -1,9 +1,11 @@
 package io.istio4j.mixer.server;
 
-import io.istio4j.mixer.runtime.RequestProcessor;
-
 import static java.util.Objects.requireNonNull;
 
+import com.google.inject.CreationException;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.ProvisionException;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -12,14 +14,15 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.istio4j.http.ListenAddress;
 import io.istio4j.mixer.attribute.DecodeLimits;
-import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.mixer.runtime.ConfigStatusJson;
 import io.istio4j.mixer.runtime.MixerRuntime;
 import io.istio4j.mixer.runtime.Readiness;
+import io.istio4j.mixer.runtime.RequestProcessor;
 import io.istio4j.mixer.runtime.config.ConfigStore;
+import io.istio4j.mixer.v1.MixerGrpc;
 import java.io.IOException;
-import java.time.Duration;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -81,10 +84,10 @@ public final class MixerServer implements AutoCloseable {
     // Parsed once, before anything starts: a bad location is a clear IllegalArgumentException.
     ConfigStoreLocation location = options.configStoreUrl() == null
         ? null : ConfigStoreLocation.parse(options.configStoreUrl());
-    com.google.inject.Injector injector;
+    Injector injector;
     try {
-      injector = com.google.inject.Guice.createInjector(new MixerModule(options, location));
-    } catch (com.google.inject.CreationException | com.google.inject.ProvisionException e) {
+      injector = Guice.createInjector(new MixerModule(options, location));
+    } catch (CreationException | ProvisionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       if (cause instanceof IllegalArgumentException iae) {
         throw iae;

@@ -1,9 +1,15 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.adapter.FileOutputPolicy;
+import io.istio4j.mixer.attribute.GoDuration;
 import io.istio4j.mixer.runtime.RuntimeOptions;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -129,7 +135,7 @@ public final class Mixs implements Runnable {
     @Option(names = "--allowedOutputDir", paramLabel = "DIR",
         description = "A directory adapters may write files in (stdio's logStream FILE), and below it; "
             + "repeatable. None by default: no adapter writes any file.")
-    java.util.List<java.nio.file.Path> allowedOutputDirs = new java.util.ArrayList<>();
+    List<Path> allowedOutputDirs = new ArrayList<>();
 
     @Option(names = "--exitWhenReady", hidden = true,
         description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
@@ -150,13 +156,13 @@ public final class Mixs implements Runnable {
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
                 handlerFailurePolicy, adapterWorkerPoolSize, configStrict
                     ? RuntimeOptions.ConfigPolicy.STRICT : RuntimeOptions.ConfigPolicy.LAST_KNOWN_GOOD,
-                io.istio4j.adapter.FileOutputPolicy.allowing(allowedOutputDirs)))
+                FileOutputPolicy.allowing(allowedOutputDirs)))
             .withAddress(address, port).withMonitoringAddress(monitoringAddress, monitoringPort);
         server = MixerServer.start(options);
       } catch (ConfigRejectedException e) {
         System.err.println("mixs: " + e.getMessage());
         return 1;
-      } catch (IllegalArgumentException | java.io.IOException e) {
+      } catch (IllegalArgumentException | IOException e) {
         System.err.println("mixs: " + e.getMessage());
         return 2;
       }
@@ -188,7 +194,7 @@ public final class Mixs implements Runnable {
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
-      return io.istio4j.mixer.attribute.GoDuration.parse(value);
+      return GoDuration.parse(value);
     }
   }
 }

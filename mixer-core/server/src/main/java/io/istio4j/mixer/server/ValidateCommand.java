@@ -8,6 +8,7 @@ import io.istio4j.mixer.runtime.SnapshotBuilder;
 import io.istio4j.mixer.runtime.Templates;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.runtime.config.FsStore;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +49,7 @@ final class ValidateCommand implements Callable<Integer> {
     ConfigStore.Content content;
     try (FsStore store = new FsStore(dir, defaultNamespace, Duration.ofSeconds(1))) {
       content = store.read();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       System.err.println("mixs validate: " + e.getMessage());
       return 2;
     }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -86,7 +87,7 @@ class ConfigReloadUnderLoadTest {
       AtomicLong sawNew = new AtomicLong();
       ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
       ExecutorService load = Executors.newFixedThreadPool(4);
-      List<java.util.concurrent.Future<?>> workers = new ArrayList<>();
+      List<Future<?>> workers = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         boolean bad = t % 2 == 0;
         workers.add(load.submit(() -> {
@@ -119,7 +120,7 @@ class ConfigReloadUnderLoadTest {
       }
       Thread.sleep(300);
       stop.set(true);
-      for (java.util.concurrent.Future<?> w : workers) {
+      for (Future<?> w : workers) {
         w.get(30, TimeUnit.SECONDS);
       }
       load.shutdown();

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.istio4j.mixer.attribute.AttributesEncoder;
+import io.istio4j.mixer.runtime.Readiness;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.MixerGrpc;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -219,8 +220,8 @@ class ConfigSafetyTest {
 
   @Test
   void readyzSaysWhyItIsNotReady() throws Exception {
-    try (MonitoringServer monitoring = new MonitoringServer("127.0.0.1", 0, new io.prometheus.metrics.model.registry.PrometheusRegistry(),
-        () -> io.istio4j.mixer.runtime.Readiness.notReady("--configStrict: the config has 1 rejected object(s)"),
+    try (MonitoringServer monitoring = new MonitoringServer("127.0.0.1", 0, new PrometheusRegistry(),
+        () -> Readiness.notReady("--configStrict: the config has 1 rejected object(s)"),
         () -> "{}")) {
       monitoring.start();
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(

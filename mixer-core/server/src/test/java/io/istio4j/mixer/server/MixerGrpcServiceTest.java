@@ -3,19 +3,30 @@ package io.istio4j.mixer.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Duration;
 import com.google.rpc.BadRequest;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ClientCalls;
 import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.attribute.DecodeLimits;
+import io.istio4j.mixer.attribute.DecodedCheckRequest;
+import io.istio4j.mixer.attribute.DecodedReportRequest;
 import io.istio4j.mixer.attribute.ReportBatchEncoder;
+import io.istio4j.mixer.attribute.RequestDecoder;
+import io.istio4j.mixer.runtime.CallContext;
+import io.istio4j.mixer.runtime.RequestProcessor;
+import io.istio4j.mixer.transport.RawMarshaller;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.CompressedAttributes;
@@ -24,6 +35,12 @@ import io.istio4j.mixer.v1.ReportRequest;
 import io.istio4j.mixer.v1.ReportResponse;
 import io.istio4j.mixer.v1.StringMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,39 +71,39 @@ class MixerGrpcServiceTest {
   @Test
   void anAnswerThatComesLaterDoesNotHoldTheTransportThread() throws Exception {
     NoRulesProcessor rules = new NoRulesProcessor();
-    java.util.concurrent.CompletableFuture<CheckResponse> later = new java.util.concurrent.CompletableFuture<>();
-    java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
-    io.istio4j.mixer.runtime.RequestProcessor slowCheck = new io.istio4j.mixer.runtime.RequestProcessor() {
+    CompletableFuture<CheckResponse> later = new CompletableFuture<>();
+    CountDownLatch asked = new CountDownLatch(1);
+    RequestProcessor slowCheck = new RequestProcessor() {
       @Override
-      public java.util.concurrent.CompletionStage<CheckResponse> check(
-          io.istio4j.mixer.attribute.DecodedCheckRequest request, io.istio4j.mixer.runtime.CallContext context) {
+      public CompletionStage<CheckResponse> check(
+          DecodedCheckRequest request, CallContext context) {
         asked.countDown();
         return later;
       }
 
       @Override
-      public java.util.concurrent.CompletionStage<Void> report(
-          io.istio4j.mixer.attribute.DecodedReportRequest request, io.istio4j.mixer.runtime.CallContext context) {
+      public CompletionStage<Void> report(
+          DecodedReportRequest request, CallContext context) {
         return rules.report(request, context);
       }
     };
     String name = InProcessServerBuilder.generateName();
     // One transport thread serves both calls: if the pending Check held it, the Report could not run.
-    java.util.concurrent.ExecutorService transport = java.util.concurrent.Executors.newSingleThreadExecutor();
-    io.grpc.Server s = InProcessServerBuilder.forName(name).executor(transport)
+    ExecutorService transport = Executors.newSingleThreadExecutor();
+    Server s = InProcessServerBuilder.forName(name).executor(transport)
         .addService(new MixerGrpcService(slowCheck, DecodeLimits.DEFAULT, new ServerMetrics()).bind())
         .build().start();
     ManagedChannel ch = InProcessChannelBuilder.forName(name).build();
     try {
-      com.google.common.util.concurrent.ListenableFuture<CheckResponse> check =
+      ListenableFuture<CheckResponse> check =
           MixerGrpc.newFutureStub(ch).check(CheckRequest.getDefaultInstance());
-      assertThat(asked.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-      MixerGrpc.newBlockingStub(ch).withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
-          .report(io.istio4j.mixer.v1.ReportRequest.getDefaultInstance());
+      assertThat(asked.await(5, TimeUnit.SECONDS)).isTrue();
+      MixerGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .report(ReportRequest.getDefaultInstance());
       assertThat(check.isDone()).isFalse();
-      later.complete(rules.answer(io.istio4j.mixer.attribute.RequestDecoder.decodeCheck(
+      later.complete(rules.answer(RequestDecoder.decodeCheck(
           CheckRequest.getDefaultInstance().toByteArray(), DecodeLimits.DEFAULT)));
-      assertThat(check.get(5, java.util.concurrent.TimeUnit.SECONDS).getPrecondition().getValidUseCount())
+      assertThat(check.get(5, TimeUnit.SECONDS).getPrecondition().getValidUseCount())
           .isEqualTo(200);
     } finally {
       ch.shutdownNow();
@@ -97,23 +114,23 @@ class MixerGrpcServiceTest {
 
   @Test
   void aBugAnswersInternalWithoutJavaClassNames() throws Exception {
-    io.istio4j.mixer.runtime.RequestProcessor buggy = new io.istio4j.mixer.runtime.RequestProcessor() {
+    RequestProcessor buggy = new RequestProcessor() {
       @Override
-      public java.util.concurrent.CompletionStage<CheckResponse> check(
-          io.istio4j.mixer.attribute.DecodedCheckRequest request, io.istio4j.mixer.runtime.CallContext context) {
+      public CompletionStage<CheckResponse> check(
+          DecodedCheckRequest request, CallContext context) {
         throw new NullPointerException();
       }
 
       @Override
-      public java.util.concurrent.CompletionStage<Void> report(
-          io.istio4j.mixer.attribute.DecodedReportRequest request, io.istio4j.mixer.runtime.CallContext context) {
+      public CompletionStage<Void> report(
+          DecodedReportRequest request, CallContext context) {
         // a bug that surfaces later, on another thread
-        return java.util.concurrent.CompletableFuture.failedFuture(
+        return CompletableFuture.failedFuture(
             new ClassCastException("class java.lang.Long cannot be cast to class java.lang.String"));
       }
     };
     String name = InProcessServerBuilder.generateName();
-    io.grpc.Server s = InProcessServerBuilder.forName(name).directExecutor()
+    Server s = InProcessServerBuilder.forName(name).directExecutor()
         .addService(new MixerGrpcService(buggy, DecodeLimits.DEFAULT, new ServerMetrics()).bind())
         .build().start();
     ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -216,11 +233,11 @@ class MixerGrpcServiceTest {
         .build();
     byte[] b = garbage.toByteArray();
     b[1] = 100;
-    io.grpc.MethodDescriptor<byte[], CheckResponse> raw = MixerGrpc.getCheckMethod().toBuilder(
-        io.istio4j.mixer.transport.RawMarshaller.INSTANCE,
-        io.grpc.protobuf.ProtoUtils.marshaller(CheckResponse.getDefaultInstance())).build();
-    assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(
-        channel, raw, io.grpc.CallOptions.DEFAULT, b))
+    MethodDescriptor<byte[], CheckResponse> raw = MixerGrpc.getCheckMethod().toBuilder(
+        RawMarshaller.INSTANCE,
+        ProtoUtils.marshaller(CheckResponse.getDefaultInstance())).build();
+    assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(
+        channel, raw, CallOptions.DEFAULT, b))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
           assertThat(e.getStatus().getDescription()).startsWith("malformed request: length 100");

@@ -1,8 +1,5 @@
 package io.istio4j.mixer.server;
 
-import io.istio4j.mixer.runtime.CallContext;
-import io.istio4j.mixer.runtime.RequestProcessor;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,6 +12,8 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.istio4j.mixer.attribute.DecodedCheckRequest;
 import io.istio4j.mixer.attribute.DecodedReportRequest;
+import io.istio4j.mixer.runtime.CallContext;
+import io.istio4j.mixer.runtime.RequestProcessor;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.CompressedAttributes;
@@ -29,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,7 +88,7 @@ class MixerServerTest {
   void gracefulShutdownLetsInFlightCallsFinishAndRefusesNewOnes() throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger checks = new AtomicInteger();
     RequestProcessor slow = new RequestProcessor() {
       final NoRulesProcessor delegate = new NoRulesProcessor();
 

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.istio4j.mixer.runtime.Readiness;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.BindException;
@@ -52,7 +53,7 @@ class MonitoringServerTest {
   @Test
   void stalledConnectionsAreClosedAfterTheReadTimeout() throws Exception {
     MonitoringServer monitoring = new MonitoringServer("127.0.0.1", 0, new ServerMetrics().registry(),
-        () -> io.istio4j.mixer.runtime.Readiness.ready("serving"), () -> "{}\n").readTimeout(Duration.ofSeconds(1));
+        () -> Readiness.ready("serving"), () -> "{}\n").readTimeout(Duration.ofSeconds(1));
     try (monitoring) {
       monitoring.start();
       stall(monitoring.port(), 2);

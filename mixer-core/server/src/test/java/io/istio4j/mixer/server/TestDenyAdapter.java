@@ -12,12 +12,13 @@ import io.istio4j.template.checknothing.CheckNothingHandler;
 import io.istio4j.template.checknothing.CheckNothingHandlerBuilder;
 import io.istio4j.template.checknothing.CheckNothingInstance;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A test adapter on the server's test class path: kind {@code testdeny}, denies with its spec's {@code message}. */
 public final class TestDenyAdapter implements Adapter {
 
   /** Handlers built, by every Mixer in this JVM. */
-  static final java.util.concurrent.atomic.AtomicInteger BUILDS = new java.util.concurrent.atomic.AtomicInteger();
+  static final AtomicInteger BUILDS = new AtomicInteger();
 
   @Override
   public AdapterInfo info() {

@@ -4,15 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ClientCall.Listener;
 import io.grpc.Codec;
 import io.grpc.Compressor;
 import io.grpc.CompressorRegistry;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
+import io.istio4j.mixer.runtime.RuntimeOptions;
 import io.istio4j.mixer.transport.RawMarshaller;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CompressedAttributes;
@@ -25,6 +29,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,19 +132,19 @@ class TransportLimitsTest {
   void aCallWhoseRequestNeverArrivesIsClosedAfterTheStreamIdleTimeout() throws Exception {
     server.close();
     server = MixerServer.start(new ServerOptions(0, 0, null, "istio-system", 64 * 1024, 16, Duration.ofSeconds(1),
-        Duration.ofMillis(200), io.istio4j.mixer.runtime.RuntimeOptions.DEFAULTS));
+        Duration.ofMillis(200), RuntimeOptions.DEFAULTS));
     channel = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
-    io.grpc.ClientCall<byte[], byte[]> stalled = channel.newCall(RAW_CHECK, CallOptions.DEFAULT);
-    java.util.concurrent.CompletableFuture<Status> closed = new java.util.concurrent.CompletableFuture<>();
-    stalled.start(new io.grpc.ClientCall.Listener<>() {
+    ClientCall<byte[], byte[]> stalled = channel.newCall(RAW_CHECK, CallOptions.DEFAULT);
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    stalled.start(new Listener<>() {
       @Override
-      public void onClose(Status status, io.grpc.Metadata trailers) {
+      public void onClose(Status status, Metadata trailers) {
         closed.complete(status);
       }
-    }, new io.grpc.Metadata());
+    }, new Metadata());
     stalled.request(1);
     stalled.sendMessage(CheckRequest.getDefaultInstance().toByteArray()); // and never the end of the request
-    Status status = closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    Status status = closed.get(10, TimeUnit.SECONDS);
     assertThat(status.getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     assertThat(status.getDescription()).contains("--streamIdleTimeout");
     // The server still answers calls that send their request.

@@ -2,12 +2,14 @@ package io.istio4j.mixer.runtime.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -104,7 +106,7 @@ class FsStoreTest {
       Files.createSymbolicLink(dir.resolve("..data_tmp"), dir.relativize(v2));
       Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);
-      Files.walk(v1).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      Files.walk(v1).sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
 
       assertThat(store.poll()).isNull();
       ConfigStore.Content swapped = store.poll();
@@ -173,7 +175,7 @@ class FsStoreTest {
 
   @Test
   void aHugeFileIsNotReadAndAFifoIsSkipped(@TempDir Path dir) throws Exception {
-    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve("huge.yaml").toFile(), "rw")) {
+    try (RandomAccessFile f = new RandomAccessFile(dir.resolve("huge.yaml").toFile(), "rw")) {
       f.setLength(FsStore.MAX_FILE_BYTES + 1); // sparse: costs no disk
     }
     Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve("pipe.yaml").toString()).start();
