@@ -1,0 +1,134 @@
+package io.istio4j.pilot.discovery;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.istio4j.pilot.model.LabelsCollection;
+import io.istio4j.pilot.model.Port;
+import io.istio4j.pilot.model.Service;
+import io.istio4j.pilot.model.ServiceInstance;
+import io.istio4j.pilot.model.ServiceRegistry;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The JSON of {@code /debug/registryz} (every registry, its services and their instances),
+ * {@code /debug/configz} (every config object, its state and, when rejected, why) and
+ * {@code /debug/adsz} (every connected client, as the xDS server reports it).
+ */
+final class DebugPages {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Supplier<List<ServiceRegistry>> registries;
+  private final Supplier<List<ConfigObjectStatus>> config;
+  private final Supplier<String> configStore;
+  private final Supplier<String> clients;
+  private final Supplier<Readiness> readiness;
+
+  DebugPages(Supplier<List<ServiceRegistry>> registries, Supplier<List<ConfigObjectStatus>> config,
+      Supplier<String> configStore, Supplier<String> clients, Supplier<Readiness> readiness) {
+    this.registries = registries;
+    this.config = config;
+    this.configStore = configStore;
+    this.clients = clients;
+    this.readiness = readiness;
+  }
+
+  String registryz() {
+    List<Object> out = new ArrayList<>();
+    for (ServiceRegistry r : registries.get()) {
+      Map<String, Object> reg = new LinkedHashMap<>();
+      reg.put("name", r.name());
+      reg.put("synced", r.hasSynced());
+      List<Object> services = new ArrayList<>();
+      List<Service> sorted = new ArrayList<>(r.services());
+      sorted.sort(Comparator.comparing(Service::hostname));
+      for (Service s : sorted) {
+        services.add(service(r, s));
+      }
+      reg.put("services", services);
+      out.add(reg);
+    }
+    return write(Map.of("registries", out));
+  }
+
+  private static Map<String, Object> service(ServiceRegistry r, Service s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("hostname", s.hostname());
+    m.put("address", s.address());
+    if (s.external()) {
+      m.put("externalName", s.externalName());
+    }
+    List<Object> ports = new ArrayList<>();
+    for (Port p : s.ports()) {
+      ports.add(Map.of("name", p.name(), "port", p.port(), "protocol", p.protocol().name()));
+    }
+    m.put("ports", ports);
+    if (!s.serviceAccounts().isEmpty()) {
+      m.put("serviceAccounts", s.serviceAccounts());
+    }
+    List<Object> instances = new ArrayList<>();
+    for (ServiceInstance i : r.instances(s.hostname(), Set.of(), LabelsCollection.ALL)) {
+      Map<String, Object> im = new LinkedHashMap<>();
+      im.put("address", i.endpoint().address());
+      im.put("port", i.endpoint().port());
+      im.put("servicePort", i.endpoint().servicePort().name());
+      im.put("labels", i.labels().asMap());
+      if (i.availabilityZone() != null) {
+        im.put("availabilityZone", i.availabilityZone());
+      }
+      if (i.serviceAccount() != null) {
+        im.put("serviceAccount", i.serviceAccount());
+      }
+      instances.add(im);
+    }
+    m.put("instances", instances);
+    return m;
+  }
+
+  String configz() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("store", configStore.get());
+    Readiness r = readiness.get();
+    out.put("ready", r.ready());
+    List<Object> objects = new ArrayList<>();
+    int rejected = 0;
+    for (ConfigObjectStatus s : config.get()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("key", s.key());
+      m.put("state", s.state().name());
+      if (s.source() != null) {
+        m.put("source", s.source());
+      }
+      if (s.error() != null) {
+        m.put("error", s.error());
+      }
+      if (s.state() != ConfigObjectStatus.State.ACCEPTED) {
+        rejected++;
+      }
+      objects.add(m);
+    }
+    out.put("rejected", rejected);
+    out.put("objects", objects);
+    return write(out);
+  }
+
+  String adsz() {
+    return clients.get();
+  }
+
+  static String write(Object value) {
+    try {
+      return JSON.writeValueAsString(value) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

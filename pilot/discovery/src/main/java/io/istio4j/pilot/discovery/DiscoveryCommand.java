@@ -1,0 +1,97 @@
+package io.istio4j.pilot.discovery;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code pilot-discovery discovery}: runs Pilot until SIGTERM or SIGINT, then stops gracefully and exits 0. */
+@Command(name = "discovery", mixinStandardHelpOptions = true,
+    description = "Starts Pilot: xDS v3 (ADS) on --grpcPort, self-monitoring HTTP on --monitoringPort.")
+final class DiscoveryCommand implements Callable<Integer> {
+
+  private static final Logger log = LoggerFactory.getLogger(DiscoveryCommand.class);
+
+  @Option(names = "--grpcPort", defaultValue = "15010",
+      description = "xDS (ADS) gRPC port (default: ${DEFAULT-VALUE}).")
+  int grpcPort;
+
+  @Option(names = "--address", defaultValue = "",
+      description = "Host name or IP address the gRPC server listens on (default: all interfaces).")
+  String address;
+
+  @Option(names = "--monitoringPort", defaultValue = "15014",
+      description = "HTTP port for /metrics, /healthz, /readyz, /version and /debug/* (default: ${DEFAULT-VALUE}).")
+  int monitoringPort;
+
+  @Option(names = "--monitoringAddress", defaultValue = "",
+      description = "Host name or IP address the monitoring server listens on (default: all interfaces).")
+  String monitoringAddress;
+
+  @Option(names = "--registries", split = ",", paramLabel = "REGISTRY",
+      defaultValue = "kubernetes",
+      description = "Service registries, in priority order, joined by ',': file://DIR (Kubernetes v1 Service, "
+          + "Endpoints and Pod YAML), kubernetes (default: ${DEFAULT-VALUE}).")
+  List<String> registries = new ArrayList<>();
+
+  @Option(names = "--configStoreURL", paramLabel = "URL",
+      description = "Config store: fs://DIR (RouteRule, DestinationPolicy, EgressRule YAML, watched) or k8s:// "
+          + "(CRDs). None by default: every service gets its default route.")
+  String configStoreUrl;
+
+  @Option(names = "--domain", defaultValue = "cluster.local",
+      description = "DNS domain suffix of the mesh (default: ${DEFAULT-VALUE}).")
+  String domain;
+
+  @Option(names = {"-a", "--appNamespace"}, defaultValue = "",
+      description = "Restrict the Kubernetes registry and store to this namespace (default: all namespaces).")
+  String appNamespace;
+
+  @Option(names = "--meshConfig", paramLabel = "FILE",
+      description = "MeshConfig YAML laid over upstream's defaults (default: the defaults).")
+  Path meshConfig;
+
+  @Option(names = "--shutdownGracePeriod", defaultValue = "5s", converter = PilotDiscovery.DurationConverter.class,
+      description = "Time open ADS streams get to end on SIGTERM before they are cancelled (default: ${DEFAULT-VALUE}).")
+  Duration shutdownGracePeriod;
+
+  @Override
+  public Integer call() throws Exception {
+    PilotServer server;
+    try {
+      MeshSettings mesh = new MeshSettings(domain, appNamespace, MeshSettings.loadMeshConfig(meshConfig));
+      DiscoveryOptions options = new DiscoveryOptions(address, grpcPort, monitoringAddress, monitoringPort,
+          registries, configStoreUrl, mesh, shutdownGracePeriod);
+      server = PilotServer.start(options, PilotComponents.standard());
+    } catch (IllegalArgumentException | IllegalStateException | IOException e) {
+      System.err.println("pilot-discovery: " + e.getMessage());
+      return 2;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runnable stop = () -> {
+      try {
+        log.info("shutting down: ending ADS streams (grace period {})", shutdownGracePeriod);
+        server.shutdownGracefully();
+        log.info("stopped");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        stopped.countDown();
+      }
+    };
+    // Handle SIGTERM and SIGINT ourselves so that a graceful stop exits 0, not 143.
+    for (String sig : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(sig), s -> new Thread(stop, "pilot-shutdown").start());
+    }
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,138 @@
+package io.istio4j.pilot.discovery;
+
+import io.istio4j.pilot.model.ConfigEvent;
+import io.istio4j.pilot.model.LabelsCollection;
+import io.istio4j.pilot.model.RegistryEvent;
+import io.istio4j.pilot.model.Service;
+import io.istio4j.pilot.model.ServiceRegistry;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.SummaryWithCallback;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Quantiles;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Pilot's own metrics on the monitoring port. Names follow upstream Istio's Pilot where it had one
+ * ({@code pilot_xds}, {@code pilot_xds_pushes}, {@code pilot_total_xds_rejects}, {@code pilot_services});
+ * every gauge is read from the live parts at scrape time, so nothing here can drift from what
+ * {@code /debug/*} shows.
+ */
+final class PilotMetrics {
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final Counter registryEvents;
+  private final Counter configEvents;
+
+  PilotMetrics(Supplier<XdsStats> xds, Supplier<List<ServiceRegistry>> registries,
+      Supplier<List<ConfigObjectStatus>> config, Supplier<Readiness> readiness) {
+    GaugeWithCallback.builder()
+        .name("pilot_xds")
+        .help("xDS clients (ADS streams) connected to this Pilot.")
+        .callback(cb -> cb.call(xds.get().connectedClients()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("pilot_xds_pushes")
+        .help("xDS responses sent to clients, by resource type.")
+        .labelNames("type")
+        .callback(cb -> xds.get().pushesByType().forEach((type, n) -> cb.call(n, type)))
+        .register(registry);
+    SummaryWithCallback.builder()
+        .name("pilot_xds_push_time_seconds")
+        .help("Time from a registry or config change to its push being sent to a client.")
+        .unit(Unit.SECONDS)
+        .callback(cb -> {
+          XdsStats s = xds.get();
+          cb.call(s.pushCount(), s.pushSecondsSum(), Quantiles.EMPTY);
+        })
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("pilot_total_xds_rejects")
+        .help("NACKs received from clients (a resource the client refused), by resource type.")
+        .labelNames("type")
+        .callback(cb -> xds.get().nacksByType().forEach((type, n) -> cb.call(n, type)))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_services")
+        .help("Services known to each registry.")
+        .labelNames("registry")
+        .callback(cb -> {
+          for (ServiceRegistry r : registries.get()) {
+            cb.call(r.services().size(), r.name());
+          }
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_service_instances")
+        .help("Service instances (endpoints) known to each registry.")
+        .labelNames("registry")
+        .callback(cb -> {
+          for (ServiceRegistry r : registries.get()) {
+            cb.call(instanceCount(r), r.name());
+          }
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_config_objects")
+        .help("Config objects by kind and state: ACCEPTED, STALE (an edit was rejected, the last valid "
+            + "version is served), REJECTED (no valid version).")
+        .labelNames("kind", "state")
+        .callback(cb -> {
+          Map<ConfigObjectStatus.State, Map<String, Integer>> counts = new EnumMap<>(ConfigObjectStatus.State.class);
+          for (ConfigObjectStatus s : config.get()) {
+            int slash = s.key().indexOf('/');
+            String kind = slash < 0 ? "unknown" : s.key().substring(0, slash);
+            counts.computeIfAbsent(s.state(), k -> new TreeMap<>()).merge(kind, 1, Integer::sum);
+          }
+          counts.forEach((state, byKind) -> byKind.forEach((kind, n) ->
+              cb.call(n, kind, state.name().toLowerCase(Locale.ROOT))));
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_ready")
+        .help("1 when every registry and the config store have synced and the xDS server serves (what /readyz says).")
+        .callback(cb -> cb.call(readiness.get().ready() ? 1 : 0))
+        .register(registry);
+    registryEvents = Counter.builder()
+        .name("pilot_registry_events")
+        .help("Registry change events, by registry, kind (service, instances) and type.")
+        .labelNames("registry", "kind", "type")
+        .register(registry);
+    configEvents = Counter.builder()
+        .name("pilot_config_events")
+        .help("Config change events, by kind and type.")
+        .labelNames("kind", "type")
+        .register(registry);
+    JvmMetrics.builder().register(registry);
+  }
+
+  PrometheusRegistry registry() {
+    return registry;
+  }
+
+  void registryEvent(RegistryEvent e) {
+    registryEvents.labelValues(e.registry(), e.kind().name().toLowerCase(Locale.ROOT),
+        e.type().name().toLowerCase(Locale.ROOT)).inc();
+  }
+
+  void configEvent(ConfigEvent e) {
+    configEvents.labelValues(e.config().meta().kind().type(), e.type().name().toLowerCase(Locale.ROOT)).inc();
+  }
+
+  static int instanceCount(ServiceRegistry r) {
+    int n = 0;
+    for (Service s : r.services()) {
+      n += r.instances(s.hostname(), Set.of(), LabelsCollection.ALL).size();
+    }
+    return n;
+  }
+}
