@@ -6,8 +6,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Duration;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.istio4j.pilot.config.v1.MeshConfig;
 import io.istio4j.pilot.config.v1.ProxyConfig;
@@ -15,7 +18,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.Locale;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -92,12 +97,41 @@ public record MeshSettings(String domain, String appNamespace, MeshConfig meshCo
       throw new IllegalArgumentException("--meshConfig " + file + ": expected a mapping of MeshConfig fields, found "
           + tree.getNodeType().name().toLowerCase(Locale.ROOT));
     }
+    MeshConfig.Builder parsed = MeshConfig.newBuilder();
     try {
-      JsonFormat.parser().merge(tree.toString(), b);
+      JsonFormat.parser().merge(tree.toString(), parsed);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("--meshConfig " + file + ": " + e.getMessage(), e);
     }
+    overlay(b, parsed.build(), tree);
     return b.build();
+  }
+
+  /**
+   * Sets on {@code target} every field the file names, with its parsed value: a field set to its zero
+   * value ({@code enableTracing: false}) overrides a default, which a plain proto merge would ignore.
+   */
+  private static void overlay(Message.Builder target, Message parsed, JsonNode tree) {
+    Descriptor d = target.getDescriptorForType();
+    for (Iterator<Map.Entry<String, JsonNode>> it = tree.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      FieldDescriptor f = d.findFieldByName(e.getKey());
+      if (f == null) {
+        for (FieldDescriptor candidate : d.getFields()) {
+          if (candidate.getJsonName().equals(e.getKey())) {
+            f = candidate;
+          }
+        }
+      }
+      if (f == null) {
+        continue; // the parser already refused unknown fields
+      }
+      if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !f.isRepeated() && e.getValue().isObject()) {
+        overlay(target.getFieldBuilder(f), (Message) parsed.getField(f), e.getValue());
+      } else {
+        target.setField(f, parsed.getField(f));
+      }
+    }
   }
 
   private static Duration seconds(long s) {

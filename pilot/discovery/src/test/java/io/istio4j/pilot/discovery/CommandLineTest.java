@@ -1,0 +1,100 @@
+package io.istio4j.pilot.discovery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.istio4j.pilot.config.v1.MeshConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class CommandLineTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void discoveryFlagsHaveUpstreamsDefaultsAndRegistriesSplitOnCommas() {
+    DiscoveryCommand d = new DiscoveryCommand();
+    new CommandLine(d).parseArgs();
+    assertThat(d.grpcPort).isEqualTo(15010);
+    assertThat(d.monitoringPort).isEqualTo(15014);
+    assertThat(d.domain).isEqualTo("cluster.local");
+    assertThat(d.registries).containsExactly("kubernetes");
+
+    DiscoveryCommand e = new DiscoveryCommand();
+    new CommandLine(e).parseArgs("--registries", "file:///srv/a,kubernetes", "--configStoreURL", "fs:///srv/c",
+        "--shutdownGracePeriod", "1m30s");
+    assertThat(e.registries).containsExactly("file:///srv/a", "kubernetes");
+    assertThat(e.shutdownGracePeriod).isEqualTo(Duration.ofSeconds(90));
+  }
+
+  @Test
+  void goDurations() {
+    PilotDiscovery.DurationConverter c = new PilotDiscovery.DurationConverter();
+    assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(c.convert("0")).isEqualTo(Duration.ZERO);
+    assertThat(c.convert("1h2m")).isEqualTo(Duration.ofMinutes(62));
+    assertThatThrownBy(() -> c.convert("5")).hasMessageContaining("'5' is not a duration");
+    assertThatThrownBy(() -> c.convert("5s junk")).hasMessageContaining("is not a duration");
+  }
+
+  @Test
+  void validateExitCodes() throws Exception {
+    ValidateCommand ok = new ValidateCommand();
+    ok.components = PilotComponents.standard().withValidator((d, mesh) -> List.of());
+    assertThat(new CommandLine(ok).execute(dir.toString())).isZero();
+
+    ValidateCommand bad = new ValidateCommand();
+    bad.components = PilotComponents.standard().withValidator((d, mesh) -> List.of("a.yaml: one", "b.yaml: two"));
+    PrintStream old = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(new CommandLine(bad).execute("fs://" + dir)).isEqualTo(1);
+    } finally {
+      System.setOut(old);
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("a.yaml: one\nb.yaml: two\n");
+
+    assertThat(new CommandLine(new ValidateCommand()).execute(dir.resolve("missing").toString())).isEqualTo(2);
+    assertThat(new CommandLine(new ValidateCommand()).execute()).isEqualTo(2);
+  }
+
+  @Test
+  void meshConfigYamlIsLaidOverUpstreamsDefaults() throws Exception {
+    Path file = dir.resolve("mesh.yaml");
+    Files.writeString(file, "mixerAddress: istio-mixer:9091\nconnect_timeout: 3s\nenableTracing: false\ndefaultConfig:\n  serviceCluster: x\n");
+    MeshConfig m = MeshSettings.loadMeshConfig(file);
+    assertThat(m.getMixerAddress()).isEqualTo("istio-mixer:9091");
+    assertThat(m.getConnectTimeout().getSeconds()).isEqualTo(3);
+    assertThat(m.getDefaultConfig().getServiceCluster()).isEqualTo("x");
+    assertThat(m.getEnableTracing()).isFalse();
+    assertThat(m.getProxyListenPort()).isEqualTo(15001);
+    assertThat(m.getDefaultConfig().getProxyAdminPort()).isEqualTo(15000);
+
+    Files.writeString(file, "noSuchField: 1\n");
+    assertThatThrownBy(() -> MeshSettings.loadMeshConfig(file)).hasMessageContaining("--meshConfig " + file)
+        .hasMessageContaining("noSuchField");
+    Files.writeString(file, "- a\n- b\n");
+    assertThatThrownBy(() -> MeshSettings.loadMeshConfig(file)).hasMessageContaining("expected a mapping");
+    assertThatThrownBy(() -> MeshSettings.loadMeshConfig(dir.resolve("nope.yaml"))).hasMessageContaining("no such file");
+    assertThat(MeshSettings.loadMeshConfig(null)).isEqualTo(MeshSettings.defaultMeshConfig());
+  }
+
+  @Test
+  void badDomainsAndPortsAreUsageErrors() {
+    assertThatThrownBy(() -> new MeshSettings(".cluster.local", "", MeshSettings.defaultMeshConfig()))
+        .hasMessageContaining("--domain");
+    assertThatThrownBy(() -> new DiscoveryOptions("", 70000, "", 0, List.of("kubernetes"), null,
+        new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig()), Duration.ZERO))
+        .hasMessage("--grpcPort: 70000 (expected: 0-65535)");
+  }
+}

@@ -1,0 +1,55 @@
+package io.istio4j.pilot.discovery;
+
+import io.grpc.ServerServiceDefinition;
+import io.istio4j.pilot.model.ConfigEvent;
+import io.istio4j.pilot.model.RegistryEvent;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** An xDS endpoint that records what the process tells it and serves nothing. */
+final class FakeXds implements XdsEndpoint {
+  final List<Object> events = new CopyOnWriteArrayList<>();
+  volatile boolean serving;
+  volatile boolean closed;
+
+  @Override
+  public List<ServerServiceDefinition> services() {
+    return List.of();
+  }
+
+  @Override
+  public void onRegistryEvent(RegistryEvent event) {
+    events.add(event);
+  }
+
+  @Override
+  public void onConfigEvent(ConfigEvent event) {
+    events.add(event);
+  }
+
+  @Override
+  public void startServing() {
+    serving = true;
+  }
+
+  @Override
+  public boolean serving() {
+    return serving;
+  }
+
+  @Override
+  public XdsStats stats() {
+    return new XdsStats(3, Map.of("cds", 7L), 7, 0.25, Map.of("rds", 1L));
+  }
+
+  @Override
+  public String clientsJson() {
+    return "{\"clients\":[]}\n";
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+}
