@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,6 +64,11 @@ final class DumpCommand implements Callable<Integer> {
       System.err.println("pilot-discovery dump: --resources needs a --type other than all");
       return 2;
     }
+    String problem = checkServer(server);
+    if (problem != null) {
+      System.err.println("pilot-discovery dump: --server " + server + ": " + problem);
+      return 2;
+    }
     ManagedChannel channel;
     try {
       channel = Grpc.newChannelBuilder(server, InsecureChannelCredentials.create()).build();
@@ -89,6 +95,20 @@ final class DumpCommand implements Callable<Integer> {
     } finally {
       channel.shutdownNow();
       channel.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Why {@code host:port} is not an address, or null when it is one. */
+  static @Nullable String checkServer(String server) {
+    int colon = server.lastIndexOf(':');
+    if (colon <= 0 || colon == server.length() - 1) {
+      return "expected host:port";
+    }
+    try {
+      int port = Integer.parseInt(server.substring(colon + 1));
+      return port >= 1 && port <= 65535 ? null : "port " + port + " (expected: 1-65535)";
+    } catch (NumberFormatException e) {
+      return "port '" + server.substring(colon + 1) + "' is not a number (expected: 1-65535)";
     }
   }
 

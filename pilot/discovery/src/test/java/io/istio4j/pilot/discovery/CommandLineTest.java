@@ -37,6 +37,16 @@ class CommandLineTest {
   }
 
   @Test
+  void dumpChecksItsServerAddress() {
+    assertThat(DumpCommand.checkServer("localhost:15010")).isNull();
+    assertThat(DumpCommand.checkServer("[::1]:15010")).isNull();
+    assertThat(DumpCommand.checkServer("localhost:99999")).isEqualTo("port 99999 (expected: 1-65535)");
+    assertThat(DumpCommand.checkServer("localhost")).isEqualTo("expected host:port");
+    assertThat(DumpCommand.checkServer("localhost:x")).contains("is not a number");
+    assertThat(new CommandLine(new DumpCommand()).execute("--server", "localhost:0")).isEqualTo(2);
+  }
+
+  @Test
   void goDurations() {
     PilotDiscovery.DurationConverter c = new PilotDiscovery.DurationConverter();
     assertThat(c.convert("500ms")).isEqualTo(Duration.ofMillis(500));
