@@ -8,11 +8,10 @@ import io.istio4j.pilot.model.ServiceRegistry;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.core.metrics.SummaryWithCallback;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.Quantiles;
-import io.prometheus.metrics.model.snapshots.Unit;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -46,15 +45,7 @@ final class PilotMetrics {
         .labelNames("type")
         .callback(cb -> xds.get().pushesByType().forEach((type, n) -> cb.call(n, type)))
         .register(registry);
-    SummaryWithCallback.builder()
-        .name("pilot_xds_push_time_seconds")
-        .help("Time from a registry or config change to its push being sent to a client.")
-        .unit(Unit.SECONDS)
-        .callback(cb -> {
-          XdsStats s = xds.get();
-          cb.call(s.pushCount(), s.pushSecondsSum(), Quantiles.EMPTY);
-        })
-        .register(registry);
+    registry.register(() -> convergence(xds.get()));
     CounterWithCallback.builder()
         .name("pilot_total_xds_rejects")
         .help("NACKs received from clients (a resource the client refused), by resource type.")
@@ -126,6 +117,27 @@ final class PilotMetrics {
 
   void configEvent(ConfigEvent e) {
     configEvents.labelValues(e.config().meta().kind().type(), e.type().name().toLowerCase(Locale.ROOT)).inc();
+  }
+
+  /**
+   * The xDS server's push latency histogram, under upstream Istio's name: the time from a change to
+   * a proxy having all of the config it caused.
+   */
+  private static HistogramSnapshot convergence(XdsStats s) {
+    double[] bounds = new double[s.pushLatencyBounds().size() + 1];
+    long[] counts = new long[bounds.length];
+    for (int i = 0; i < bounds.length; i++) {
+      bounds[i] = i < s.pushLatencyBounds().size() ? s.pushLatencyBounds().get(i) : Double.POSITIVE_INFINITY;
+      counts[i] = s.pushLatencyCounts().get(i);
+    }
+    return HistogramSnapshot.builder()
+        .name("pilot_proxy_convergence_time")
+        .help("Seconds from a registry or config change to its push being sent to the clients it affects.")
+        .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+            .classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, counts))
+            .sum(s.pushSecondsSum())
+            .build())
+        .build();
   }
 
   static int instanceCount(ServiceRegistry r) {

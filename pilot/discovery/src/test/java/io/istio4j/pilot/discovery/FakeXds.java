@@ -40,7 +40,7 @@ final class FakeXds implements XdsEndpoint {
 
   @Override
   public XdsStats stats() {
-    return new XdsStats(3, Map.of("cds", 7L), 7, 0.25, Map.of("rds", 1L));
+    return new XdsStats(3, Map.of("Cluster", 7L), List.of(0.01, 0.1), List.of(5L, 1L, 1L), 2.5, Map.of("RouteConfiguration", 1L));
   }
 
   @Override
