@@ -9,6 +9,20 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import io.istio4j.pilot.config.v1.DestinationWeight;
+import io.istio4j.pilot.config.v1.IstioService;
+import io.istio4j.pilot.config.v1.RouteRule;
+import io.istio4j.pilot.model.Config;
+import io.istio4j.pilot.model.ConfigKind;
+import io.istio4j.pilot.model.ConfigMeta;
+import io.istio4j.pilot.model.Labels;
+import io.istio4j.pilot.model.MemoryConfigStore;
+import io.istio4j.pilot.model.MemoryServiceRegistry;
+import io.istio4j.pilot.model.NetworkEndpoint;
+import io.istio4j.pilot.model.Port;
+import io.istio4j.pilot.model.Protocol;
+import io.istio4j.pilot.model.Service;
+import io.istio4j.pilot.model.ServiceInstance;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -78,6 +92,10 @@ final class LoadTestCommand implements Callable<Integer> {
       description = "A push is complete when no client has received anything for this long (default: ${DEFAULT-VALUE}).")
   Duration quiet;
 
+  @Option(names = "--inProcess", description = "Run Pilot in this JVM on an in-memory registry and store, changed "
+      + "directly: measures the push pipeline without file watching (no heap figure: the clients share the heap).")
+  boolean inProcess;
+
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Override
@@ -85,81 +103,210 @@ final class LoadTestCommand implements Callable<Integer> {
     if (work == null) {
       work = Files.createTempDirectory("pilot-loadtest");
     }
-    Path registry = Files.createDirectories(work.resolve("registry"));
-    Path config = Files.createDirectories(work.resolve("config"));
-    for (int s = 0; s < services; s++) {
-      write(registry.resolve(svc(s) + ".yaml"), serviceYaml(s, 0));
-    }
-    for (int s = 0; s < services; s += 10) {
-      write(config.resolve(svc(s) + "-rule.yaml"), ruleYaml(s, 90));
-    }
-    int grpc = freePort();
-    int monitoring = freePort();
-    Path log = work.resolve("pilot.log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process pilot = new ProcessBuilder(java, "-Xmx" + pilotHeap, "-XX:+UseG1GC",
-        "-cp", System.getProperty("java.class.path"), PilotDiscovery.class.getName(), "discovery",
-        "--registries", "file://" + registry, "--configStoreURL", "fs://" + config,
-        "--grpcPort", String.valueOf(grpc), "--monitoringPort", String.valueOf(monitoring),
-        "--address", "127.0.0.1", "--monitoringAddress", "127.0.0.1", "--shutdownGracePeriod", "1s")
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    List<LoadClient> streams = new ArrayList<>();
-    List<ManagedChannel> channels = new ArrayList<>();
-    try {
-      long startNanos = System.nanoTime();
-      awaitReady(monitoring, pilot, log);
+    long startNanos = System.nanoTime();
+    try (Target target = inProcess ? new InProcess() : new ChildProcess()) {
       double readySeconds = (System.nanoTime() - startNanos) / 1e9;
       System.err.printf(Locale.ROOT, "pilot ready in %.1f s (%d services, %d endpoints)%n", readySeconds, services, endpoints);
+      List<LoadClient> streams = new ArrayList<>();
+      List<ManagedChannel> channels = new ArrayList<>();
+      try {
+        long connectStart = System.nanoTime();
+        for (int c = 0; c < clients; c++) {
+          ManagedChannel ch = Grpc.newChannelBuilder("127.0.0.1:" + target.grpcPort(), InsecureChannelCredentials.create())
+              .maxInboundMessageSize(256 * 1024 * 1024).build();
+          channels.add(ch);
+          LoadClient client = new LoadClient(ch, AdsClient.node("sidecar~10.200." + (c / 250) + "." + (c % 250 + 1)
+              + "~client-" + c + ".load~load.svc.cluster.local", "client-" + c));
+          streams.add(client);
+          client.start();
+        }
+        awaitQuiet(streams, 0, Duration.ofMinutes(5));
+        double initialSeconds = (System.nanoTime() - connectStart) / 1e9;
+        System.err.printf(Locale.ROOT, "%d clients have their full config after %.1f s%n", clients, initialSeconds);
 
-      long connectStart = System.nanoTime();
-      for (int c = 0; c < clients; c++) {
-        ManagedChannel ch = Grpc.newChannelBuilder("127.0.0.1:" + grpc, InsecureChannelCredentials.create())
-            .maxInboundMessageSize(256 * 1024 * 1024).build();
-        channels.add(ch);
-        LoadClient client = new LoadClient(ch, AdsClient.node("sidecar~10.200." + (c / 250) + "." + (c % 250 + 1)
-            + "~client-" + c + ".load~load.svc.cluster.local", "client-" + c));
-        streams.add(client);
-        client.start();
+        List<Double> configChanges = new ArrayList<>();
+        List<Double> endpointChanges = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+          int round = r;
+          configChanges.add(measure(streams, () -> target.changeConfig(round)));
+          endpointChanges.add(measure(streams, () -> target.changeEndpoint(round)));
+          System.err.printf(Locale.ROOT, "round %d: config change %.1f ms, endpoint change %.1f ms%n", r,
+              configChanges.get(r), endpointChanges.get(r));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("mode", inProcess ? "in-process (memory registry and store)" : "process (file registry, fs store)");
+        out.put("services", services);
+        out.put("endpoints", endpoints);
+        out.put("clients", clients);
+        out.put("readySeconds", round(readySeconds));
+        out.put("initialFullConfigSeconds", round(initialSeconds));
+        out.put("configChangeToAllClientsMillis", configChanges);
+        out.put("endpointChangeToAllClientsMillis", endpointChanges);
+        if (!inProcess) {
+          out.put("pilotHeapMax", pilotHeap);
+          out.put("heapUsedAfterGcMiB", target.heapAfterGc() / (1024 * 1024));
+        }
+        out.put("work", work.toString());
+        System.out.println(DebugPages.write(out).strip());
+        return 0;
+      } finally {
+        for (LoadClient c : streams) {
+          c.close();
+        }
+        for (ManagedChannel ch : channels) {
+          ch.shutdownNow();
+        }
       }
-      awaitQuiet(streams, 0, Duration.ofMinutes(5));
-      double initialSeconds = (System.nanoTime() - connectStart) / 1e9;
-      System.err.printf(Locale.ROOT, "%d clients have their full config after %.1f s%n", clients, initialSeconds);
+    }
+  }
 
-      List<Double> configChanges = new ArrayList<>();
-      List<Double> endpointChanges = new ArrayList<>();
-      for (int r = 0; r < rounds; r++) {
-        int s = (r * 10) % services;
-        int weight = 80 - r;
-        configChanges.add(measure(streams, () -> write(config.resolve(svc(s) + "-rule.yaml"), ruleYaml(s, weight))));
-        int e = (r * 7 + 1) % services;
-        int generation = r + 1;
-        endpointChanges.add(measure(streams, () -> write(registry.resolve(svc(e) + ".yaml"), serviceYaml(e, generation))));
+  /** The Pilot under test, and the changes the harness makes to it. */
+  private interface Target extends AutoCloseable {
+    int grpcPort();
+
+    void changeConfig(int round) throws Exception;
+
+    void changeEndpoint(int round) throws Exception;
+
+    long heapAfterGc() throws Exception;
+  }
+
+  /** Pilot as its own JVM on generated files: what an operator runs, file watching included. */
+  private final class ChildProcess implements Target {
+    private final Path registry;
+    private final Path config;
+    private final int grpc;
+    private final int monitoring;
+    private final Process pilot;
+
+    ChildProcess() throws Exception {
+      registry = Files.createDirectories(work.resolve("registry"));
+      config = Files.createDirectories(work.resolve("config"));
+      for (int s = 0; s < services; s++) {
+        write(registry.resolve(svc(s) + ".yaml"), serviceYaml(s, 0));
       }
-      long heap = heapAfterGc(pilot.pid(), monitoring);
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("services", services);
-      out.put("endpoints", endpoints);
-      out.put("clients", clients);
-      out.put("pilotHeapMax", pilotHeap);
-      out.put("readySeconds", round(readySeconds));
-      out.put("initialFullConfigSeconds", round(initialSeconds));
-      out.put("configChangeToAllClientsMillis", configChanges);
-      out.put("endpointChangeToAllClientsMillis", endpointChanges);
-      out.put("heapUsedAfterGcMiB", heap / (1024 * 1024));
-      out.put("work", work.toString());
-      System.out.println(DebugPages.write(out).strip());
-      return 0;
-    } finally {
-      for (LoadClient c : streams) {
-        c.close();
+      for (int s = 0; s < services; s += 10) {
+        write(config.resolve(svc(s) + "-rule.yaml"), ruleYaml(s, 90));
       }
-      for (ManagedChannel ch : channels) {
-        ch.shutdownNow();
-      }
+      grpc = freePort();
+      monitoring = freePort();
+      Path log = work.resolve("pilot.log");
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      pilot = new ProcessBuilder(java, "-Xmx" + pilotHeap, "-XX:+UseG1GC",
+          "-cp", System.getProperty("java.class.path"), PilotDiscovery.class.getName(), "discovery",
+          "--registries", "file://" + registry, "--configStoreURL", "fs://" + config,
+          "--grpcPort", String.valueOf(grpc), "--monitoringPort", String.valueOf(monitoring),
+          "--address", "127.0.0.1", "--monitoringAddress", "127.0.0.1", "--shutdownGracePeriod", "1s")
+          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      awaitReady(monitoring, pilot, log);
+    }
+
+    @Override
+    public int grpcPort() {
+      return grpc;
+    }
+
+    @Override
+    public void changeConfig(int round) throws IOException {
+      int s = (round * 10) % services;
+      write(config.resolve(svc(s) + "-rule.yaml"), ruleYaml(s, 80 - round % 50));
+    }
+
+    @Override
+    public void changeEndpoint(int round) throws IOException {
+      int e = (round * 7 + 1) % services;
+      write(registry.resolve(svc(e) + ".yaml"), serviceYaml(e, round + 1));
+    }
+
+    @Override
+    public long heapAfterGc() throws Exception {
+      return LoadTestCommand.this.heapAfterGc(pilot.pid(), monitoring);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
       pilot.destroy();
       if (!pilot.waitFor(20, TimeUnit.SECONDS)) {
         pilot.destroyForcibly();
       }
+    }
+  }
+
+  /** Pilot in this JVM on a memory registry and store changed directly: the push pipeline alone. */
+  private final class InProcess implements Target {
+    private final MemoryServiceRegistry registry = new MemoryServiceRegistry("load");
+    private final MemoryConfigStore store = new MemoryConfigStore();
+    private final Port http = new Port("http", 8080, Protocol.HTTP);
+    private final PilotServer pilot;
+
+    InProcess() throws Exception {
+      for (int s = 0; s < services; s++) {
+        Service service = service(s);
+        registry.putService(service);
+        registry.setInstances(service.hostname(), instances(service, s, 0));
+      }
+      for (int s = 0; s < services; s += 10) {
+        store.put(rule(s, 90));
+      }
+      MeshSettings mesh = new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig());
+      pilot = PilotServer.start(new DiscoveryOptions("127.0.0.1", 0, "127.0.0.1", 0, List.of("memory"), "memory://",
+          mesh, Duration.ofSeconds(1)), PilotComponents.standard()
+          .withRegistries((spec, m) -> registry)
+          .withConfigStores((url, m) -> store));
+      if (!pilot.awaitReady(Duration.ofMinutes(5))) {
+        throw new IllegalStateException("pilot not ready: " + pilot.readiness().reason());
+      }
+    }
+
+    private Service service(int s) {
+      return Service.of(svc(s) + ".load.svc.cluster.local", "10.100." + s / 250 + "." + (s % 250 + 1), List.of(http));
+    }
+
+    private List<ServiceInstance> instances(Service service, int s, int generation) {
+      int per = endpoints / services + (s < endpoints % services ? 1 : 0);
+      List<ServiceInstance> out = new ArrayList<>();
+      for (int i = 0; i < per; i++) {
+        out.add(new ServiceInstance(new NetworkEndpoint(ip(s, i, generation), 8080, http), service,
+            Labels.of("app", svc(s), "version", "v" + (i % 2 + 1)), null, null));
+      }
+      return out;
+    }
+
+    private Config rule(int s, int v1Weight) {
+      RouteRule spec = RouteRule.newBuilder()
+          .setDestination(IstioService.newBuilder().setName(svc(s)))
+          .setPrecedence(1)
+          .addRoute(DestinationWeight.newBuilder().putLabels("version", "v1").setWeight(v1Weight))
+          .addRoute(DestinationWeight.newBuilder().putLabels("version", "v2").setWeight(100 - v1Weight))
+          .build();
+      return new Config(ConfigMeta.of(ConfigKind.ROUTE_RULE, svc(s) + "-split", "load"), spec);
+    }
+
+    @Override
+    public int grpcPort() {
+      return pilot.grpcPort();
+    }
+
+    @Override
+    public void changeConfig(int round) {
+      store.put(rule((round * 10) % services, 80 - round % 50));
+    }
+
+    @Override
+    public void changeEndpoint(int round) {
+      int e = (round * 7 + 1) % services;
+      Service service = service(e);
+      registry.setInstances(service.hostname(), instances(service, e, round + 1));
+    }
+
+    @Override
+    public long heapAfterGc() {
+      throw new UnsupportedOperationException("no heap figure in process: the clients share the heap");
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      pilot.close();
     }
   }
 
