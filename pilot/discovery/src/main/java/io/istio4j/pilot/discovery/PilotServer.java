@@ -55,6 +55,7 @@ public final class PilotServer implements AutoCloseable {
   private final AtomicBoolean closing = new AtomicBoolean();
   private final Thread syncWatcher;
   private volatile boolean started;
+  private volatile @Nullable String serveFailure;
 
   private PilotServer(DiscoveryOptions options, List<ServiceRegistry> registries, ConfigStoreCache store,
       String storeName, XdsEndpoint xds, Server grpc, HealthStatusManager health, MonitoringServer monitoring) {
@@ -182,7 +183,8 @@ public final class PilotServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
-      log.error("cannot start serving xDS: {}", e.toString(), e);
+      serveFailure = "cannot start serving xDS: " + e;
+      log.error("{}", serveFailure, e);
     }
   }
 
@@ -214,6 +216,10 @@ public final class PilotServer implements AutoCloseable {
     String waiting = unsynced();
     if (waiting != null) {
       return Readiness.notReady(waiting);
+    }
+    String failure = serveFailure;
+    if (failure != null) {
+      return Readiness.notReady(failure);
     }
     if (!xds.serving()) {
       return Readiness.notReady("registries and config synced; the xDS server is building its first snapshot");

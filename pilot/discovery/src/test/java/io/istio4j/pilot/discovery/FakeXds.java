@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** An xDS endpoint that records what the process tells it and serves nothing. */
-final class FakeXds implements XdsEndpoint {
+class FakeXds implements XdsEndpoint {
   final List<Object> events = new CopyOnWriteArrayList<>();
   volatile boolean serving;
   volatile boolean closed;

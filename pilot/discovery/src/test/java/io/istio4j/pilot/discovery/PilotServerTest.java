@@ -126,6 +126,24 @@ class PilotServerTest {
   }
 
   @Test
+  void anXdsServerThatCannotStartKeepsPilotUnreadyAndSaysWhy() throws Exception {
+    FakeXds broken = new FakeXds() {
+      @Override
+      public void startServing() {
+        throw new IllegalStateException("translation failed for reviews");
+      }
+    };
+    pilot = PilotServer.start(options(null), components().withXds((d, s, m) -> broken));
+    registry.sync();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!pilot.readiness().reason().contains("cannot start") && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(get("/readyz")).startsWith("503 not ready: cannot start serving xDS: ")
+        .contains("translation failed for reviews");
+  }
+
+  @Test
   void shutdownTurnsReadyzOffAndClosesEveryPart() throws Exception {
     pilot = PilotServer.start(options(null), components());
     registry.sync();
