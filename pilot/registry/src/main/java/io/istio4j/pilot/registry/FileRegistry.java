@@ -435,9 +435,10 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
       }
     }
     List<RegistryEvent> events = new ArrayList<>();
-    // Removals first (endpoints before their services), then additions in dependency order, so
-    // instances are computed once with their pods and nodes already known.
-    for (String kind : List.of("Endpoints", "Service", "Pod", "Node")) {
+    // Removals first (a service before its endpoints: one SERVICE DELETE, no INSTANCES event),
+    // then additions in dependency order, so instances are computed once with their pods and
+    // nodes already known.
+    for (String kind : List.of("Service", "Endpoints", "Pod", "Node")) {
       for (ObjectKey k : applied.keySet()) {
         if (k.kind().equals(kind) && !desired.containsKey(k)) {
           remove(k, events);

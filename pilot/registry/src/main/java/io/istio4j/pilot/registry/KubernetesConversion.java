@@ -178,7 +178,10 @@ public final class KubernetesConversion {
           List.copyOf(accounts),
           address == null && external == null);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
+      String msg = String.valueOf(e.getMessage());
+      String modelPrefix = "service " + hostname(meta.getName(), ns, domain) + ": ";
+      throw new IllegalArgumentException(
+          what + ": " + (msg.startsWith(modelPrefix) ? msg.substring(modelPrefix.length()) : msg), e);
     }
   }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,7 +87,8 @@ final class KubernetesObjectFile {
         JsonLocation loc = parser.currentTokenLocation();
         docLine = loc == null || loc.getLineNr() < 1 ? docLine : loc.getLineNr();
         JsonNode doc = it.nextValue();
-        if (doc == null || doc.isNull() || doc.isMissingNode()) {
+        // An empty document ("---" followed by nothing or only comments) reads as an empty string.
+        if (doc == null || doc.isNull() || doc.isMissingNode() || (doc.isTextual() && doc.asText().isEmpty())) {
           continue;
         }
         if (!doc.isObject()) {
@@ -154,7 +156,7 @@ final class KubernetesObjectFile {
     try {
       obj = serialization.convertValue(node, type);
     } catch (IllegalArgumentException e) {
-      throw new ParseException(file + ":" + line + ": " + where + what + ": " + shorten(e.getMessage()), e);
+      throw new ParseException(file + ":" + line + ": " + where + what + ": " + mappingMessage(e), e);
     }
     try {
       validate(what, obj);
@@ -196,11 +198,28 @@ final class KubernetesObjectFile {
     }
   }
 
+  // Jackson's message names Java classes; say instead which field of the object was wrong.
+  private static String mappingMessage(IllegalArgumentException e) {
+    if (!(e.getCause() instanceof JsonMappingException m)) {
+      return shorten(e.getMessage());
+    }
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference r : m.getPath()) {
+      if (r.getFieldName() != null) {
+        path.append(path.length() == 0 ? "" : ".").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        path.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    String msg = m.getOriginalMessage();
+    return shorten((path.length() == 0 ? "" : path + ": ") + msg);
+  }
+
   private static String shorten(String s) {
     if (s == null) {
       return "(no message)";
     }
-    String one = s.replace('\n', ' ');
+    String one = s.replaceAll("\\s+", " ").strip();
     return one.length() <= MAX_MESSAGE ? one : one.substring(0, MAX_MESSAGE) + "...";
   }
 }
