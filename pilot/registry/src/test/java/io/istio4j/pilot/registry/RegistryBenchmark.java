@@ -167,6 +167,14 @@ public final class RegistryBenchmark {
         long c = System.nanoTime();
         r.poll();
         System.out.printf("file registry poll with nothing changed: %.2f ms%n", (System.nanoTime() - c) / 1e6);
+        Path small = dir.resolve("small.yaml");
+        Files.writeString(small, ser.asYaml(endpoints("default", "extra", ips(7, PER_SERVICE + 1), "http", 9080)));
+        Files.setLastModifiedTime(small, FileTime.fromMillis(System.currentTimeMillis() - 60_000));
+        long d = System.nanoTime();
+        r.poll();
+        System.out.printf("file registry poll after a small file is added next to the big one: %.1f ms%n",
+            (System.nanoTime() - d) / 1e6);
+        Files.delete(small);
       }
       KubernetesObjectFile parser = new KubernetesObjectFile("cluster.local", 64 << 20);
       byte[] content = Files.readAllBytes(file);
