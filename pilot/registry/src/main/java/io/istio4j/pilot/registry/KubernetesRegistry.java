@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -129,6 +130,7 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
   private volatile @Nullable SharedIndexInformer<Node> nodes;
   private volatile boolean synced;
   private volatile boolean closed;
+  private volatile boolean nodesUnavailable;
   private boolean started;
 
   /**
@@ -176,7 +178,17 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
     services = informer(Kind.SERVICE, scope(client.services()), resyncMs);
     endpoints = informer(Kind.ENDPOINTS, scope(client.endpoints()), resyncMs);
     List<CompletableFuture<Void>> starts = new ArrayList<>();
-    for (SharedIndexInformer<?> inf : List.of(nodes, pods, services, endpoints)) {
+    // Nodes only give zones: a Pilot not allowed to list them (a namespace-scoped role) must still
+    // serve, with instances that have no zone, rather than never becoming ready.
+    starts.add(nodes.start().toCompletableFuture().exceptionally(t -> {
+      if (!closed) {
+        nodesUnavailable = true;
+        log.error("Kubernetes registry: cannot watch Nodes ({}); instances will have no availability zone",
+            String.valueOf(t.getMessage()));
+      }
+      return null;
+    }));
+    for (SharedIndexInformer<?> inf : List.of(pods, services, endpoints)) {
       starts.add(inf.start().toCompletableFuture());
     }
     CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0]))
@@ -231,6 +243,9 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
       long n = state.errors.incrementAndGet();
       state.lastError = t.toString();
       state.lastErrorAt = Instant.now();
+      if (kind == Kind.NODE && forbidden(t)) {
+        return false; // retrying cannot fix a missing permission; start() goes on without zones
+      }
       // The first error and then every tenth: the API server being down must not flood the log.
       if (n == 1 || n % 10 == 0) {
         log.warn(
@@ -243,12 +258,21 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
       return true;
     });
     inf.stopped().whenComplete((v, t) -> {
-      if (t != null && !closed) {
+      if (t != null && !closed && !(kind == Kind.NODE && forbidden(t))) {
         log.error("Kubernetes registry: the {} informer stopped; the registry no longer follows changes",
             kind.displayName, t);
       }
     });
     return inf;
+  }
+
+  private static boolean forbidden(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof KubernetesClientException k && (k.getCode() == 403 || k.getCode() == 401)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void changed(Kind kind, HasMetadata obj) {
@@ -320,7 +344,9 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
   // caches even if some notifications of the initial listing are still on their way.
   private void reconcile() {
     List<RegistryEvent> events = new ArrayList<>();
-    reconcile(Kind.NODE, nodes, index.nodeNames(), events);
+    if (!nodesUnavailable) {
+      reconcile(Kind.NODE, nodes, index.nodeNames(), events);
+    }
     reconcile(Kind.POD, pods, index.podKeys(), events);
     reconcile(Kind.SERVICE, services, index.serviceKeys(), events);
     reconcile(Kind.ENDPOINTS, endpoints, index.endpointsKeys(), events);
@@ -403,6 +429,9 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
     out.put("services", index.services().size());
     out.put("instances", index.instanceCount());
     out.put("events", eventsFired.get());
+    if (nodesUnavailable) {
+      out.put("nodesUnavailable", true);
+    }
     Map<String, Object> informers = new LinkedHashMap<>();
     Map<Kind, SharedIndexInformer<?>> all = new LinkedHashMap<>();
     all.put(Kind.SERVICE, services);

@@ -22,6 +22,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
@@ -382,6 +383,40 @@ class FileRegistryTest {
     assertThat(events).containsExactly(
         new RegistryEvent(registry.name(), Kind.SERVICE, EventType.ADD, "extra.default.svc.cluster.local"));
     assertThat(registry.status()).containsEntry("synced", true);
+  }
+
+  @Test
+  void hostileFilesAreRejectedWithoutHarm() throws Exception {
+    // Billion laughs: nested aliases.
+    StringBuilder bomb = new StringBuilder("a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (int i = 1; i < 12; i++) {
+      bomb.append("a").append(i).append(": &a").append(i).append(" [");
+      for (int j = 0; j < 8; j++) {
+        bomb.append(j == 0 ? "" : ",").append("*a").append(i - 1);
+      }
+      bomb.append("]\n");
+    }
+    write(dir.resolve("bomb.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n" + bomb);
+    // Deep nesting.
+    write(dir.resolve("deep.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nx: " + "[".repeat(100_000) + "\n");
+    write(dir.resolve("deep.json"), "[".repeat(100_000));
+    // Not text at all.
+    byte[] garbage = new byte[4096];
+    new Random(1).nextBytes(garbage);
+    Files.write(dir.resolve("garbage.yaml"), garbage);
+    // A directory loop through a link.
+    Files.createDirectories(dir.resolve("sub"));
+    Files.createSymbolicLink(dir.resolve("sub/loop"), dir);
+    write(dir.resolve("sub/ok.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata: {name: ok}\nspec: {ports: [{name: http, port: 80}]}\n");
+    open();
+    polls(3);
+    assertThat(registry.service("ok.default.svc.cluster.local")).isPresent();
+    assertThat(status("bomb.yaml").state()).isIn(FileState.ERROR, FileState.LOADED);
+    assertThat(status("deep.yaml").state()).isEqualTo(FileState.ERROR);
+    assertThat(status("deep.json").state()).isEqualTo(FileState.ERROR);
+    assertThat(status("garbage.yaml").state()).isEqualTo(FileState.ERROR);
+    assertThat(registry.fileStatus()).extracting(FileStatus::path).doesNotContain("sub/loop/sub/ok.yaml");
   }
 
   static void await(BooleanSupplier condition) throws InterruptedException {

@@ -17,6 +17,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.istio4j.pilot.model.EventType;
 import io.istio4j.pilot.model.Labels;
 import io.istio4j.pilot.model.LabelsCollection;
@@ -147,6 +149,50 @@ class KubernetesRegistryIT {
     client.services().inNamespace("prod").resource(service("prod", "reviews", "10.0.1.3", port("http", 9080))).create();
     start(new KubernetesRegistry.Options("cluster.local", "prod", Duration.ZERO));
     assertThat(registry.services()).extracting(s -> s.hostname()).containsExactly("reviews.prod.svc.cluster.local");
+  }
+
+  @Test
+  void keepsItsViewWhenTheApiServerGoesAway() throws Exception {
+    client.services().inNamespace("default").resource(service("default", "reviews", "10.0.0.3", port("http", 9080))).create();
+    start(KubernetesRegistry.Options.of("cluster.local"));
+    assertThat(registry.service(REVIEWS)).isPresent();
+    server.destroy();
+    await(() -> {
+      @SuppressWarnings("unchecked")
+      Map<String, Map<String, Object>> informers = (Map<String, Map<String, Object>>) registry.status().get("informers");
+      return (Long) informers.get("Service").get("errors") > 0 || !(Boolean) informers.get("Service").get("watching");
+    });
+    assertThat(registry.service(REVIEWS)).isPresent();
+    assertThat(registry.hasSynced()).isTrue();
+  }
+
+  @Test
+  void servesWithoutZonesWhenNodesAreForbidden() throws Exception {
+    server.destroy();
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        if (request.getPath().startsWith("/api/v1/nodes")) {
+          return new MockResponse().setResponseCode(403).setBody(
+              "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,"
+                  + "\"message\":\"nodes is forbidden: User \\\"system:serviceaccount:istio:pilot\\\" cannot list nodes\"}");
+        }
+        return super.dispatch(request);
+      }
+    }, false);
+    server.init();
+    client.close();
+    client = server.createClient();
+    client.pods().inNamespace("default").resource(
+        pod("default", "reviews-v1", "10.1.0.1", "node-a", "bookinfo-reviews", Map.of("app", "reviews"))).create();
+    client.services().inNamespace("default").resource(service("default", "reviews", "10.0.0.3", port("http", 9080))).create();
+    client.endpoints().inNamespace("default").resource(
+        endpoints("default", "reviews", new String[] {"10.1.0.1"}, "http", 9080)).create();
+    start(KubernetesRegistry.Options.of("cluster.local"));
+    ServiceInstance i = registry.instances(REVIEWS, Set.of(), LabelsCollection.ALL).get(0);
+    assertThat(i.labels()).isEqualTo(Labels.of("app", "reviews"));
+    assertThat(i.availabilityZone()).isNull();
+    assertThat(registry.status()).containsEntry("nodesUnavailable", true);
   }
 
   @Test
