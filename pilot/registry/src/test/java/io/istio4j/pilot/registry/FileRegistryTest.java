@@ -419,6 +419,18 @@ class FileRegistryTest {
     assertThat(registry.fileStatus()).extracting(FileStatus::path).doesNotContain("sub/loop/sub/ok.yaml");
   }
 
+  @Test
+  void aFileThatNeverStopsChangingIsNeverReadButDoesNotBlockSync() throws Exception {
+    open();
+    for (int i = 0; i < 12; i++) {
+      write(dir.resolve("busy.yaml"), "apiVersion: v1\nkind: Service\nmetadata: {name: busy}\n# " + "x".repeat(i) + "\n");
+      polls(1);
+    }
+    assertThat(registry.hasSynced()).isTrue();
+    assertThat(status("busy.yaml").state()).isEqualTo(FileState.PENDING);
+    assertThat(registry.services()).isEmpty();
+  }
+
   static void await(BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!condition.getAsBoolean()) {
