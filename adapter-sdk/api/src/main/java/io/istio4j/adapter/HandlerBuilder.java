@@ -36,7 +36,11 @@ public interface HandlerBuilder<C extends Message> {
 
   /**
    * Builds the handler. Throw to reject the handler (the message is shown to the operator); the
-   * rest of the config keeps working.
+   * rest of the config keeps working. Throw {@link IllegalArgumentException} when the config cannot
+   * work on this server (a file the operator does not allow, a value only checkable here): such a
+   * handler stays rejected until its config changes. Any other exception is taken as transient (a
+   * port in use, a backend not reachable yet): Mixer builds the handler again later, after 1 s and
+   * then doubling up to 60 s.
    */
   Handler build(Env env) throws Exception;
 }

@@ -1,8 +1,11 @@
 package io.istio4j.adapters.list;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -12,6 +15,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 
 /**
  * Fetches list bodies with an HTTP GET. All list handlers share one {@link HttpClient} (its
@@ -88,8 +92,8 @@ final class ListProvider {
 
   /**
    * One line for a failed fetch: the exception's type and the first message in its cause chain,
-   * or the root cause's type when there is no message (the JDK reports a refused connection as
-   * {@code ConnectException (ClosedChannelException)}).
+   * or the root cause's type when there is no message. Refused connections, unknown hosts, connect
+   * timeouts and TLS failures are said in words.
    */
   static String describe(Throwable error) {
     Throwable e = unwrap(error);
@@ -98,6 +102,19 @@ final class ListProvider {
     }
     if (e instanceof StatusException) {
       return e.getMessage();
+    }
+    // What an operator can act on, not the JDK's class names.
+    if (e instanceof ConnectException) {
+      return "cannot connect (connection refused or host unreachable)";
+    }
+    if (e instanceof UnknownHostException) {
+      return "unknown host" + (e.getMessage() == null ? "" : " " + e.getMessage());
+    }
+    if (e instanceof HttpConnectTimeoutException) {
+      return "cannot connect: connect timed out";
+    }
+    if (e instanceof SSLException) {
+      return "TLS failed: " + e.getMessage();
     }
     String message = null;
     Throwable root = e;

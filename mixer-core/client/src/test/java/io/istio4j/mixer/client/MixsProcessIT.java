@@ -69,7 +69,7 @@ class MixsProcessIT {
 
       // The README's load example: attributes the quickstart's rules allow, so no answer is an error.
       Result load = run("bin/mixc", "load", "-m", "localhost:" + port, "--target", "check",
-          "--duration", "1s", "--warmup", "200ms", "--concurrency", "8",
+          "--duration", "3s", "--warmup", "500ms", "--concurrency", "8",
           "-s", "destination.service=ratings.default.svc.cluster.local,source.service=reviews.default.svc.cluster.local");
       assertThat(load.exit()).as(load.out()).isZero();
       assertThat(load.out()).contains("\"errors\":0").doesNotContain("\"ok\":0,");

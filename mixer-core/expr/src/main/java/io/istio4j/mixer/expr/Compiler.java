@@ -307,7 +307,7 @@ final class Compiler {
    * here, once; any other through the bounded cache, once per distinct pattern.
    */
   private Node matches(Node pattern, Node s) {
-    if (pattern.constant() instanceof String p) {
+    if (pattern.constant() instanceof String p && RegexLimits.problem(p) == null) {
       try {
         Pattern compiled = Pattern.compile(p);
         return new Node.UnaryPredicate(s, v -> compiled.matcher((String) v).find());

@@ -53,6 +53,10 @@ final class PatternCache {
 
   private Object compile(String pattern) {
     compilations.increment();
+    String tooBig = RegexLimits.problem(pattern);
+    if (tooBig != null) {
+      return new EvaluationException("invalid regular expression " + GoStrings.quote(pattern) + ": " + tooBig);
+    }
     try {
       return Pattern.compile(pattern);
     } catch (PatternSyntaxException e) {

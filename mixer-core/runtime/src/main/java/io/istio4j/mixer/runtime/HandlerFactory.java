@@ -88,6 +88,10 @@ public final class HandlerFactory {
     Handler handler;
     try {
       handler = builder.build(env);
+    } catch (IllegalArgumentException e) {
+      // The adapter refused the config for this server (e.g. a file outside --allowedOutputDir):
+      // building it again cannot pass, so it is not retried.
+      throw new HandlerBuildException(who + ": invalid config: " + e.getMessage(), e);
     } catch (Exception | LinkageError | StackOverflowError e) {
       // The config passed validation; what failed is the adapter's start-up (a port in use, a
       // backend not reachable yet), which may pass: the runtime builds it again later.

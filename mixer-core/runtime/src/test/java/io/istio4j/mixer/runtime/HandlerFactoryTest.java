@@ -190,6 +190,21 @@ class HandlerFactoryTest {
   }
 
   @Test
+  void aBuildRefusingItsConfigIsNotRetried() {
+    AdapterInfo info = adapter("confined", () -> new BothBuilder() {
+      @Override
+      public Handler build(Env env) {
+        throw new IllegalArgumentException("outputPath: '/etc/passwd': writing files is not allowed");
+      }
+    });
+    assertThatThrownBy(() -> factory.build("h.confined.ns", info, TestParams.getDefaultInstance(), Map.of(), env))
+        .hasMessage("handler 'h.confined.ns' (adapter 'confined'): invalid config: outputPath: '/etc/passwd': "
+            + "writing files is not allowed")
+        .isInstanceOfSatisfying(HandlerBuildException.class, e -> assertThat(e.retryable())
+            .as("building it again cannot pass").isFalse());
+  }
+
+  @Test
   void instancesOfAnUnsupportedTemplateAreRejected() {
     assertThatThrownBy(() -> factory.build("h.both.ns", adapter("both", BothBuilder::new),
             TestParams.getDefaultInstance(), Map.of("quota", Map.of()), env))
