@@ -27,14 +27,17 @@ final class DebugPages {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Supplier<List<ServiceRegistry>> registries;
+  private final PilotComponents.RegistryView view;
   private final Supplier<List<ConfigObjectStatus>> config;
   private final Supplier<String> configStore;
   private final Supplier<String> clients;
   private final Supplier<Readiness> readiness;
 
-  DebugPages(Supplier<List<ServiceRegistry>> registries, Supplier<List<ConfigObjectStatus>> config,
+  DebugPages(Supplier<List<ServiceRegistry>> registries, PilotComponents.RegistryView view,
+      Supplier<List<ConfigObjectStatus>> config,
       Supplier<String> configStore, Supplier<String> clients, Supplier<Readiness> readiness) {
     this.registries = registries;
+    this.view = view;
     this.config = config;
     this.configStore = configStore;
     this.clients = clients;
@@ -44,19 +47,24 @@ final class DebugPages {
   String registryz() {
     List<Object> out = new ArrayList<>();
     for (ServiceRegistry r : registries.get()) {
-      Map<String, Object> reg = new LinkedHashMap<>();
-      reg.put("name", r.name());
-      reg.put("synced", r.hasSynced());
-      List<Object> services = new ArrayList<>();
-      List<Service> sorted = new ArrayList<>(r.services());
-      sorted.sort(Comparator.comparing(Service::hostname));
-      for (Service s : sorted) {
-        services.add(service(r, s));
-      }
-      reg.put("services", services);
-      out.add(reg);
+      out.add(view.describe(r));
     }
     return write(Map.of("registries", out));
+  }
+
+  /** A registry's name, sync state, services and instances, sorted by hostname. */
+  static Map<String, Object> describe(ServiceRegistry r) {
+    Map<String, Object> reg = new LinkedHashMap<>();
+    reg.put("name", r.name());
+    reg.put("synced", r.hasSynced());
+    List<Object> services = new ArrayList<>();
+    List<Service> sorted = new ArrayList<>(r.services());
+    sorted.sort(Comparator.comparing(Service::hostname));
+    for (Service s : sorted) {
+      services.add(service(r, s));
+    }
+    reg.put("services", services);
+    return reg;
   }
 
   private static Map<String, Object> service(ServiceRegistry r, Service s) {

@@ -63,13 +63,17 @@ final class DiscoveryCommand implements Callable<Integer> {
       description = "Time open ADS streams get to end on SIGTERM before they are cancelled (default: ${DEFAULT-VALUE}).")
   Duration shutdownGracePeriod;
 
+  @Option(names = "--filePollInterval", defaultValue = "1s", converter = PilotDiscovery.DurationConverter.class,
+      description = "How often file:// registries and the fs:// store look for changed files (default: ${DEFAULT-VALUE}).")
+  Duration filePollInterval;
+
   @Override
   public Integer call() throws Exception {
     PilotServer server;
     try {
       MeshSettings mesh = new MeshSettings(domain, appNamespace, MeshSettings.loadMeshConfig(meshConfig));
       DiscoveryOptions options = new DiscoveryOptions(address, grpcPort, monitoringAddress, monitoringPort,
-          registries, configStoreUrl, mesh, shutdownGracePeriod);
+          registries, configStoreUrl, mesh, shutdownGracePeriod, filePollInterval);
       server = PilotServer.start(options, PilotComponents.standard());
     } catch (IllegalArgumentException | IllegalStateException | IOException e) {
       System.err.println("pilot-discovery: " + e.getMessage());

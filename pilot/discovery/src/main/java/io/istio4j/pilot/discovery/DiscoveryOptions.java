@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  *     default route)
  * @param mesh domain suffix, namespace and MeshConfig
  * @param shutdownGracePeriod how long open ADS streams get to end on SIGTERM before they are cancelled
+ * @param filePollInterval how often {@code file://} registries and {@code fs://} stores look for changes
  */
 public record DiscoveryOptions(
     String address,
@@ -27,7 +28,8 @@ public record DiscoveryOptions(
     List<String> registries,
     @Nullable String configStoreUrl,
     MeshSettings mesh,
-    Duration shutdownGracePeriod) {
+    Duration shutdownGracePeriod,
+    Duration filePollInterval) {
 
   public DiscoveryOptions {
     requireNonNull(address, "address");
@@ -40,10 +42,17 @@ public record DiscoveryOptions(
     if (registries.isEmpty()) {
       throw new IllegalArgumentException("--registries: empty (expected: file://DIR, kubernetes, or both joined by ',')");
     }
+    requireNonNull(filePollInterval, "filePollInterval");
+    if (filePollInterval.isNegative() || filePollInterval.isZero()) {
+      throw new IllegalArgumentException("--filePollInterval: " + filePollInterval + " (expected: more than 0)");
+    }
     if (shutdownGracePeriod.isNegative()) {
       throw new IllegalArgumentException("--shutdownGracePeriod: " + shutdownGracePeriod + " (expected: 0 or more)");
     }
   }
+
+  /** Upstream's defaults for what is not set: files polled every second. */
+  public static final Duration DEFAULT_FILE_POLL_INTERVAL = Duration.ofSeconds(1);
 
   private static void checkPort(int port, String flag) {
     if (port < 0 || port > 65535) {

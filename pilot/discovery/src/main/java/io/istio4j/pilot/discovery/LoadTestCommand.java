@@ -92,6 +92,10 @@ final class LoadTestCommand implements Callable<Integer> {
       description = "A push is complete when no client has received anything for this long (default: ${DEFAULT-VALUE}).")
   Duration quiet;
 
+  @Option(names = "--filePollInterval", defaultValue = "1s", converter = PilotDiscovery.DurationConverter.class,
+      description = "Pilot's --filePollInterval in process mode (default: ${DEFAULT-VALUE}).")
+  Duration filePollInterval;
+
   @Option(names = "--inProcess", description = "Run Pilot in this JVM on an in-memory registry and store, changed "
       + "directly: measures the push pipeline without file watching (no heap figure: the clients share the heap).")
   boolean inProcess;
@@ -143,6 +147,7 @@ final class LoadTestCommand implements Callable<Integer> {
         out.put("configChangeToAllClientsMillis", configChanges);
         out.put("endpointChangeToAllClientsMillis", endpointChanges);
         if (!inProcess) {
+          out.put("filePollInterval", filePollInterval.toMillis() + "ms");
           out.put("pilotHeapMax", pilotHeap);
           out.put("heapUsedAfterGcMiB", target.heapAfterGc() / (1024 * 1024));
         }
@@ -196,7 +201,8 @@ final class LoadTestCommand implements Callable<Integer> {
           "-cp", System.getProperty("java.class.path"), PilotDiscovery.class.getName(), "discovery",
           "--registries", "file://" + registry, "--configStoreURL", "fs://" + config,
           "--grpcPort", String.valueOf(grpc), "--monitoringPort", String.valueOf(monitoring),
-          "--address", "127.0.0.1", "--monitoringAddress", "127.0.0.1", "--shutdownGracePeriod", "1s")
+          "--address", "127.0.0.1", "--monitoringAddress", "127.0.0.1", "--shutdownGracePeriod", "1s",
+          "--filePollInterval", filePollInterval.toMillis() + "ms")
           .redirectErrorStream(true).redirectOutput(log.toFile()).start();
       awaitReady(monitoring, pilot, log);
     }
@@ -250,7 +256,7 @@ final class LoadTestCommand implements Callable<Integer> {
       }
       MeshSettings mesh = new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig());
       pilot = PilotServer.start(new DiscoveryOptions("127.0.0.1", 0, "127.0.0.1", 0, List.of("memory"), "memory://",
-          mesh, Duration.ofSeconds(1)), PilotComponents.standard()
+          mesh, Duration.ofSeconds(1), DiscoveryOptions.DEFAULT_FILE_POLL_INTERVAL), PilotComponents.standard()
           .withRegistries((spec, m) -> registry)
           .withConfigStores((url, m) -> store));
       if (!pilot.awaitReady(Duration.ofMinutes(5))) {

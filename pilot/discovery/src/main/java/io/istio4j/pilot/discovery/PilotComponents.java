@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The parts {@link PilotServer} assembles, as factories: where registries, config stores and the xDS
@@ -24,6 +25,7 @@ import java.util.List;
  * @param xds builds the xDS server over the aggregate view and the config store
  * @param configStatus reads every object's state (accepted, stale, rejected) for {@code /debug/configz}
  * @param validator checks a config directory offline for {@code pilot-discovery validate}
+ * @param registryView one registry as {@code /debug/registryz} shows it (JSON-able maps and lists)
  */
 public record PilotComponents(
     RegistryOpener registries,
@@ -31,7 +33,8 @@ public record PilotComponents(
     ConfigStoreOpener configStores,
     XdsFactory xds,
     ConfigStatusReader configStatus,
-    DirectoryValidator validator) {
+    DirectoryValidator validator,
+    RegistryView registryView) {
 
   public PilotComponents {
     requireNonNull(registries, "registries");
@@ -40,6 +43,7 @@ public record PilotComponents(
     requireNonNull(xds, "xds");
     requireNonNull(configStatus, "configStatus");
     requireNonNull(validator, "validator");
+    requireNonNull(registryView, "registryView");
   }
 
   /** Opens one registry from its {@code --registries} entry. */
@@ -50,7 +54,7 @@ public record PilotComponents(
      *
      * @throws IllegalArgumentException naming the entry when it is not a registry this build knows
      */
-    ServiceRegistry open(String spec, MeshSettings mesh) throws IOException;
+    ServiceRegistry open(String spec, DiscoveryOptions options) throws IOException;
   }
 
   /** Joins registries into one view (the first registry that knows a hostname wins). */
@@ -67,7 +71,7 @@ public record PilotComponents(
      *
      * @throws IllegalArgumentException naming the URL when it is not a store this build knows
      */
-    ConfigStoreCache open(String url, MeshSettings mesh) throws IOException;
+    ConfigStoreCache open(String url, DiscoveryOptions options) throws IOException;
   }
 
   /** Builds the xDS server. */
@@ -93,6 +97,12 @@ public record PilotComponents(
     List<String> validate(Path dir, MeshSettings mesh) throws IOException;
   }
 
+  /** Describes a registry for {@code /debug/registryz}. */
+  @FunctionalInterface
+  public interface RegistryView {
+    Map<String, Object> describe(ServiceRegistry registry);
+  }
+
   /** The real build: the file and Kubernetes registries, the fs and k8s stores, the xDS server. */
   public static PilotComponents standard() {
     return StandardComponents.create();
@@ -100,32 +110,37 @@ public record PilotComponents(
 
   /** These components with another registry opener. */
   public PilotComponents withRegistries(RegistryOpener value) {
-    return new PilotComponents(value, aggregator, configStores, xds, configStatus, validator);
+    return new PilotComponents(value, aggregator, configStores, xds, configStatus, validator, registryView);
   }
 
   /** These components with another aggregator. */
   public PilotComponents withAggregator(Aggregator value) {
-    return new PilotComponents(registries, value, configStores, xds, configStatus, validator);
+    return new PilotComponents(registries, value, configStores, xds, configStatus, validator, registryView);
   }
 
   /** These components with another config store opener. */
   public PilotComponents withConfigStores(ConfigStoreOpener value) {
-    return new PilotComponents(registries, aggregator, value, xds, configStatus, validator);
+    return new PilotComponents(registries, aggregator, value, xds, configStatus, validator, registryView);
   }
 
   /** These components with another xDS server factory. */
   public PilotComponents withXds(XdsFactory value) {
-    return new PilotComponents(registries, aggregator, configStores, value, configStatus, validator);
+    return new PilotComponents(registries, aggregator, configStores, value, configStatus, validator, registryView);
   }
 
   /** These components with another config status reader. */
   public PilotComponents withConfigStatus(ConfigStatusReader value) {
-    return new PilotComponents(registries, aggregator, configStores, xds, value, validator);
+    return new PilotComponents(registries, aggregator, configStores, xds, value, validator, registryView);
   }
 
   /** These components with another directory validator. */
   public PilotComponents withValidator(DirectoryValidator value) {
-    return new PilotComponents(registries, aggregator, configStores, xds, configStatus, value);
+    return new PilotComponents(registries, aggregator, configStores, xds, configStatus, value, registryView);
+  }
+
+  /** These components with another registry view. */
+  public PilotComponents withRegistryView(RegistryView value) {
+    return new PilotComponents(registries, aggregator, configStores, xds, configStatus, validator, value);
   }
 
   /** Every object the store holds, all accepted: for stores that keep no record of rejections. */

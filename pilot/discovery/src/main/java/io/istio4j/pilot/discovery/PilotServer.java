@@ -85,7 +85,7 @@ public final class PilotServer implements AutoCloseable {
     try {
       List<ServiceRegistry> registries = new ArrayList<>();
       for (String spec : options.registries()) {
-        ServiceRegistry r = components.registries().open(spec.strip(), options.mesh());
+        ServiceRegistry r = components.registries().open(spec.strip(), options);
         opened.add(r);
         registries.add(r);
       }
@@ -97,7 +97,7 @@ public final class PilotServer implements AutoCloseable {
         store = new MemoryConfigStore();
         storeName = "none (--configStoreURL not set)";
       } else {
-        store = components.configStores().open(options.configStoreUrl(), options.mesh());
+        store = components.configStores().open(options.configStoreUrl(), options);
         storeName = options.configStoreUrl();
       }
       opened.add(store);
@@ -124,7 +124,7 @@ public final class PilotServer implements AutoCloseable {
       PilotServer[] self = new PilotServer[1];
       PilotMetrics metrics = new PilotMetrics(xds::stats, () -> regs, () -> components.configStatus().read(store),
           () -> self[0] == null ? Readiness.notReady("starting") : self[0].readiness());
-      DebugPages pages = new DebugPages(() -> regs, () -> components.configStatus().read(store), () -> storeName,
+      DebugPages pages = new DebugPages(() -> regs, components.registryView(), () -> components.configStatus().read(store), () -> storeName,
           xds::clientsJson, () -> self[0] == null ? Readiness.notReady("starting") : self[0].readiness());
       MonitoringServer monitoring = new MonitoringServer(options.monitoringAddress(), options.monitoringPort(),
           metrics.registry(), () -> self[0] == null ? Readiness.notReady("starting") : self[0].readiness(), pages);

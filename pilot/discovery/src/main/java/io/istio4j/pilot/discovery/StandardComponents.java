@@ -1,7 +1,10 @@
 package io.istio4j.pilot.discovery;
 
-import io.istio4j.pilot.model.ServiceDiscovery;
 import io.istio4j.pilot.model.ServiceRegistry;
+import io.istio4j.pilot.registry.AggregateRegistry;
+import io.istio4j.pilot.registry.Registries;
+import io.istio4j.pilot.registry.RegistryDebug;
+import io.istio4j.pilot.registry.RegistryOptions;
 import java.util.List;
 
 /**
@@ -15,11 +18,9 @@ final class StandardComponents {
 
   static PilotComponents create() {
     return new PilotComponents(
-        (spec, mesh) -> {
-          throw new IllegalArgumentException("--registries " + spec + ": no registry is part of this build yet");
-        },
-        StandardComponents::single,
-        (url, mesh) -> {
+        StandardComponents::openRegistry,
+        AggregateRegistry::new,
+        (url, options) -> {
           throw new IllegalArgumentException("--configStoreURL " + url + ": no config store is part of this build yet");
         },
         (discovery, store, mesh) -> {
@@ -28,13 +29,21 @@ final class StandardComponents {
         PilotComponents::listedAsAccepted,
         (dir, mesh) -> {
           throw new IllegalStateException("no config validator is part of this build yet");
-        });
+        },
+        RegistryDebug::describe);
   }
 
-  private static ServiceDiscovery single(List<ServiceRegistry> registries) {
-    if (registries.size() != 1) {
-      throw new IllegalArgumentException("--registries: only one registry is supported by this build");
-    }
-    return registries.get(0);
+  /**
+   * One {@code --registries} entry. {@link Registries#open} takes the whole list and answers with
+   * their aggregate; asked for one entry, its aggregate holds exactly that registry, which is what
+   * the process keeps (it builds the aggregate itself, over every entry, and reports each one).
+   */
+  private static ServiceRegistry openRegistry(String spec, DiscoveryOptions options) {
+    String ns = options.mesh().appNamespace();
+    RegistryOptions o = RegistryOptions.of(options.mesh().domain())
+        .withKubernetesNamespace(ns.isEmpty() ? null : ns)
+        .withFilePollInterval(options.filePollInterval());
+    List<ServiceRegistry> one = Registries.open(spec, o).registries();
+    return one.get(0);
   }
 }

@@ -104,7 +104,7 @@ class CommandLineTest {
     assertThatThrownBy(() -> new MeshSettings(".cluster.local", "", MeshSettings.defaultMeshConfig()))
         .hasMessageContaining("--domain");
     assertThatThrownBy(() -> new DiscoveryOptions("", 70000, "", 0, List.of("kubernetes"), null,
-        new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig()), Duration.ZERO))
+        new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig()), Duration.ZERO, Duration.ofSeconds(1)))
         .hasMessage("--grpcPort: 70000 (expected: 0-65535)");
   }
 }

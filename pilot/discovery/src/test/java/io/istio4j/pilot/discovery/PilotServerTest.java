@@ -47,15 +47,17 @@ class PilotServerTest {
 
   private PilotComponents components() {
     return PilotComponents.standard()
-        .withRegistries((spec, mesh) -> registry)
+        .withRegistries((spec, o) -> registry)
         .withAggregator(list -> list.get(0))
-        .withConfigStores((url, mesh) -> store)
-        .withXds((discovery, s, mesh) -> xds);
+        .withConfigStores((url, o) -> store)
+        .withXds((discovery, s, mesh) -> xds)
+        .withRegistryView(DebugPages::describe);
   }
 
   private static DiscoveryOptions options(String configStore) {
     return new DiscoveryOptions("127.0.0.1", 0, "127.0.0.1", 0, List.of("file:///srv/registry"), configStore,
-        new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig()), Duration.ofMillis(200));
+        new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig()), Duration.ofMillis(200),
+        DiscoveryOptions.DEFAULT_FILE_POLL_INTERVAL);
   }
 
   @Test
@@ -168,7 +170,7 @@ class PilotServerTest {
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
       DiscoveryOptions o = options(null);
       DiscoveryOptions busy = new DiscoveryOptions(o.address(), taken.getLocalPort(), o.monitoringAddress(), 0,
-          o.registries(), null, o.mesh(), o.shutdownGracePeriod());
+          o.registries(), null, o.mesh(), o.shutdownGracePeriod(), o.filePollInterval());
       assertThatThrownBy(() -> PilotServer.start(busy, components()))
           .isInstanceOf(BindException.class)
           .hasMessageContaining("127.0.0.1:" + taken.getLocalPort() + " (gRPC --grpcPort)");
@@ -180,7 +182,7 @@ class PilotServerTest {
   @Test
   void anUnknownRegistryIsAUsageError() {
     assertThatThrownBy(() -> PilotServer.start(options(null), PilotComponents.standard()
-        .withRegistries((spec, mesh) -> {
+        .withRegistries((spec, o) -> {
           throw new IllegalArgumentException("--registries " + spec + ": unknown");
         })))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("file:///srv/registry");
