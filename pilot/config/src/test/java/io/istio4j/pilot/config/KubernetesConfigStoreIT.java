@@ -136,7 +136,7 @@ class KubernetesConfigStoreIT {
             + "route-rule default/bad: spec.route[0].weight: 150 must be in range 0..100; k8s:routerules/default/bad: "
             + "route-rule default/bad: spec.route[1].weight: -50 must be in range 0..100");
 
-    apply(ConfigKind.ROUTE_RULE, rule("a", "default", 150).replace("weight: -50", "weight: -50\n    color: red"));
+    apply(ConfigKind.ROUTE_RULE, rule("a", "default", 150).replace("weight: -50}", "weight: -50, color: red}"));
     apply(ConfigKind.ROUTE_RULE, rule("marker", "default", 10));
     assertThat(nextEvent()).isEqualTo("ADD route-rule/default/marker"); // no event for a's bad edit
     assertThat(store.get(ConfigKind.ROUTE_RULE, "a", "default").orElseThrow().spec(RouteRule.class).getRoute(0)
