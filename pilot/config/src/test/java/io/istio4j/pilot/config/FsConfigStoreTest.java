@@ -309,6 +309,25 @@ class FsConfigStoreTest {
   }
 
   @Test
+  void ingressRulesAndOtherKindsAreNotServed() throws IOException {
+    Files.writeString(dir.resolve("a.yaml"), rule("a", 50) + """
+        ---
+        kind: IngressRule
+        metadata: {name: world}
+        spec: {destination: {name: world}, destinationPort: 80}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: reviews}
+        """);
+    store();
+    settle();
+    assertThat(eventList()).containsExactly("ADD route-rule/default/a");
+    assertThat(store.list(ConfigKind.INGRESS_RULE, "")).isEmpty();
+    assertThat(store.statuses()).hasSize(1);
+  }
+
+  @Test
   void writesAreRefused() {
     store();
     Config c = new ConfigParser().parse("x", rule("a", 50)).documents().get(0).config();
