@@ -1,10 +1,18 @@
 package io.istio4j.pilot.discovery;
 
+import io.istio4j.pilot.config.ConfigParser;
+import io.istio4j.pilot.config.ConfigStores;
+import io.istio4j.pilot.config.DirectoryValidator;
+import io.istio4j.pilot.config.ValidatingConfigStore;
+import io.istio4j.pilot.model.ConfigStoreCache;
 import io.istio4j.pilot.model.ServiceRegistry;
 import io.istio4j.pilot.registry.AggregateRegistry;
 import io.istio4j.pilot.registry.Registries;
 import io.istio4j.pilot.registry.RegistryDebug;
 import io.istio4j.pilot.registry.RegistryOptions;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,17 +28,51 @@ final class StandardComponents {
     return new PilotComponents(
         StandardComponents::openRegistry,
         AggregateRegistry::new,
-        (url, options) -> {
-          throw new IllegalArgumentException("--configStoreURL " + url + ": no config store is part of this build yet");
-        },
+        StandardComponents::openConfigStore,
         (discovery, store, mesh) -> {
           throw new IllegalStateException("no xDS server is part of this build yet");
         },
-        PilotComponents::listedAsAccepted,
-        (dir, mesh) -> {
-          throw new IllegalStateException("no config validator is part of this build yet");
-        },
+        StandardComponents::configStatus,
+        (dir, mesh) -> new DirectoryValidator(new ConfigParser(ConfigParser.DEFAULT_NAMESPACE, mesh.domain()))
+            .validate(dir).errors(),
         RegistryDebug::describe);
+  }
+
+  /**
+   * The {@code --configStoreURL} store. Objects without a namespace go to {@code --appNamespace}, else
+   * {@code default}; {@code k8s://} watches only {@code --appNamespace} when it is set.
+   */
+  private static ConfigStoreCache openConfigStore(String url, DiscoveryOptions options) {
+    String ns = options.mesh().appNamespace();
+    ConfigParser parser = new ConfigParser(ns.isEmpty() ? ConfigParser.DEFAULT_NAMESPACE : ns, options.mesh().domain());
+    String location = url;
+    if (!ns.isEmpty() && url.equals("k8s://")) {
+      location = "k8s://?namespace=" + URLEncoder.encode(ns, StandardCharsets.UTF_8);
+    }
+    try {
+      return ConfigStores.open(location, parser, options.filePollInterval());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--configStoreURL: " + e.getMessage(), e);
+    }
+  }
+
+  /** What the store says of each object; a store that keeps no record has every object accepted. */
+  private static List<ConfigObjectStatus> configStatus(ConfigStoreCache store) {
+    if (!(store instanceof ValidatingConfigStore v)) {
+      return PilotComponents.listedAsAccepted(store);
+    }
+    List<ConfigObjectStatus> out = new ArrayList<>();
+    for (io.istio4j.pilot.config.ConfigObjectStatus s : v.statuses()) {
+      ConfigObjectStatus.State state = switch (s.state()) {
+        case VALID -> ConfigObjectStatus.State.ACCEPTED;
+        case STALE -> ConfigObjectStatus.State.STALE;
+        case REJECTED -> ConfigObjectStatus.State.REJECTED;
+      };
+      String error = s.errors().isEmpty() ? null : String.join("; ", s.errors())
+          + (state == ConfigObjectStatus.State.STALE ? " [last valid version from " + s.liveSource() + " stays in use]" : "");
+      out.add(new ConfigObjectStatus(s.key().isEmpty() ? s.source() : s.key(), state, s.source(), error));
+    }
+    return out;
   }
 
   /**
