@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,6 +78,7 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     volatile String ackedVersion = "";
     volatile String ackedNonce = "";
     volatile long nacks;
+    volatile Set<String> lastNames = Set.of();
   }
 
   @Override
@@ -120,8 +122,7 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
         } else if (!request.hasNode()) {
           r = request.toBuilder().setNode(client.protoNode).build();
         }
-        account(client, r);
-        requests.onNext(r);
+        requests.onNext(account(client, r));
       }
 
       @Override
@@ -195,15 +196,40 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     }
   }
 
-  private void account(Client client, DiscoveryRequest r) {
-    if (r.getResponseNonce().isEmpty()) {
-      return;
-    }
+  /** Records an ACK or NACK; returns the request the cache should see. */
+  private DiscoveryRequest account(Client client, DiscoveryRequest r) {
     TypeState t = client.type(r.getTypeUrl());
+    Set<String> names = Set.copyOf(r.getResourceNamesList());
+    boolean added = names.isEmpty() ? !t.lastNames.isEmpty() : !t.lastNames.containsAll(names);
+    t.lastNames = names;
+    if (r.getResponseNonce().isEmpty()) {
+      return r;
+    }
+    if (added && !r.hasErrorDetail()) {
+      // The client subscribes to a name it did not ask for in its previous request. It may have
+      // dropped that resource since (a subscription removed and added back), while the cache
+      // compares the names with those of its last response and, seeing no new name and an equal
+      // version, would wait. A request without a version is answered at once.
+      ackOrNothing(t, r);
+      return r.toBuilder().setVersionInfo("").build();
+    }
     if (r.hasErrorDetail()) {
       t.nacks++;
       nack(client, r.getTypeUrl(), r.getVersionInfo(), r.getResponseNonce(), r.getResourceNamesList(), r.getErrorDetail().getMessage());
-    } else if (r.getResponseNonce().equals(t.sentNonce)) {
+      if (r.getResponseNonce().equals(t.sentNonce) && !t.sentVersion.equals(r.getVersionInfo())) {
+        // The cache answers a request whose version differs from its snapshot's at once, so it would
+        // resend the rejected version in a loop. Tell it the client has seen that version: the next
+        // response then waits for a new one.
+        return r.toBuilder().setVersionInfo(t.sentVersion).build();
+      }
+    } else {
+      ackOrNothing(t, r);
+    }
+    return r;
+  }
+
+  private static void ackOrNothing(TypeState t, DiscoveryRequest r) {
+    if (r.getResponseNonce().equals(t.sentNonce)) {
       t.ackedVersion = r.getVersionInfo();
       t.ackedNonce = r.getResponseNonce();
     }

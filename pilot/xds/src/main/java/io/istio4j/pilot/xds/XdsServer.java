@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
@@ -78,11 +77,17 @@ public final class XdsServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(XdsServer.class);
   static final Context.Key<SocketAddress> PEER = Context.key("xds-peer");
   private static final String PROXYLESS_GROUP = "proxyless";
+  /**
+   * How long a cluster a push removed is still served. Clients apply clusters before routes (ADS
+   * order), so without this a route still naming the old cluster would fail between the CDS and
+   * the RDS update: the removal-side twin of 0.2's 404 window.
+   */
+  static final long RETIRE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private final ServiceDiscovery discovery;
   private final ConfigStore store;
   private final XdsOptions options;
-  private final SimpleCache<String> cache;
+  private final XdsCache cache;
   private final V3DiscoveryServer discoveryServer;
   private final AdsService ads;
   private final XdsStats stats;
@@ -105,11 +110,19 @@ public final class XdsServer implements AutoCloseable {
   private volatile boolean pushedOnce;
   private volatile boolean closed;
 
+  /** A cluster no longer translated, still served (with its endpoints) until {@code untilNanos}. */
+  private record Retired(Cluster cluster, @Nullable ClusterLoadAssignment endpoints, long untilNanos) {}
+
   /** A snapshot group: one node id (sidecars) or all proxyless clients, and what they were last served. */
   private static final class Group {
     final ProxyNode node;
     int clients;
+    /** What the translation produced. */
+    @Nullable ProxyResources base;
+    /** What is served: the base plus retired clusters still draining. */
     @Nullable ProxyResources resources;
+    /** Clusters a push dropped, kept until clients have moved their routes off them. */
+    final Map<String, Retired> retired = new HashMap<>();
     String clusterVersion = "";
     String endpointVersion = "";
     String listenerVersion = "";
@@ -125,7 +138,7 @@ public final class XdsServer implements AutoCloseable {
     this.discovery = requireNonNull(discovery, "discovery");
     this.store = requireNonNull(store, "store");
     this.options = requireNonNull(options, "options");
-    this.cache = new SimpleCache<>(node -> groupKey(node.getId()));
+    this.cache = new XdsCache(node -> groupKey(node.getId()));
     this.discoveryServer = new V3DiscoveryServer(cache);
     this.ads = new AdsService(discoveryServer.getAggregatedDiscoveryServiceImpl(), this);
     this.stats = new XdsStats(() -> ads.clients.size());
@@ -415,24 +428,32 @@ public final class XdsServer implements AutoCloseable {
       if (g.resources == null || !intersects(g.endpointKeys, changed)) {
         continue;
       }
-      List<ClusterLoadAssignment> next = new ArrayList<>(g.resources.endpoints().size());
-      boolean differs = false;
-      for (ClusterLoadAssignment old : g.resources.endpoints()) {
-        ClusterLoadAssignment now = old;
-        if (changed.contains(old.getClusterName())) {
-          now = endpoints.refresh(ctx.discovery, old.getClusterName(), ctx);
-          differs |= !now.equals(old);
-        }
-        next.add(now);
-      }
-      if (!differs) {
+      boolean[] differs = {false};
+      List<ClusterLoadAssignment> next = refreshed(g.resources.endpoints(), changed, ctx, differs);
+      if (!differs[0]) {
         continue;
       }
-      ProxyResources r = new ProxyResources(g.resources.clusters(), next, g.resources.listeners(), g.resources.routes());
-      g.resources = r;
+      ProxyResources base = requireNonNull(g.base, "base");
+      g.base = new ProxyResources(base.clusters(), refreshed(base.endpoints(), changed, ctx, differs),
+          base.listeners(), base.routes());
+      g.resources = new ProxyResources(g.resources.clusters(), next, g.resources.listeners(), g.resources.routes());
       g.endpointVersion = String.valueOf(versions.incrementAndGet());
       publish(e.getKey(), g);
     }
+  }
+
+  private List<ClusterLoadAssignment> refreshed(List<ClusterLoadAssignment> in, Set<String> changed, PushContext ctx,
+      boolean[] differs) {
+    List<ClusterLoadAssignment> out = new ArrayList<>(in.size());
+    for (ClusterLoadAssignment old : in) {
+      ClusterLoadAssignment now = old;
+      if (changed.contains(old.getClusterName())) {
+        now = endpoints.refresh(ctx.discovery, old.getClusterName(), ctx);
+        differs[0] |= !now.equals(old);
+      }
+      out.add(now);
+    }
+    return out;
   }
 
   private static boolean intersects(Set<String> a, Set<String> b) {
@@ -463,6 +484,9 @@ public final class XdsServer implements AutoCloseable {
           g.node.nodeId(), missing.size() > 10 ? missing.subList(0, 10) + " ..." : missing);
       return;
     }
+    ProxyResources previous = g.base;
+    g.base = r;
+    r = withRetired(key, g, previous, r);
     ProxyResources old = g.resources;
     String v = String.valueOf(versions.incrementAndGet());
     if (old == null || !old.clusters().equals(r.clusters())) {
@@ -483,6 +507,74 @@ public final class XdsServer implements AutoCloseable {
       keys.add(c.getClusterName());
     }
     g.endpointKeys = keys;
+    publish(key, g);
+  }
+
+  /**
+   * Adds to {@code next} the clusters the group was served before but {@code next} drops, each for
+   * {@link #RETIRE_NANOS}, and schedules their removal.
+   */
+  private ProxyResources withRetired(String key, Group g, @Nullable ProxyResources previous, ProxyResources next) {
+    long now = System.nanoTime();
+    Set<String> names = new HashSet<>();
+    next.clusters().forEach(c -> names.add(c.getName()));
+    ProxyResources served = g.resources;
+    if (previous != null && served != null) {
+      Map<String, ClusterLoadAssignment> cla = new HashMap<>();
+      served.endpoints().forEach(c -> cla.put(c.getClusterName(), c));
+      for (Cluster c : previous.clusters()) {
+        if (!names.contains(c.getName()) && !g.retired.containsKey(c.getName())) {
+          g.retired.put(c.getName(), new Retired(c, cla.get(c.getEdsClusterConfig().getServiceName()), now + RETIRE_NANOS));
+        }
+      }
+    }
+    g.retired.keySet().removeAll(names);
+    g.retired.values().removeIf(x -> x.untilNanos() <= now);
+    if (g.retired.isEmpty()) {
+      return next;
+    }
+    List<Cluster> clusters = new ArrayList<>(next.clusters());
+    List<ClusterLoadAssignment> cla = new ArrayList<>(next.endpoints());
+    Set<String> claNames = new HashSet<>();
+    next.endpoints().forEach(c -> claNames.add(c.getClusterName()));
+    long first = Long.MAX_VALUE;
+    for (Retired x : g.retired.values()) {
+      clusters.add(x.cluster());
+      if (x.endpoints() != null && claNames.add(x.endpoints().getClusterName())) {
+        cla.add(x.endpoints());
+      }
+      first = Math.min(first, x.untilNanos());
+    }
+    clusters.sort((a, b) -> a.getName().compareTo(b.getName()));
+    cla.sort((a, b) -> a.getClusterName().compareTo(b.getClusterName()));
+    try {
+      pushThread.schedule(() -> expire(key), Math.max(0, first - now) + 1_000_000, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // closing
+    }
+    return new ProxyResources(clusters, cla, next.listeners(), next.routes());
+  }
+
+  /** Drops retired clusters whose time is up and re-serves the group. */
+  private void expire(String key) {
+    Group g = groups.get(key);
+    if (g == null || g.base == null || g.retired.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (!g.retired.values().removeIf(x -> x.untilNanos() <= now)) {
+      return;
+    }
+    ProxyResources r = withRetired(key, g, null, g.base);
+    ProxyResources old = requireNonNull(g.resources, "resources");
+    String v = String.valueOf(versions.incrementAndGet());
+    if (!old.clusters().equals(r.clusters())) {
+      g.clusterVersion = v;
+    }
+    if (!old.endpoints().equals(r.endpoints())) {
+      g.endpointVersion = v;
+    }
+    g.resources = r;
     publish(key, g);
   }
 
