@@ -1,0 +1,286 @@
+package io.istio4j.pilot.xds;
+
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.net.SocketAddress;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ADS service clients talk to: a thin layer over java-control-plane's that (1) parses the node
+ * id of the first request and registers the client, so its snapshot exists before its first watch,
+ * (2) copies the node into later requests, because clients (grpc-java among them) send it only once
+ * per stream while the cache groups every request by node, (3) keeps per-client ACK/NACK state and
+ * logs and counts NACKs with their resources and reason.
+ */
+final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(AdsService.class);
+
+  private final AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase delegate;
+  private final XdsServer server;
+  private final AtomicLong ids = new AtomicLong();
+  final Map<Long, Client> clients = new ConcurrentHashMap<>();
+
+  AdsService(AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase delegate, XdsServer server) {
+    this.delegate = delegate;
+    this.server = server;
+  }
+
+  /** One open stream's state. */
+  static final class Client {
+    final long id;
+    final Instant since = Instant.now();
+    final String peer;
+    volatile @Nullable ProxyNode node;
+    volatile @Nullable Node protoNode;
+    volatile String group = "";
+    final Map<String, TypeState> types = new ConcurrentHashMap<>();
+    volatile ClientStatus.@Nullable Nack lastNack;
+
+    Client(long id, String peer) {
+      this.id = id;
+      this.peer = peer;
+    }
+
+    TypeState type(String typeUrl) {
+      return types.computeIfAbsent(XdsStats.shortType(typeUrl), k -> new TypeState());
+    }
+
+    ClientStatus status() {
+      Map<String, ClientStatus.TypeStatus> t = new TreeMap<>();
+      types.forEach((k, v) -> t.put(k, new ClientStatus.TypeStatus(v.sentVersion, v.sentNonce, v.ackedVersion, v.ackedNonce, v.nacks)));
+      ProxyNode n = node;
+      return new ClientStatus(n == null ? "" : n.nodeId(), n == null ? "" : n.type().name().toLowerCase(Locale.ROOT),
+          group, peer, since.toString(), t, lastNack);
+    }
+  }
+
+  /** Sent and acknowledged versions of one type on one stream. */
+  static final class TypeState {
+    volatile String sentVersion = "";
+    volatile String sentNonce = "";
+    volatile String ackedVersion = "";
+    volatile String ackedNonce = "";
+    volatile long nacks;
+    volatile Set<String> lastNames = Set.of();
+  }
+
+  @Override
+  public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
+    Client client = new Client(ids.incrementAndGet(), peer());
+    Tracking tracking = new Tracking(responses, client);
+    StreamObserver<DiscoveryRequest> requests = delegate.streamAggregatedResources(tracking);
+    if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
+      // The control plane sets its cancel handler only on the call's own observer; ours wraps it.
+      call.setOnCancelHandler(() -> {
+        tracking.cancelled = true;
+        unregister(client);
+        requests.onError(Status.CANCELLED.withDescription("client cancelled").asRuntimeException());
+      });
+    }
+    return new StreamObserver<>() {
+      private boolean closed;
+
+      @Override
+      public void onNext(DiscoveryRequest request) {
+        if (closed) {
+          return;
+        }
+        DiscoveryRequest r = request;
+        if (client.node == null) {
+          ProxyNode node;
+          try {
+            node = ProxyNode.parse(request.getNode().getId());
+          } catch (IllegalArgumentException e) {
+            log.warn("ADS stream {} from {} refused: {}", client.id, client.peer, e.getMessage());
+            closed = true;
+            requests.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+          }
+          client.node = node;
+          client.protoNode = request.getNode();
+          client.group = XdsServer.groupKey(node);
+          clients.put(client.id, client);
+          server.register(node);
+          log.info("ADS stream {} opened by {} ({}) from {}", client.id, node.nodeId(), node.type(), client.peer);
+        } else if (!request.hasNode()) {
+          r = request.toBuilder().setNode(client.protoNode).build();
+        }
+        requests.onNext(account(client, r));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        unregister(client);
+        requests.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        unregister(client);
+        requests.onCompleted();
+      }
+    };
+  }
+
+  @Override
+  public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> responses) {
+    // Delta clients are served by the cache as it is, with the same node copying and registration.
+    Client client = new Client(ids.incrementAndGet(), peer());
+    StreamObserver<DeltaDiscoveryRequest> requests = delegate.deltaAggregatedResources(responses);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DeltaDiscoveryRequest request) {
+        DeltaDiscoveryRequest r = request;
+        if (client.node == null) {
+          try {
+            client.node = ProxyNode.parse(request.getNode().getId());
+          } catch (IllegalArgumentException e) {
+            requests.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+          }
+          client.protoNode = request.getNode();
+          client.group = XdsServer.groupKey(client.node);
+          clients.put(client.id, client);
+          server.register(client.node);
+        } else if (!request.hasNode()) {
+          r = request.toBuilder().setNode(client.protoNode).build();
+        }
+        if (r.hasErrorDetail()) {
+          nack(client, r.getTypeUrl(), "", r.getResponseNonce(), r.getResourceNamesSubscribeList(), r.getErrorDetail().getMessage());
+        }
+        requests.onNext(r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        unregister(client);
+        requests.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        unregister(client);
+        requests.onCompleted();
+      }
+    };
+  }
+
+  private static String peer() {
+    // The remote address is not reachable from a service method without an interceptor; XdsServer
+    // installs one that stores it in the context.
+    SocketAddress a = XdsServer.PEER.get();
+    return a == null ? "" : a.toString();
+  }
+
+  private void unregister(Client client) {
+    if (clients.remove(client.id) != null && client.node != null) {
+      log.info("ADS stream {} of {} closed", client.id, client.node.nodeId());
+      server.unregister(client.node);
+    }
+  }
+
+  /** Records an ACK or NACK; returns the request the cache should see. */
+  private DiscoveryRequest account(Client client, DiscoveryRequest r) {
+    TypeState t = client.type(r.getTypeUrl());
+    Set<String> names = Set.copyOf(r.getResourceNamesList());
+    boolean added = names.isEmpty() ? !t.lastNames.isEmpty() : !t.lastNames.containsAll(names);
+    t.lastNames = names;
+    if (r.getResponseNonce().isEmpty()) {
+      return r;
+    }
+    if (added && !r.hasErrorDetail()) {
+      // The client subscribes to a name it did not ask for in its previous request. It may have
+      // dropped that resource since (a subscription removed and added back), while the cache
+      // compares the names with those of its last response and, seeing no new name and an equal
+      // version, would wait. A request without a version is answered at once.
+      ackOrNothing(t, r);
+      return r.toBuilder().setVersionInfo("").build();
+    }
+    if (r.hasErrorDetail()) {
+      t.nacks++;
+      nack(client, r.getTypeUrl(), r.getVersionInfo(), r.getResponseNonce(), r.getResourceNamesList(), r.getErrorDetail().getMessage());
+      if (r.getResponseNonce().equals(t.sentNonce) && !t.sentVersion.equals(r.getVersionInfo())) {
+        // The cache answers a request whose version differs from its snapshot's at once, so it would
+        // resend the rejected version in a loop. Tell it the client has seen that version: the next
+        // response then waits for a new one.
+        return r.toBuilder().setVersionInfo(t.sentVersion).build();
+      }
+    } else {
+      ackOrNothing(t, r);
+    }
+    return r;
+  }
+
+  private static void ackOrNothing(TypeState t, DiscoveryRequest r) {
+    if (r.getResponseNonce().equals(t.sentNonce)) {
+      t.ackedVersion = r.getVersionInfo();
+      t.ackedNonce = r.getResponseNonce();
+    }
+  }
+
+  private void nack(Client client, String typeUrl, String version, String nonce, List<String> names, String reason) {
+    String type = XdsStats.shortType(typeUrl);
+    List<String> shown = names.size() > 20 ? List.copyOf(names.subList(0, 20)) : List.copyOf(names);
+    ProxyNode n = client.node;
+    log.warn("NACK from {} for {} (nonce {}, still at version '{}', resources {}{}): {}",
+        n == null ? "?" : n.nodeId(), type, nonce, version, shown, names.size() > 20 ? " and " + (names.size() - 20) + " more" : "",
+        reason);
+    client.lastNack = new ClientStatus.Nack(type, version, nonce, shown, reason, Instant.now().toString());
+    server.stats().nack(typeUrl);
+  }
+
+  /** Records what is sent; stops forwarding once the call is cancelled. */
+  private final class Tracking implements StreamObserver<DiscoveryResponse> {
+    private final StreamObserver<DiscoveryResponse> out;
+    private final Client client;
+    volatile boolean cancelled;
+
+    Tracking(StreamObserver<DiscoveryResponse> out, Client client) {
+      this.out = out;
+      this.client = client;
+    }
+
+    @Override
+    public void onNext(DiscoveryResponse value) {
+      if (cancelled) {
+        return;
+      }
+      TypeState t = client.type(value.getTypeUrl());
+      t.sentVersion = value.getVersionInfo();
+      t.sentNonce = value.getNonce();
+      server.stats().response(value.getTypeUrl());
+      out.onNext(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      if (!cancelled) {
+        out.onError(t);
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      if (!cancelled) {
+        out.onCompleted();
+      }
+    }
+  }
+}

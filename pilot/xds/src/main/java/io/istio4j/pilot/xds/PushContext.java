@@ -1,0 +1,151 @@
+package io.istio4j.pilot.xds;
+
+import static java.util.Objects.requireNonNull;
+
+import io.istio4j.pilot.config.v1.DestinationPolicy;
+import io.istio4j.pilot.config.v1.EgressRule;
+import io.istio4j.pilot.config.v1.IngressRule;
+import io.istio4j.pilot.config.v1.IstioService;
+import io.istio4j.pilot.config.v1.RouteRule;
+import io.istio4j.pilot.model.Config;
+import io.istio4j.pilot.model.ConfigKind;
+import io.istio4j.pilot.model.ConfigStore;
+import io.istio4j.pilot.model.Hostnames;
+import io.istio4j.pilot.model.Labels;
+import io.istio4j.pilot.model.Service;
+import io.istio4j.pilot.model.ServiceDiscovery;
+import io.istio4j.pilot.model.ServiceInstance;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One consistent read of the registries and the config store, taken at the start of a push and
+ * shared by the translation of every proxy in that push: services sorted by hostname, route rules
+ * indexed by destination hostname in precedence order, destination policies, egress and ingress
+ * rules.
+ */
+final class PushContext {
+  final XdsOptions options;
+  final ServiceDiscovery discovery;
+  final EndpointIndex endpoints;
+  final List<Service> services;
+  final Map<String, Service> serviceByHost = new HashMap<>();
+  final List<Config> policies;
+  final List<Config> egressRules;
+  final List<Config> ingressRules;
+  private final Map<String, List<Config>> rulesByDestination = new HashMap<>();
+
+  PushContext(ServiceDiscovery discovery, ConfigStore store, XdsOptions options, EndpointIndex endpoints) {
+    this.options = requireNonNull(options, "options");
+    this.discovery = requireNonNull(discovery, "discovery");
+    this.endpoints = requireNonNull(endpoints, "endpoints");
+    List<Service> all = new ArrayList<>();
+    for (Service s : discovery.services()) {
+      // The aggregate registry may list a hostname twice; the first registry wins, as upstream.
+      if (serviceByHost.putIfAbsent(s.hostname(), s) == null) {
+        all.add(s);
+      }
+    }
+    all.sort(Comparator.comparing(Service::hostname));
+    this.services = List.copyOf(all);
+    List<Config> rules = list(store, ConfigKind.ROUTE_RULE);
+    for (Config c : rules) {
+      RouteRule r = c.spec(RouteRule.class);
+      rulesByDestination.computeIfAbsent(host(c, r.getDestination()), h -> new ArrayList<>()).add(c);
+    }
+    // Higher precedence first; equal precedence by key, as upstream sorted them.
+    Comparator<Config> order = Comparator.comparingInt((Config c) -> -c.spec(RouteRule.class).getPrecedence())
+        .thenComparing(Config::key);
+    for (List<Config> l : rulesByDestination.values()) {
+      l.sort(order);
+    }
+    this.policies = list(store, ConfigKind.DESTINATION_POLICY);
+    this.egressRules = list(store, ConfigKind.EGRESS_RULE);
+    this.ingressRules = new ArrayList<>(list(store, ConfigKind.INGRESS_RULE));
+    this.ingressRules.sort(Comparator.comparingInt((Config c) -> -c.spec(IngressRule.class).getPrecedence())
+        .thenComparing(Config::key));
+  }
+
+  private static List<Config> list(ConfigStore store, ConfigKind kind) {
+    if (!store.kinds().contains(kind)) {
+      return List.of();
+    }
+    return store.list(kind, ConfigStore.NAMESPACE_ALL);
+  }
+
+  /** The hostname a reference in a config object names. */
+  String host(Config c, IstioService ref) {
+    return Hostnames.resolve(ref, c.meta().namespace(), options.domainSuffix());
+  }
+
+  /**
+   * The route rules for a destination that apply to a proxy with these co-located instances:
+   * rules without {@code match.source}, and rules whose source hostname is one of the instances'
+   * and whose source labels are a subset of that instance's labels. Precedence order.
+   */
+  List<Config> routeRules(String destination, List<ServiceInstance> sources) {
+    List<Config> all = rulesByDestination.get(destination);
+    if (all == null) {
+      return List.of();
+    }
+    List<Config> out = new ArrayList<>(all.size());
+    for (Config c : all) {
+      RouteRule r = c.spec(RouteRule.class);
+      if (!r.hasMatch() || !r.getMatch().hasSource() || sourceMatches(c, r.getMatch().getSource(), sources)) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  /** Every route rule naming this destination, whatever its source (the inbound side's view). */
+  List<Config> allRouteRules(String destination) {
+    return rulesByDestination.getOrDefault(destination, List.of());
+  }
+
+  boolean sourceMatches(Config c, IstioService source, List<ServiceInstance> sources) {
+    String host = host(c, source);
+    Labels labels = Labels.of(source.getLabelsMap());
+    for (ServiceInstance i : sources) {
+      if (i.service().hostname().equals(host) && labels.subsetOf(i.labels())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The destination policy for a cluster: the policy's destination hostname equals {@code host},
+   * its destination labels equal {@code labels} exactly, its source (if any) matches one of the
+   * proxy's instances; among several, the smallest key (the list is sorted by key).
+   */
+  Optional<DestinationPolicy> policy(String host, Labels labels, List<ServiceInstance> sources) {
+    for (Config c : policies) {
+      DestinationPolicy p = c.spec(DestinationPolicy.class);
+      if (!host(c, p.getDestination()).equals(host)) {
+        continue;
+      }
+      if (!Labels.of(p.getDestination().getLabelsMap()).equals(labels)) {
+        continue;
+      }
+      if (p.hasSource() && !sourceMatches(c, p.getSource(), sources)) {
+        continue;
+      }
+      return Optional.of(p);
+    }
+    return Optional.empty();
+  }
+
+  /** Egress rules as (host, rule) pairs in key order. */
+  List<EgressRule> egress() {
+    List<EgressRule> out = new ArrayList<>(egressRules.size());
+    for (Config c : egressRules) {
+      out.add(c.spec(EgressRule.class));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,699 @@
+package io.istio4j.pilot.xds;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.istio4j.pilot.model.ConfigEvent;
+import io.istio4j.pilot.model.ConfigStore;
+import io.istio4j.pilot.model.RegistryEvent;
+import io.istio4j.pilot.model.ServiceDiscovery;
+import io.istio4j.pilot.model.ServiceInstance;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pilot's xDS v3 server: serves listeners, routes, clusters and endpoints over ADS to Envoy
+ * sidecars ({@code node.id} = {@code sidecar~<ip>~<id>~<domain>}) and to proxyless gRPC clients
+ * (any other node id), from a registry view, a config store and mesh options.
+ *
+ * <pre>{@code
+ * XdsServer xds = new XdsServer(aggregateRegistry, configStore, XdsOptions.defaults());
+ * registry.addListener(xds::onRegistryEvent);
+ * configStore.addListener(xds::onConfigEvent);
+ * Server grpc = NettyServerBuilder.forPort(15010).addService(xds.adsService()).build().start();
+ * ... once registries and config have synced:
+ * xds.markSynced();
+ * }</pre>
+ *
+ * <p>No client gets config before {@link #markSynced()}: their watches stay open and are answered by
+ * the first full push. Changes are batched: config and service changes for {@link
+ * XdsOptions#debounce()}, then every proxy's resources are rebuilt; endpoint-only changes for
+ * {@link XdsOptions#edsDebounce()}, then only the endpoint sets of the changed services are rebuilt
+ * and only clients using them get an EDS response. All snapshot building happens on one thread.
+ */
+public final class XdsServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(XdsServer.class);
+  static final Context.Key<SocketAddress> PEER = Context.key("xds-peer");
+  private static final String PROXYLESS_GROUP = "proxyless";
+  /**
+   * How long a cluster a push removed is still served. Clients apply clusters before routes (ADS
+   * order), so without this a route still naming the old cluster would fail between the CDS and
+   * the RDS update: the removal-side twin of 0.2's 404 window.
+   */
+  static final long RETIRE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private final ServiceDiscovery discovery;
+  private final ConfigStore store;
+  private final XdsOptions options;
+  private final XdsCache cache;
+  private final V3DiscoveryServer discoveryServer;
+  private final AdsService ads;
+  private final XdsStats stats;
+  private final ScheduledExecutorService pushThread;
+  private final AtomicLong versions = new AtomicLong();
+
+  // Owned by the push thread.
+  private final EndpointIndex endpoints = new EndpointIndex();
+  private final Map<String, Group> groups = new LinkedHashMap<>();
+  private final Map<Message, Boolean> validated = new HashMap<>();
+  private @Nullable PushContext context;
+
+  // Pending changes, guarded by "this".
+  private boolean fullPending;
+  private final Set<String> servicesChanged = new HashSet<>();
+  private final Set<String> instancesChanged = new HashSet<>();
+  private long firstEventNanos;
+  private @Nullable ScheduledFuture<?> scheduled;
+  private volatile boolean synced;
+  private volatile boolean pushedOnce;
+  private volatile boolean closed;
+
+  /** A cluster no longer translated, still served (with its endpoints) until {@code untilNanos}. */
+  private record Retired(Cluster cluster, @Nullable ClusterLoadAssignment endpoints, long untilNanos) {}
+
+  /** A snapshot group: one node id (sidecars) or all proxyless clients, and what they were last served. */
+  private static final class Group {
+    final ProxyNode node;
+    int clients;
+    /** What the translation produced. */
+    @Nullable ProxyResources base;
+    /** What is served: the base plus retired clusters still draining. */
+    @Nullable ProxyResources resources;
+    /** Clusters a push dropped, kept until clients have moved their routes off them. */
+    final Map<String, Retired> retired = new HashMap<>();
+    String clusterVersion = "";
+    String endpointVersion = "";
+    String listenerVersion = "";
+    String routeVersion = "";
+    Set<String> endpointKeys = Set.of();
+
+    Group(ProxyNode node) {
+      this.node = node;
+    }
+  }
+
+  public XdsServer(ServiceDiscovery discovery, ConfigStore store, XdsOptions options) {
+    this.discovery = requireNonNull(discovery, "discovery");
+    this.store = requireNonNull(store, "store");
+    this.options = requireNonNull(options, "options");
+    this.cache = new XdsCache(node -> groupKey(node.getId()));
+    this.discoveryServer = new V3DiscoveryServer(cache);
+    this.ads = new AdsService(discoveryServer.getAggregatedDiscoveryServiceImpl(), this);
+    this.stats = new XdsStats(() -> ads.clients.size());
+    this.pushThread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "xds-push");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The ADS gRPC service to add to a server (it records each client's remote address). */
+  public ServerServiceDefinition adsService() {
+    return ServerInterceptors.intercept(ads, new ServerInterceptor() {
+      @Override
+      public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+        Context ctx = Context.current().withValue(PEER, call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        return Contexts.interceptCall(ctx, call, headers, next);
+      }
+    });
+  }
+
+  /** The server's counters. */
+  public XdsStats stats() {
+    return stats;
+  }
+
+  /** The options in use. */
+  public XdsOptions options() {
+    return options;
+  }
+
+  /** True once {@link #markSynced()} was called and the first full push is done. */
+  public boolean ready() {
+    return synced && pushedOnce;
+  }
+
+  /**
+   * Registries and config have loaded their first complete view: build every connected client's
+   * config and start answering. Until then clients wait (0.2 served half-loaded views; #1038).
+   */
+  public void markSynced() {
+    synchronized (this) {
+      if (synced) {
+        return;
+      }
+      synced = true;
+      fullPending = true;
+      if (firstEventNanos == 0) {
+        firstEventNanos = System.nanoTime();
+      }
+      schedule(0);
+    }
+  }
+
+  /** Schedules a push for a registry change: endpoint-only for instance changes, full otherwise. */
+  public void onRegistryEvent(RegistryEvent event) {
+    requireNonNull(event, "event");
+    synchronized (this) {
+      if (firstEventNanos == 0) {
+        firstEventNanos = System.nanoTime();
+      }
+      if (event.kind() == RegistryEvent.Kind.INSTANCES) {
+        instancesChanged.add(event.hostname());
+        schedule(options.edsDebounce().toNanos());
+      } else {
+        servicesChanged.add(event.hostname());
+        fullPending = true;
+        schedule(options.debounce().toNanos());
+      }
+    }
+  }
+
+  /** Schedules a full push for a config change. */
+  public void onConfigEvent(ConfigEvent event) {
+    requireNonNull(event, "event");
+    synchronized (this) {
+      if (firstEventNanos == 0) {
+        firstEventNanos = System.nanoTime();
+      }
+      fullPending = true;
+      schedule(options.debounce().toNanos());
+    }
+  }
+
+  /** Every connected client's status, for /debug/adsz, sorted by node id. */
+  public List<ClientStatus> clients() {
+    List<ClientStatus> out = new ArrayList<>();
+    for (AdsService.Client c : ads.clients.values()) {
+      out.add(c.status());
+    }
+    out.sort((a, b) -> a.nodeId().compareTo(b.nodeId()));
+    return out;
+  }
+
+  /** {@link #clients()} as JSON. */
+  public String clientsJson() {
+    StringBuilder b = new StringBuilder("[");
+    boolean first = true;
+    for (ClientStatus c : clients()) {
+      b.append(first ? "\n" : ",\n");
+      first = false;
+      b.append("  {\"node\": ").append(Json.quote(c.nodeId()))
+          .append(", \"type\": ").append(Json.quote(c.proxyType()))
+          .append(", \"group\": ").append(Json.quote(c.group()))
+          .append(", \"peer\": ").append(Json.quote(c.peer()))
+          .append(", \"connectedSince\": ").append(Json.quote(c.connectedSince()))
+          .append(", \"types\": {");
+      boolean ft = true;
+      for (Map.Entry<String, ClientStatus.TypeStatus> e : c.types().entrySet()) {
+        ClientStatus.TypeStatus t = e.getValue();
+        b.append(ft ? "" : ", ").append(Json.quote(e.getKey())).append(": {\"sentVersion\": ").append(Json.quote(t.sentVersion()))
+            .append(", \"sentNonce\": ").append(Json.quote(t.sentNonce()))
+            .append(", \"ackedVersion\": ").append(Json.quote(t.ackedVersion()))
+            .append(", \"ackedNonce\": ").append(Json.quote(t.ackedNonce()))
+            .append(", \"nacks\": ").append(t.nacks()).append('}');
+        ft = false;
+      }
+      b.append('}');
+      ClientStatus.Nack n = c.lastNack();
+      if (n != null) {
+        b.append(", \"lastNack\": {\"type\": ").append(Json.quote(n.type()))
+            .append(", \"version\": ").append(Json.quote(n.version()))
+            .append(", \"nonce\": ").append(Json.quote(n.nonce()))
+            .append(", \"resources\": ").append(Json.list(n.resources()))
+            .append(", \"reason\": ").append(Json.quote(n.reason()))
+            .append(", \"at\": ").append(Json.quote(n.at())).append('}');
+      }
+      b.append('}');
+    }
+    return b.append(first ? "]" : "\n]").toString();
+  }
+
+  /**
+   * The resources a node would be served now (a debugging aid, and the translation entry point
+   * tests use): translated from a fresh read of the registry and config store.
+   */
+  public ProxyResources resourcesFor(String nodeId) {
+    ProxyNode node = ProxyNode.parse(nodeId);
+    return call(() -> translate(new PushContext(discovery, store, options, endpoints), node));
+  }
+
+  /** Stops the push thread. Streams end when the gRPC server that carries {@link #adsService()} stops. */
+  @Override
+  public void close() {
+    closed = true;
+    pushThread.shutdownNow();
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  static String groupKey(ProxyNode node) {
+    return node.proxyless() ? PROXYLESS_GROUP : node.nodeId();
+  }
+
+  static String groupKey(String nodeId) {
+    try {
+      return groupKey(ProxyNode.parse(nodeId));
+    } catch (IllegalArgumentException e) {
+      return nodeId;
+    }
+  }
+
+  /** A client opened a stream: make sure its group has a snapshot before its first watch. */
+  void register(ProxyNode node) {
+    call(() -> {
+      String key = groupKey(node);
+      Group g = groups.get(key);
+      if (g == null) {
+        g = new Group(node);
+        groups.put(key, g);
+        if (synced && context != null) {
+          build(context, key, g);
+        }
+      }
+      g.clients++;
+      return null;
+    });
+  }
+
+  void unregister(ProxyNode node) {
+    if (closed) {
+      return;
+    }
+    try {
+      pushThread.execute(() -> {
+        String key = groupKey(node);
+        Group g = groups.get(key);
+        if (g != null && --g.clients <= 0) {
+          groups.remove(key);
+          // Fails (and keeps the snapshot) while the cache still holds watches of the stream.
+          cache.clearSnapshot(key);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  private <T> T call(Callable<T> task) {
+    Future<T> f = pushThread.submit(task);
+    try {
+      return f.get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted waiting for the push thread", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("push thread task failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new IllegalStateException("push thread busy for 30 s", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- pushes
+
+  private void schedule(long delayNanos) {
+    if (!synced || closed || scheduled != null) {
+      return;
+    }
+    scheduled = pushThread.schedule(this::push, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void push() {
+    boolean full;
+    Set<String> services;
+    Set<String> instances;
+    long since;
+    synchronized (this) {
+      scheduled = null;
+      full = fullPending;
+      services = Set.copyOf(servicesChanged);
+      instances = Set.copyOf(instancesChanged);
+      since = firstEventNanos;
+      fullPending = false;
+      servicesChanged.clear();
+      instancesChanged.clear();
+      firstEventNanos = 0;
+    }
+    try {
+      if (full) {
+        for (String h : services) {
+          endpoints.invalidate(h);
+        }
+        for (String h : instances) {
+          endpoints.invalidate(h);
+        }
+        fullPush();
+      } else if (!instances.isEmpty()) {
+        edsPush(instances);
+      }
+      stats.push(full, System.nanoTime() - since);
+    } catch (RuntimeException e) {
+      log.error("push failed; clients keep their last config", e);
+    }
+  }
+
+  private void fullPush() {
+    long start = System.nanoTime();
+    PushContext ctx = new PushContext(discovery, store, options, endpoints);
+    context = ctx;
+    // Cached validation results of resources no longer served are dropped now and then.
+    if (validated.size() > 500_000) {
+      validated.clear();
+    }
+    for (Map.Entry<String, Group> e : groups.entrySet()) {
+      build(ctx, e.getKey(), e.getValue());
+    }
+    pushedOnce = true;
+    log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** Rebuilds the endpoint sets of these services and re-serves the groups that use them. */
+  private void edsPush(Set<String> hosts) {
+    PushContext ctx = context;
+    if (ctx == null) {
+      return;
+    }
+    Set<String> changed = new HashSet<>();
+    for (String h : hosts) {
+      changed.addAll(endpoints.invalidate(h));
+    }
+    if (changed.isEmpty()) {
+      return;
+    }
+    for (Map.Entry<String, Group> e : groups.entrySet()) {
+      Group g = e.getValue();
+      if (g.resources == null || !intersects(g.endpointKeys, changed)) {
+        continue;
+      }
+      boolean[] differs = {false};
+      List<ClusterLoadAssignment> next = refreshed(g.resources.endpoints(), changed, ctx, differs);
+      if (!differs[0]) {
+        continue;
+      }
+      ProxyResources base = requireNonNull(g.base, "base");
+      g.base = new ProxyResources(base.clusters(), refreshed(base.endpoints(), changed, ctx, differs),
+          base.listeners(), base.routes());
+      g.resources = new ProxyResources(g.resources.clusters(), next, g.resources.listeners(), g.resources.routes());
+      g.endpointVersion = String.valueOf(versions.incrementAndGet());
+      publish(e.getKey(), g);
+    }
+  }
+
+  private List<ClusterLoadAssignment> refreshed(List<ClusterLoadAssignment> in, Set<String> changed, PushContext ctx,
+      boolean[] differs) {
+    List<ClusterLoadAssignment> out = new ArrayList<>(in.size());
+    for (ClusterLoadAssignment old : in) {
+      ClusterLoadAssignment now = old;
+      if (changed.contains(old.getClusterName())) {
+        now = endpoints.refresh(ctx.discovery, old.getClusterName(), ctx);
+        differs[0] |= !now.equals(old);
+      }
+      out.add(now);
+    }
+    return out;
+  }
+
+  private static boolean intersects(Set<String> a, Set<String> b) {
+    Set<String> small = a.size() < b.size() ? a : b;
+    Set<String> large = small == a ? b : a;
+    for (String s : small) {
+      if (large.contains(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private ProxyResources translate(PushContext ctx, ProxyNode node) {
+    List<ServiceInstance> sources = node.proxyless() ? List.of() : discovery.hostInstances(List.of(node.ip()));
+    return new Translator(ctx).translate(node, sources);
+  }
+
+  private void build(PushContext ctx, String key, Group g) {
+    ProxyResources r = translate(ctx, g.node);
+    if (options.validateResources()) {
+      r = dropInvalid(g.node, r);
+    }
+    List<String> missing = consistency(r);
+    if (!missing.isEmpty()) {
+      stats.inconsistent();
+      log.error("config for {} not served, it names missing resources (the last good config stays): {}",
+          g.node.nodeId(), missing.size() > 10 ? missing.subList(0, 10) + " ..." : missing);
+      return;
+    }
+    ProxyResources previous = g.base;
+    g.base = r;
+    r = withRetired(key, g, previous, r);
+    ProxyResources old = g.resources;
+    String v = String.valueOf(versions.incrementAndGet());
+    if (old == null || !old.clusters().equals(r.clusters())) {
+      g.clusterVersion = v;
+    }
+    if (old == null || !old.endpoints().equals(r.endpoints())) {
+      g.endpointVersion = v;
+    }
+    if (old == null || !old.listeners().equals(r.listeners())) {
+      g.listenerVersion = v;
+    }
+    if (old == null || !old.routes().equals(r.routes())) {
+      g.routeVersion = v;
+    }
+    g.resources = r;
+    Set<String> keys = new HashSet<>();
+    for (ClusterLoadAssignment c : r.endpoints()) {
+      keys.add(c.getClusterName());
+    }
+    g.endpointKeys = keys;
+    publish(key, g);
+  }
+
+  /**
+   * Adds to {@code next} the clusters the group was served before but {@code next} drops, each for
+   * {@link #RETIRE_NANOS}, and schedules their removal.
+   */
+  private ProxyResources withRetired(String key, Group g, @Nullable ProxyResources previous, ProxyResources next) {
+    long now = System.nanoTime();
+    Set<String> names = new HashSet<>();
+    next.clusters().forEach(c -> names.add(c.getName()));
+    ProxyResources served = g.resources;
+    if (previous != null && served != null) {
+      Map<String, ClusterLoadAssignment> cla = new HashMap<>();
+      served.endpoints().forEach(c -> cla.put(c.getClusterName(), c));
+      for (Cluster c : previous.clusters()) {
+        if (!names.contains(c.getName()) && !g.retired.containsKey(c.getName())) {
+          g.retired.put(c.getName(), new Retired(c, cla.get(c.getEdsClusterConfig().getServiceName()), now + RETIRE_NANOS));
+        }
+      }
+    }
+    g.retired.keySet().removeAll(names);
+    g.retired.values().removeIf(x -> x.untilNanos() <= now);
+    if (g.retired.isEmpty()) {
+      return next;
+    }
+    List<Cluster> clusters = new ArrayList<>(next.clusters());
+    List<ClusterLoadAssignment> cla = new ArrayList<>(next.endpoints());
+    Set<String> claNames = new HashSet<>();
+    next.endpoints().forEach(c -> claNames.add(c.getClusterName()));
+    long first = Long.MAX_VALUE;
+    for (Retired x : g.retired.values()) {
+      clusters.add(x.cluster());
+      if (x.endpoints() != null && claNames.add(x.endpoints().getClusterName())) {
+        cla.add(x.endpoints());
+      }
+      first = Math.min(first, x.untilNanos());
+    }
+    clusters.sort((a, b) -> a.getName().compareTo(b.getName()));
+    cla.sort((a, b) -> a.getClusterName().compareTo(b.getClusterName()));
+    try {
+      pushThread.schedule(() -> expire(key), Math.max(0, first - now) + 1_000_000, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // closing
+    }
+    return new ProxyResources(clusters, cla, next.listeners(), next.routes());
+  }
+
+  /** Drops retired clusters whose time is up and re-serves the group. */
+  private void expire(String key) {
+    Group g = groups.get(key);
+    if (g == null || g.base == null || g.retired.isEmpty()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (!g.retired.values().removeIf(x -> x.untilNanos() <= now)) {
+      return;
+    }
+    ProxyResources r = withRetired(key, g, null, g.base);
+    ProxyResources old = requireNonNull(g.resources, "resources");
+    String v = String.valueOf(versions.incrementAndGet());
+    if (!old.clusters().equals(r.clusters())) {
+      g.clusterVersion = v;
+    }
+    if (!old.endpoints().equals(r.endpoints())) {
+      g.endpointVersion = v;
+    }
+    g.resources = r;
+    publish(key, g);
+  }
+
+  private void publish(String key, Group g) {
+    ProxyResources r = requireNonNull(g.resources, "resources");
+    Snapshot s = Snapshot.create(r.clusters(), g.clusterVersion, r.endpoints(), g.endpointVersion,
+        r.listeners(), g.listenerVersion, r.routes(), g.routeVersion, List.of(), "");
+    cache.setSnapshot(key, s);
+  }
+
+  /** Drops resources that break Envoy's proto constraints (logged with the violated rule). */
+  private ProxyResources dropInvalid(ProxyNode node, ProxyResources r) {
+    List<Cluster> clusters = keepValid(node, r.clusters());
+    List<ClusterLoadAssignment> cla = keepValid(node, r.endpoints());
+    List<Listener> listeners = keepValid(node, r.listeners());
+    List<RouteConfiguration> routes = keepValid(node, r.routes());
+    if (clusters.size() == r.clusters().size() && cla.size() == r.endpoints().size()
+        && listeners.size() == r.listeners().size() && routes.size() == r.routes().size()) {
+      return r;
+    }
+    return new ProxyResources(clusters, cla, listeners, routes);
+  }
+
+  private <T extends Message> List<T> keepValid(ProxyNode node, List<T> in) {
+    List<T> out = null;
+    for (int i = 0; i < in.size(); i++) {
+      T m = in.get(i);
+      Boolean ok = validated.get(m);
+      if (ok == null) {
+        List<String> v = ResourceValidator.validate(m);
+        ok = v.isEmpty();
+        validated.put(m, ok);
+        if (!ok) {
+          stats.invalid(1);
+          log.error("generated resource for {} breaks Envoy's constraints and is not served: {}", node.nodeId(), v);
+        }
+      }
+      if (!ok && out == null) {
+        out = new ArrayList<>(in.subList(0, i));
+      } else if (ok && out != null) {
+        out.add(m);
+      }
+    }
+    return out == null ? in : out;
+  }
+
+  /**
+   * What the resources name but do not contain: EDS service names without an endpoint set, routes
+   * (of filter chains and of api_listeners, which the control plane's own check skips) without a
+   * route configuration, clusters named by routes or TCP proxies without a cluster. Serving such a
+   * snapshot would leave clients waiting on, or failing over, a name that never comes.
+   */
+  static List<String> consistency(ProxyResources r) {
+    Set<String> clusters = new HashSet<>();
+    Set<String> cla = new HashSet<>();
+    Set<String> routes = new HashSet<>();
+    r.clusters().forEach(c -> clusters.add(c.getName()));
+    r.endpoints().forEach(c -> cla.add(c.getClusterName()));
+    r.routes().forEach(c -> routes.add(c.getName()));
+    List<String> missing = new ArrayList<>();
+    for (Cluster c : r.clusters()) {
+      if (c.getType() == Cluster.DiscoveryType.EDS) {
+        String name = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName();
+        if (!cla.contains(name)) {
+          missing.add("endpoints " + name + " of cluster " + c.getName());
+        }
+      }
+    }
+    for (Listener l : r.listeners()) {
+      List<HttpConnectionManager> hcms = new ArrayList<>();
+      try {
+        if (l.hasApiListener()) {
+          hcms.add(l.getApiListener().getApiListener().unpack(HttpConnectionManager.class));
+        }
+        for (FilterChain fc : l.getFilterChainsList()) {
+          for (Filter f : fc.getFiltersList()) {
+            if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+              hcms.add(f.getTypedConfig().unpack(HttpConnectionManager.class));
+            } else if (f.getTypedConfig().is(TcpProxy.class)) {
+              String c = f.getTypedConfig().unpack(TcpProxy.class).getCluster();
+              if (!clusters.contains(c)) {
+                missing.add("cluster " + c + " of listener " + l.getName());
+              }
+            }
+          }
+        }
+      } catch (InvalidProtocolBufferException e) {
+        missing.add("listener " + l.getName() + " does not parse: " + e.getMessage());
+      }
+      for (HttpConnectionManager h : hcms) {
+        if (h.hasRds() && !routes.contains(h.getRds().getRouteConfigName())) {
+          missing.add("route configuration " + h.getRds().getRouteConfigName() + " of listener " + l.getName());
+        }
+        if (h.hasRouteConfig()) {
+          missingClusters(h.getRouteConfig(), clusters, missing);
+        }
+      }
+    }
+    for (RouteConfiguration rc : r.routes()) {
+      missingClusters(rc, clusters, missing);
+    }
+    return missing;
+  }
+
+  private static void missingClusters(RouteConfiguration rc, Set<String> clusters, List<String> missing) {
+    for (VirtualHost vh : rc.getVirtualHostsList()) {
+      for (Route route : vh.getRoutesList()) {
+        if (!route.hasRoute()) {
+          continue;
+        }
+        if (!route.getRoute().getCluster().isEmpty() && !clusters.contains(route.getRoute().getCluster())) {
+          missing.add("cluster " + route.getRoute().getCluster() + " of route " + rc.getName() + "/" + vh.getName());
+        }
+        for (WeightedCluster.ClusterWeight w : route.getRoute().getWeightedClusters().getClustersList()) {
+          if (!clusters.contains(w.getName())) {
+            missing.add("cluster " + w.getName() + " of route " + rc.getName() + "/" + vh.getName());
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package io.istio4j.pilot.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.rpc.Status;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.istio4j.pilot.config.v1.DestinationWeight;
+import io.istio4j.pilot.config.v1.IstioService;
+import io.istio4j.pilot.config.v1.RouteRule;
+import io.istio4j.pilot.model.Config;
+import io.istio4j.pilot.model.ConfigKind;
+import io.istio4j.pilot.model.ConfigMeta;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A raw ADS client (the control-plane api's generated stub) speaking to the server as Envoy would. */
+class AdsProtocolIT {
+  static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+  static final String EDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+  static final String LDS = "type.googleapis.com/envoy.config.listener.v3.Listener";
+  static final String RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+
+  MockMesh mesh;
+  XdsServer xds;
+  Server server;
+  ManagedChannel channel;
+
+  @BeforeEach
+  void start() throws Exception {
+    mesh = new MockMesh().rule(ConfigKind.ROUTE_RULE, "weighted-route.yaml");
+    xds = new XdsServer(mesh.registry, mesh.store, XdsOptions.defaults().withDebounce(Duration.ofMillis(10), Duration.ofMillis(1)));
+    mesh.registry.addListener(xds::onRegistryEvent);
+    mesh.store.addListener(xds::onConfigEvent);
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(xds.adsService()).build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    xds.close();
+  }
+
+  /** One ADS stream with its responses queued. */
+  final class Stream {
+    final BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+    final AtomicReference<Throwable> error = new AtomicReference<>();
+    final StreamObserver<DiscoveryRequest> requests;
+    final String nodeId;
+    boolean first = true;
+
+    Stream(String nodeId) {
+      this.nodeId = nodeId;
+      requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
+        @Override
+        public void onNext(DiscoveryResponse value) {
+          responses.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          error.set(t);
+        }
+
+        @Override
+        public void onCompleted() {}
+      });
+    }
+
+    void request(String type, List<String> names, String version, String nonce, Status error) {
+      DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setTypeUrl(type).addAllResourceNames(names)
+          .setVersionInfo(version).setResponseNonce(nonce);
+      if (first) {
+        // Like Envoy and grpc-java: the node goes in the first request only.
+        b.setNode(Node.newBuilder().setId(nodeId).setCluster("test"));
+        first = false;
+      }
+      if (error != null) {
+        b.setErrorDetail(error);
+      }
+      requests.onNext(b.build());
+    }
+
+    void request(String type, List<String> names) {
+      request(type, names, "", "", null);
+    }
+
+    void ack(DiscoveryResponse r, List<String> names) {
+      request(r.getTypeUrl(), names, r.getVersionInfo(), r.getNonce(), null);
+    }
+
+    DiscoveryResponse next() throws InterruptedException {
+      DiscoveryResponse r = responses.poll(30, TimeUnit.SECONDS);
+      assertThat(r).as("a response (stream error: %s)", error.get()).isNotNull();
+      return r;
+    }
+  }
+
+  static <T extends Message> List<T> unpack(DiscoveryResponse r, Class<T> type) {
+    List<T> out = new ArrayList<>();
+    for (var any : r.getResourcesList()) {
+      try {
+        out.add(any.unpack(type));
+      } catch (InvalidProtocolBufferException e) {
+        throw new AssertionError(e);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void servesNothingBeforeSyncThenClustersBeforeRoutesAndKeepsAckNackBookkeeping() throws Exception {
+    Stream s = new Stream(MockMesh.SIDECAR_V0);
+    s.request(CDS, List.of());
+    // Registries and config have not synced: the watch stays open.
+    assertThat(s.responses.poll(300, TimeUnit.MILLISECONDS)).isNull();
+    assertThat(xds.ready()).isFalse();
+    xds.markSynced();
+    DiscoveryResponse cds = s.next();
+    assertThat(cds.getTypeUrl()).isEqualTo(CDS);
+    assertThat(xds.ready()).isTrue();
+    List<Cluster> clusters = unpack(cds, Cluster.class);
+    assertThat(clusters).extracting(Cluster::getName).contains(UpstreamRulesTranslationTest.W80V0, UpstreamRulesTranslationTest.W80V1);
+    s.ack(cds, List.of());
+    Set<String> eds = new TreeSet<>();
+    clusters.stream().filter(c -> c.getType() == Cluster.DiscoveryType.EDS).forEach(c -> eds.add(c.getEdsClusterConfig().getServiceName()));
+    s.request(EDS, List.copyOf(eds));
+    DiscoveryResponse cla = s.next();
+    assertThat(cla.getTypeUrl()).isEqualTo(EDS);
+    assertThat(cla.getResourcesCount()).isEqualTo(eds.size());
+    s.ack(cla, List.copyOf(eds));
+    s.request(LDS, List.of());
+    DiscoveryResponse lds = s.next();
+    s.ack(lds, List.of());
+    Set<String> rds = new TreeSet<>();
+    for (Listener l : unpack(lds, Listener.class)) {
+      for (var fc : l.getFilterChainsList()) {
+        for (var f : fc.getFiltersList()) {
+          if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+            HttpConnectionManager h = f.getTypedConfig().unpack(HttpConnectionManager.class);
+            if (h.hasRds()) {
+              rds.add(h.getRds().getRouteConfigName());
+            }
+          }
+        }
+      }
+    }
+    assertThat(rds).contains("80", "81");
+    s.request(RDS, List.copyOf(rds));
+    DiscoveryResponse routes = s.next();
+    assertThat(routes.getTypeUrl()).isEqualTo(RDS);
+    s.ack(routes, List.copyOf(rds));
+    awaitAcked(RDS, routes.getVersionInfo());
+    ClientStatus st = status();
+    assertThat(st.proxyType()).isEqualTo("sidecar");
+    assertThat(st.types().get("Cluster").ackedVersion()).isEqualTo(cds.getVersionInfo());
+    assertThat(st.types().get("ClusterLoadAssignment").ackedNonce()).isEqualTo(cla.getNonce());
+    assertThat(st.types().get("Listener").ackedVersion()).isEqualTo(lds.getVersionInfo());
+
+    // A rule that routes to a new subset: its cluster comes (CDS) before the route naming it (RDS).
+    mesh.store.create(new Config(ConfigMeta.of(ConfigKind.ROUTE_RULE, "hello-v1", "default"), RouteRule.newBuilder()
+        .setDestination(IstioService.newBuilder().setName("hello"))
+        .addRoute(DestinationWeight.newBuilder().putLabels("version", "v1")).build()));
+    String helloV1 = "outbound|80|version=v1|" + MockMesh.HELLO;
+    List<String> order = new ArrayList<>();
+    boolean routed = false;
+    while (!routed) {
+      DiscoveryResponse r = s.next();
+      order.add(r.getTypeUrl());
+      if (r.getTypeUrl().equals(CDS)) {
+        assertThat(unpack(r, Cluster.class)).extracting(Cluster::getName).contains(helloV1);
+        s.ack(r, List.of());
+      } else if (r.getTypeUrl().equals(RDS)) {
+        boolean names = unpack(r, RouteConfiguration.class).stream().anyMatch(rc -> rc.toString().contains(helloV1));
+        assertThat(order).as("CDS before the RDS that names the new cluster").contains(CDS);
+        routed = names;
+        if (names) {
+          // Reject it: counted, logged, and not sent again until something changes.
+          s.request(RDS, List.copyOf(rds), routes.getVersionInfo(), r.getNonce(),
+              Status.newBuilder().setCode(3).setMessage("test: route rejected").build());
+        } else {
+          s.ack(r, List.copyOf(rds));
+        }
+      } else {
+        s.ack(r, r.getTypeUrl().equals(EDS) ? List.copyOf(eds) : List.of());
+      }
+    }
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (xds.stats().nacksByType().getOrDefault("RouteConfiguration", 0L) == 0 && System.nanoTime() < end) {
+      Thread.sleep(10);
+    }
+    assertThat(xds.stats().nacksByType()).containsEntry("RouteConfiguration", 1L);
+    ClientStatus after = status();
+    assertThat(after.lastNack().reason()).isEqualTo("test: route rejected");
+    assertThat(after.lastNack().type()).isEqualTo("RouteConfiguration");
+    assertThat(after.types().get("RouteConfiguration").ackedVersion()).isEqualTo(routes.getVersionInfo());
+    DiscoveryResponse resent = s.responses.poll(300, TimeUnit.MILLISECONDS);
+    assertThat(resent == null || !resent.getTypeUrl().equals(RDS)).as("the rejected routes are not resent").isTrue();
+    assertThat(xds.clientsJson()).contains(MockMesh.SIDECAR_V0).contains("test: route rejected");
+  }
+
+  @Test
+  void refusesMalformedNodeIdsAndKeepsServingOthers() throws Exception {
+    xds.markSynced();
+    Stream bad = new Stream("sidecar~10.0.0.1~only-three");
+    bad.request(CDS, List.of());
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (bad.error.get() == null && System.nanoTime() < end) {
+      Thread.sleep(10);
+    }
+    assertThat(bad.error.get()).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(Code.INVALID_ARGUMENT);
+      assertThat(e.getStatus().getDescription()).contains("expected 4 parts");
+    });
+    Stream good = new Stream("proxyless-client");
+    good.request(LDS, List.of(MockMesh.WORLD + ":80"));
+    DiscoveryResponse lds = good.next();
+    assertThat(unpack(lds, Listener.class)).singleElement().satisfies(l -> assertThat(l.hasApiListener()).isTrue());
+  }
+
+  private void awaitAcked(String type, String version) throws InterruptedException {
+    String shortType = XdsStats.shortType(type);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < end) {
+      ClientStatus.TypeStatus t = status().types().get(shortType);
+      if (t != null && t.ackedVersion().equals(version)) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError(type + " version " + version + " never recorded as ACKed");
+  }
+
+  private ClientStatus status() {
+    return xds.clients().stream().filter(c -> c.nodeId().equals(MockMesh.SIDECAR_V0)).findFirst().orElseThrow();
+  }
+}
