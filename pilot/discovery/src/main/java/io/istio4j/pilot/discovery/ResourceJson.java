@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Envoy resources as JSON (proto3 JSON, as Envoy's admin {@code config_dump} prints them). Any
@@ -25,6 +27,9 @@ import java.util.Set;
  * live in {@code io.envoyproxy.<proto package>}), so a new filter type prints without a code change.
  */
 final class ResourceJson {
+
+  /** {@code \\u003d} and friends, not preceded by an escaped backslash. */
+  private static final Pattern HTML_ESCAPE = Pattern.compile("(?<!\\\\)((?:\\\\\\\\)*)\\\\u00(3d|26|3c|3e|27)");
 
   private final Set<Descriptor> known = new LinkedHashSet<>(List.of(Listener.getDescriptor(),
       RouteConfiguration.getDescriptor(), Cluster.getDescriptor(), ClusterLoadAssignment.getDescriptor(),
@@ -44,7 +49,7 @@ final class ResourceJson {
   String print(Message m) throws InvalidProtocolBufferException {
     for (int attempt = 0; ; attempt++) {
       try {
-        return printer.print(m);
+        return readable(printer.print(m));
       } catch (InvalidProtocolBufferException e) {
         String msg = String.valueOf(e.getMessage());
         String marker = "Cannot find type for url: ";
@@ -60,6 +65,21 @@ final class ResourceJson {
         printer = printer();
       }
     }
+  }
+
+  /**
+   * The JSON with {@code =}, {@code &}, {@code <}, {@code >} and {@code '} written as themselves: the
+   * printer escapes them for HTML, which makes cluster names such as {@code outbound|9080|version=v1|...}
+   * hard to read and to grep. Both forms are the same JSON string.
+   */
+  static String readable(String json) {
+    Matcher m = HTML_ESCAPE.matcher(json);
+    StringBuilder b = new StringBuilder(json.length());
+    while (m.find()) {
+      char c = (char) Integer.parseInt(m.group(2), 16);
+      m.appendReplacement(b, Matcher.quoteReplacement(m.group(1) + c));
+    }
+    return m.appendTail(b).toString();
   }
 
   private JsonFormat.Printer printer() {

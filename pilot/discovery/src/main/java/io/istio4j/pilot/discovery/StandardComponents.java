@@ -1,17 +1,24 @@
 package io.istio4j.pilot.discovery;
 
+import io.grpc.ServerServiceDefinition;
 import io.istio4j.pilot.config.ConfigParser;
 import io.istio4j.pilot.config.ConfigStores;
 import io.istio4j.pilot.config.DirectoryValidator;
 import io.istio4j.pilot.config.ValidatingConfigStore;
+import io.istio4j.pilot.config.v1.MeshConfig;
+import io.istio4j.pilot.model.ConfigEvent;
 import io.istio4j.pilot.model.ConfigStoreCache;
+import io.istio4j.pilot.model.RegistryEvent;
 import io.istio4j.pilot.model.ServiceRegistry;
 import io.istio4j.pilot.registry.AggregateRegistry;
 import io.istio4j.pilot.registry.Registries;
 import io.istio4j.pilot.registry.RegistryDebug;
 import io.istio4j.pilot.registry.RegistryOptions;
+import io.istio4j.pilot.xds.XdsOptions;
+import io.istio4j.pilot.xds.XdsServer;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,13 +36,75 @@ final class StandardComponents {
         StandardComponents::openRegistry,
         AggregateRegistry::new,
         StandardComponents::openConfigStore,
-        (discovery, store, mesh) -> {
-          throw new IllegalStateException("no xDS server is part of this build yet");
-        },
+        (discovery, store, mesh) -> new XdsServerEndpoint(new XdsServer(discovery, store, xdsOptions(mesh))),
         StandardComponents::configStatus,
         (dir, mesh) -> new DirectoryValidator(new ConfigParser(ConfigParser.DEFAULT_NAMESPACE, mesh.domain()))
             .validate(dir).errors(),
         RegistryDebug::describe);
+  }
+
+  /** The MeshConfig's settings the translation uses, over pilot/xds's defaults (debounce, validation). */
+  static XdsOptions xdsOptions(MeshSettings mesh) {
+    XdsOptions d = XdsOptions.defaults();
+    MeshConfig m = mesh.meshConfig();
+    Duration connect = m.hasConnectTimeout() && (m.getConnectTimeout().getSeconds() > 0 || m.getConnectTimeout().getNanos() > 0)
+        ? Duration.ofSeconds(m.getConnectTimeout().getSeconds(), m.getConnectTimeout().getNanos())
+        : d.connectTimeout();
+    int listen = m.getProxyListenPort() > 0 ? m.getProxyListenPort() : d.proxyListenPort();
+    return new XdsOptions(mesh.domain(), listen, connect, d.debounce(), d.edsDebounce(), d.validateResources());
+  }
+
+  /** pilot/xds's server behind the process's view of it. */
+  private record XdsServerEndpoint(XdsServer server) implements XdsEndpoint {
+    @Override
+    public List<ServerServiceDefinition> services() {
+      return List.of(server.adsService());
+    }
+
+    @Override
+    public void onRegistryEvent(RegistryEvent event) {
+      server.onRegistryEvent(event);
+    }
+
+    @Override
+    public void onConfigEvent(ConfigEvent event) {
+      server.onConfigEvent(event);
+    }
+
+    @Override
+    public void startServing() {
+      server.markSynced();
+    }
+
+    @Override
+    public boolean serving() {
+      return server.ready();
+    }
+
+    @Override
+    public XdsStats stats() {
+      io.istio4j.pilot.xds.XdsStats s = server.stats();
+      List<Double> bounds = new ArrayList<>();
+      for (double b : io.istio4j.pilot.xds.XdsStats.LATENCY_BUCKETS) {
+        bounds.add(b);
+      }
+      List<Long> counts = new ArrayList<>();
+      for (long c : s.pushLatencyBuckets()) {
+        counts.add(c);
+      }
+      return new XdsStats(s.connectedClients(), s.responsesByType(), bounds, counts, s.pushLatencySumSeconds(),
+          s.nacksByType());
+    }
+
+    @Override
+    public String clientsJson() {
+      return server.clientsJson();
+    }
+
+    @Override
+    public void close() {
+      server.close();
+    }
   }
 
   /**

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
  * Starts {@code bin/pilot-discovery discovery} as an operator would, on the quickstart example (copied,
  * so the test can edit it), and talks to it over ADS and its monitoring port.
  */
-@Disabled("until pilot/config, pilot/registry and pilot/xds are wired into StandardComponents")
 class PilotDiscoveryProcessIT {
 
   static final Path ROOT = findRoot();
