@@ -43,7 +43,7 @@ class CommandLineTest {
     assertThat(DumpCommand.checkServer("localhost:99999")).isEqualTo("port 99999 (expected: 1-65535)");
     assertThat(DumpCommand.checkServer("localhost")).isEqualTo("expected host:port");
     assertThat(DumpCommand.checkServer("localhost:x")).contains("is not a number");
-    assertThat(new CommandLine(new DumpCommand()).execute("--server", "localhost:0")).isEqualTo(2);
+    assertThat(PilotDiscovery.commandLine().execute("dump", "--server", "localhost:0")).isEqualTo(2);
   }
 
   @Test

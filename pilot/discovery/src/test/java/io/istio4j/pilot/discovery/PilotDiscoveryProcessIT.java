@@ -88,8 +88,12 @@ class PilotDiscoveryProcessIT {
         assertThat(configz).contains("route-rule/default/reviews-test-v2").contains("\"error\"");
         assertThat(get(monitoring, "/metrics")).contains("pilot_config_objects{kind=\"route-rule\",state=\"stale\"} 1.0");
         assertThat(get(monitoring, "/readyz")).startsWith("200 ");
-        // The kept version still routes jason to v2.
-        assertThat(json(ads.fetch(AdsClient.ROUTE, rds))).contains("user=jason");
+      }
+      // A proxy connecting now gets the kept version: jason still goes to v2.
+      try (AdsClient late = new AdsClient(channel, AdsClient.node(PRODUCTPAGE, "productpage"), Duration.ofSeconds(20))) {
+        late.fetch(AdsClient.CLUSTER, List.of());
+        List<String> rds = AdsClient.rdsNames(late.fetch(AdsClient.LISTENER, List.of()));
+        assertThat(json(late.fetch(AdsClient.ROUTE, rds))).contains("user=jason").contains("version=v2");
       }
 
       String dump = run(ROOT.resolve("bin/pilot-discovery").toString(), "dump", "--server", "127.0.0.1:" + grpc,
