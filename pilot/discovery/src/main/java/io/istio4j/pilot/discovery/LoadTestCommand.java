@@ -96,6 +96,11 @@ final class LoadTestCommand implements Callable<Integer> {
       description = "Pilot's --filePollInterval in process mode (default: ${DEFAULT-VALUE}).")
   Duration filePollInterval;
 
+  @Option(names = "--connectBatch", defaultValue = "0",
+      description = "Connect clients this many at a time, each batch once the previous has its full config "
+          + "(default: all at once).")
+  int connectBatch;
+
   @Option(names = "--inProcess", description = "Run Pilot in this JVM on an in-memory registry and store, changed "
       + "directly: measures the push pipeline without file watching (no heap figure: the clients share the heap).")
   boolean inProcess;
@@ -123,6 +128,9 @@ final class LoadTestCommand implements Callable<Integer> {
               + "~client-" + c + ".load~load.svc.cluster.local", "client-" + c));
           streams.add(client);
           client.start();
+          if (connectBatch > 0 && streams.size() % connectBatch == 0 && c < clients - 1) {
+            awaitQuiet(streams, 0, Duration.ofMinutes(5));
+          }
         }
         awaitQuiet(streams, 0, Duration.ofMinutes(5));
         double initialSeconds = (System.nanoTime() - connectStart) / 1e9;
@@ -130,12 +138,20 @@ final class LoadTestCommand implements Callable<Integer> {
 
         List<Double> configChanges = new ArrayList<>();
         List<Double> endpointChanges = new ArrayList<>();
+        List<Double> configServer = new ArrayList<>();
+        List<Double> endpointServer = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
           int round = r;
+          double[] before = target.convergence();
           configChanges.add(measure(streams, () -> target.changeConfig(round)));
+          double[] mid = target.convergence();
           endpointChanges.add(measure(streams, () -> target.changeEndpoint(round)));
-          System.err.printf(Locale.ROOT, "round %d: config change %.1f ms, endpoint change %.1f ms%n", r,
-              configChanges.get(r), endpointChanges.get(r));
+          double[] after = target.convergence();
+          configServer.add(meanMillis(before, mid));
+          endpointServer.add(meanMillis(mid, after));
+          System.err.printf(Locale.ROOT, "round %d: config change %.1f ms (server push %.1f ms), endpoint change %.1f ms "
+              + "(server push %.1f ms)%n", r, configChanges.get(r), configServer.get(r), endpointChanges.get(r),
+              endpointServer.get(r));
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("mode", inProcess ? "in-process (memory registry and store)" : "process (file registry, fs store)");
@@ -146,6 +162,8 @@ final class LoadTestCommand implements Callable<Integer> {
         out.put("initialFullConfigSeconds", round(initialSeconds));
         out.put("configChangeToAllClientsMillis", configChanges);
         out.put("endpointChangeToAllClientsMillis", endpointChanges);
+        out.put("configChangeServerPushMillis", configServer);
+        out.put("endpointChangeServerPushMillis", endpointServer);
         if (!inProcess) {
           out.put("filePollInterval", filePollInterval.toMillis() + "ms");
           out.put("pilotHeapMax", pilotHeap);
@@ -174,6 +192,24 @@ final class LoadTestCommand implements Callable<Integer> {
     void changeEndpoint(int round) throws Exception;
 
     long heapAfterGc() throws Exception;
+
+    /** {@code pilot_proxy_convergence_time}'s sum (seconds) and count. */
+    double[] convergence() throws Exception;
+  }
+
+  /** Mean push time, in milliseconds, of the pushes between two readings of the histogram; -1 when none. */
+  private static double meanMillis(double[] before, double[] after) {
+    double n = after[1] - before[1];
+    return n <= 0 ? -1 : round((after[0] - before[0]) / n * 1000);
+  }
+
+  static double[] convergence(String metrics) {
+    Matcher sum = Pattern.compile("(?m)^pilot_proxy_convergence_time_sum (\\S+)$").matcher(metrics);
+    Matcher count = Pattern.compile("(?m)^pilot_proxy_convergence_time_count (\\S+)$").matcher(metrics);
+    if (!sum.find() || !count.find()) {
+      throw new IllegalStateException("no pilot_proxy_convergence_time on /metrics");
+    }
+    return new double[] {Double.parseDouble(sum.group(1)), Double.parseDouble(count.group(1))};
   }
 
   /** Pilot as its own JVM on generated files: what an operator runs, file watching included. */
@@ -227,6 +263,11 @@ final class LoadTestCommand implements Callable<Integer> {
     @Override
     public long heapAfterGc() throws Exception {
       return LoadTestCommand.this.heapAfterGc(pilot.pid(), monitoring);
+    }
+
+    @Override
+    public double[] convergence() throws Exception {
+      return LoadTestCommand.convergence(get(monitoring, "/metrics"));
     }
 
     @Override
@@ -308,6 +349,11 @@ final class LoadTestCommand implements Callable<Integer> {
     @Override
     public long heapAfterGc() {
       throw new UnsupportedOperationException("no heap figure in process: the clients share the heap");
+    }
+
+    @Override
+    public double[] convergence() throws Exception {
+      return LoadTestCommand.convergence(get(pilot.monitoringPort(), "/metrics"));
     }
 
     @Override
