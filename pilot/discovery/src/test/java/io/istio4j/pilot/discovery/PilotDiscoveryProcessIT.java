@@ -102,10 +102,17 @@ class PilotDiscoveryProcessIT {
 
       assertThat(get(monitoring, "/metrics")).contains("pilot_services{").contains("pilot_xds ");
 
-      pilot.destroy(); // SIGTERM
-      assertThat(pilot.waitFor(30, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+      // SIGTERM with a proxy still connected: its stream gets the grace period, then is cancelled so it
+      // reconnects elsewhere, and Pilot exits 0.
+      try (AdsClient connected = new AdsClient(channel, AdsClient.node(PRODUCTPAGE, "productpage"), Duration.ofSeconds(20))) {
+        connected.fetch(AdsClient.CLUSTER, List.of());
+        assertThat(get(monitoring, "/metrics")).contains("pilot_xds 1.0");
+        pilot.destroy(); // SIGTERM
+        assertThat(pilot.waitFor(30, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+      }
       assertThat(pilot.exitValue()).as(Files.readString(log)).isZero();
-      assertThat(Files.readString(log)).contains("shutting down").contains("stopped");
+      assertThat(Files.readString(log)).contains("shutting down")
+          .contains("ADS streams still open after the grace period").contains("stopped");
     } finally {
       channel.shutdownNow();
       pilot.destroyForcibly();
