@@ -100,8 +100,9 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
       // The control plane sets its cancel handler only on the call's own observer; ours wraps it.
       call.setOnCancelHandler(() -> {
         tracking.cancelled = true;
-        unregister(client);
+        // Cancel the cache's watches first, so the group's snapshot can be cleared after.
         requests.onError(Status.CANCELLED.withDescription("client cancelled").asRuntimeException());
+        unregister(client);
       });
     }
     return new StreamObserver<>() {
@@ -137,14 +138,14 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
 
       @Override
       public void onError(Throwable t) {
-        unregister(client);
         requests.onError(t);
+        unregister(client);
       }
 
       @Override
       public void onCompleted() {
-        unregister(client);
         requests.onCompleted();
+        unregister(client);
       }
     };
   }
@@ -180,14 +181,14 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
 
       @Override
       public void onError(Throwable t) {
-        unregister(client);
         requests.onError(t);
+        unregister(client);
       }
 
       @Override
       public void onCompleted() {
-        unregister(client);
         requests.onCompleted();
+        unregister(client);
       }
     };
   }

@@ -363,13 +363,29 @@ public final class XdsServer implements AutoCloseable {
         Group g = groups.get(key);
         if (g != null && --g.clients <= 0) {
           groups.remove(key);
-          // Fails (and keeps the snapshot) while the cache still holds watches of the stream.
-          cache.clearSnapshot(key);
+          clear(key, 0);
         }
       });
     } catch (RejectedExecutionException e) {
       // closing
     }
+  }
+
+  /** Drops a group's snapshot; the cache refuses while watches of a closing stream remain, so retry. */
+  private void clear(String key, int attempt) {
+    if (groups.containsKey(key) || cache.clearSnapshot(key) || attempt >= 10 || closed) {
+      return;
+    }
+    try {
+      pushThread.schedule(() -> clear(key, attempt + 1), 1, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  /** True while the cache holds a snapshot for this group (tests). */
+  boolean hasSnapshot(String group) {
+    return call(() -> cache.getSnapshot(group) != null);
   }
 
   private <T> T call(Callable<T> task) {
