@@ -122,6 +122,14 @@ public final class Translator {
     this.ctx = ctx;
   }
 
+  /**
+   * Virtual hosts keep their identity across pushes when unchanged, so the large per-port route
+   * configuration is hashed, compared and validated by reference except for what changed.
+   */
+  private VirtualHost intern(VirtualHost vh) {
+    return ctx.interner == null ? vh : ctx.interner.intern(vh);
+  }
+
   // ---------------------------------------------------------------- names
 
   /** {@code outbound|<port>|<labels>|<host>}: the readable cluster name of a service port subset. */
@@ -259,9 +267,9 @@ public final class Translator {
           }
           List<Route> routes = routes(b, s, s.hostname(), p, ctx.routeRules(s.hostname(), b.sources), defaultCluster,
               s.external() ? s.externalName() : null);
-          vhostsByPort.computeIfAbsent(p.port(), k -> new ArrayList<>()).add(VirtualHost.newBuilder()
+          vhostsByPort.computeIfAbsent(p.port(), k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
               .setName(s.key(p, LabelsCollection.ALL))
-              .addAllDomains(domains).addAllRoutes(routes).build());
+              .addAllDomains(domains).addAllRoutes(routes).build()));
         } else if (s.address() != null && !s.external()) {
           String name = s.address() + "_" + p.port();
           b.listeners.put(name, Listener.newBuilder().setName(name)
@@ -389,8 +397,8 @@ public final class Translator {
         }
         List<Route> routes = routes(b, null, host, new Port("egress", ep.getPort(), protocol.get()),
             ctx.routeRules(host, b.sources), name, null);
-        vhostsByPort.computeIfAbsent(ep.getPort(), k -> new ArrayList<>()).add(VirtualHost.newBuilder()
-            .setName(vhostName).addAllDomains(domains).addAllRoutes(routes).build());
+        vhostsByPort.computeIfAbsent(ep.getPort(), k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
+            .setName(vhostName).addAllDomains(domains).addAllRoutes(routes).build()));
       }
     }
   }

@@ -36,6 +36,7 @@ import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +104,7 @@ public final class XdsServer implements AutoCloseable {
   private final EndpointIndex endpoints = new EndpointIndex();
   private final Map<String, Group> groups = new LinkedHashMap<>();
   private final Map<Message, Boolean> validated = new HashMap<>();
+  private final Map<Message, Boolean> cleanVirtualHosts = new IdentityHashMap<>();
   private final Interner interner = new Interner();
   private @Nullable PushContext context;
 
@@ -456,8 +458,9 @@ public final class XdsServer implements AutoCloseable {
     ctx.interner = interner;
     context = ctx;
     // Cached validation results of resources no longer served are dropped now and then.
-    if (validated.size() > 500_000) {
+    if (validated.size() > 500_000 || cleanVirtualHosts.size() > 500_000) {
       validated.clear();
+      cleanVirtualHosts.clear();
     }
     for (Map.Entry<String, Group> e : groups.entrySet()) {
       build(ctx, e.getKey(), e.getValue());
@@ -680,7 +683,7 @@ public final class XdsServer implements AutoCloseable {
       T m = in.get(i);
       Boolean ok = validated.get(m);
       if (ok == null) {
-        List<String> v = ResourceValidator.validate(m);
+        List<String> v = ResourceValidator.validate(m, cleanVirtualHosts);
         ok = v.isEmpty();
         validated.put(m, ok);
         if (!ok) {
