@@ -1,5 +1,6 @@
 package io.istio4j.pilot.xds;
 
+import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
@@ -11,6 +12,10 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.net.SocketAddress;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,6 +37,9 @@ import org.slf4j.LoggerFactory;
 final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(AdsService.class);
 
+  private static final String EDS_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+  private static final String RDS_TYPE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+
   private final AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase delegate;
   private final XdsServer server;
   private final AtomicLong ids = new AtomicLong();
@@ -52,6 +60,8 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     volatile String group = "";
     final Map<String, TypeState> types = new ConcurrentHashMap<>();
     volatile ClientStatus.@Nullable Nack lastNack;
+    /** EDS/RDS resources (by identity) last sent on this stream, guarded by this. */
+    final Map<String, Set<Any>> sent = new HashMap<>();
 
     Client(long id, String peer) {
       this.id = id;
@@ -90,8 +100,9 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
       // The control plane sets its cancel handler only on the call's own observer; ours wraps it.
       call.setOnCancelHandler(() -> {
         tracking.cancelled = true;
-        unregister(client);
+        // Cancel the cache's watches first, so the group's snapshot can be cleared after.
         requests.onError(Status.CANCELLED.withDescription("client cancelled").asRuntimeException());
+        unregister(client);
       });
     }
     return new StreamObserver<>() {
@@ -127,14 +138,14 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
 
       @Override
       public void onError(Throwable t) {
-        unregister(client);
         requests.onError(t);
+        unregister(client);
       }
 
       @Override
       public void onCompleted() {
-        unregister(client);
         requests.onCompleted();
+        unregister(client);
       }
     };
   }
@@ -170,14 +181,14 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
 
       @Override
       public void onError(Throwable t) {
-        unregister(client);
         requests.onError(t);
+        unregister(client);
       }
 
       @Override
       public void onCompleted() {
-        unregister(client);
         requests.onCompleted();
+        unregister(client);
       }
     };
   }
@@ -201,6 +212,12 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     TypeState t = client.type(r.getTypeUrl());
     Set<String> names = Set.copyOf(r.getResourceNamesList());
     boolean added = names.isEmpty() ? !t.lastNames.isEmpty() : !t.lastNames.containsAll(names);
+    if (r.hasErrorDetail() || !names.equals(t.lastNames)) {
+      // The client may lack what it was sent: the next response carries every resource again.
+      synchronized (client) {
+        client.sent.remove(r.getTypeUrl());
+      }
+    }
     t.lastNames = names;
     if (r.getResponseNonce().isEmpty()) {
       return r;
@@ -266,7 +283,36 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
       t.sentVersion = value.getVersionInfo();
       t.sentNonce = value.getNonce();
       server.stats().response(value.getTypeUrl());
-      out.onNext(value);
+      out.onNext(onlyChanged(value));
+    }
+
+    /**
+     * For endpoints and routes, state of the world lets a response carry only what changed (an
+     * absent name is not a deletion for these types). Unchanged resources are the same serialized
+     * instances as before, so an endpoint change sends one ClusterLoadAssignment per client instead
+     * of all of them.
+     */
+    private DiscoveryResponse onlyChanged(DiscoveryResponse value) {
+      String type = value.getTypeUrl();
+      if (!type.equals(EDS_TYPE) && !type.equals(RDS_TYPE)) {
+        return value;
+      }
+      Set<Any> now = Collections.newSetFromMap(new IdentityHashMap<>());
+      now.addAll(value.getResourcesList());
+      synchronized (client) {
+        Set<Any> before = client.sent.put(type, now);
+        if (before == null) {
+          return value;
+        }
+        List<Any> changed = new ArrayList<>();
+        for (Any a : value.getResourcesList()) {
+          if (!before.contains(a)) {
+            changed.add(a);
+          }
+        }
+        return changed.size() == value.getResourcesCount() ? value
+            : value.toBuilder().clearResources().addAllResources(changed).build();
+      }
     }
 
     @Override

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One consistent read of the registries and the config store, taken at the start of a push and
@@ -38,6 +39,12 @@ final class PushContext {
   final List<Config> egressRules;
   final List<Config> ingressRules;
   private final Map<String, List<Config>> rulesByDestination = new HashMap<>();
+  /** Rules and policies with a source: the only config that makes two sidecars' outbound views differ. */
+  final List<Config> sourceScoped = new ArrayList<>();
+  /** Outbound views already built in this push, by {@link Translator}'s source key. */
+  final Map<String, Object> outbound = new HashMap<>();
+  /** Shares unchanged resources with the previous push; null outside the server's pushes. */
+  @Nullable Interner interner;
 
   PushContext(ServiceDiscovery discovery, ConfigStore store, XdsOptions options, EndpointIndex endpoints) {
     this.options = requireNonNull(options, "options");
@@ -64,6 +71,17 @@ final class PushContext {
       l.sort(order);
     }
     this.policies = list(store, ConfigKind.DESTINATION_POLICY);
+    for (Config c : rules) {
+      RouteRule r = c.spec(RouteRule.class);
+      if (r.hasMatch() && r.getMatch().hasSource()) {
+        sourceScoped.add(c);
+      }
+    }
+    for (Config c : policies) {
+      if (c.spec(DestinationPolicy.class).hasSource()) {
+        sourceScoped.add(c);
+      }
+    }
     this.egressRules = list(store, ConfigKind.EGRESS_RULE);
     this.ingressRules = new ArrayList<>(list(store, ConfigKind.INGRESS_RULE));
     this.ingressRules.sort(Comparator.comparingInt((Config c) -> -c.spec(IngressRule.class).getPrecedence())
@@ -105,6 +123,13 @@ final class PushContext {
   /** Every route rule naming this destination, whatever its source (the inbound side's view). */
   List<Config> allRouteRules(String destination) {
     return rulesByDestination.getOrDefault(destination, List.of());
+  }
+
+  /** True when a source-scoped rule or policy applies to a proxy with these instances. */
+  boolean sourceMatches(Config c, List<ServiceInstance> sources) {
+    IstioService source = c.meta().kind() == ConfigKind.ROUTE_RULE
+        ? c.spec(RouteRule.class).getMatch().getSource() : c.spec(DestinationPolicy.class).getSource();
+    return sourceMatches(c, source, sources);
   }
 
   boolean sourceMatches(Config c, IstioService source, List<ServiceInstance> sources) {

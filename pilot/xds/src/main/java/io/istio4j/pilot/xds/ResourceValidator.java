@@ -14,6 +14,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -29,6 +30,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks Envoy resources against the protoc-gen-validate constraints their protos declare (the
@@ -66,9 +68,18 @@ public final class ResourceValidator {
 
   /** The violations of one resource, each prefixed with the resource's type and name; empty when valid. */
   public static List<String> validate(Message resource) {
+    return validate(resource, null);
+  }
+
+  /**
+   * As {@link #validate(Message)}, skipping virtual hosts found (by identity) in {@code clean} and
+   * adding those found valid: a route configuration whose virtual hosts are reused instances is
+   * then checked only where it changed.
+   */
+  static List<String> validate(Message resource, @Nullable Map<Message, Boolean> clean) {
     List<String> out = new ArrayList<>();
     String name = resource.getDescriptorForType().getName() + " " + resourceName(resource) + ": ";
-    new Walker(out, name).message(resource, "");
+    new Walker(out, name, clean).message(resource, "");
     return out;
   }
 
@@ -98,10 +109,12 @@ public final class ResourceValidator {
   private static final class Walker {
     private final List<String> out;
     private final String prefix;
+    private final @Nullable Map<Message, Boolean> clean;
 
-    Walker(List<String> out, String prefix) {
+    Walker(List<String> out, String prefix, @Nullable Map<Message, Boolean> clean) {
       this.out = out;
       this.prefix = prefix;
+      this.clean = clean;
     }
 
     private void fail(String path, String what) {
@@ -109,6 +122,21 @@ public final class ResourceValidator {
     }
 
     void message(Message m, String path) {
+      if (clean != null && m instanceof VirtualHost) {
+        if (clean.containsKey(m)) {
+          return;
+        }
+        int before = out.size();
+        walk(m, path);
+        if (out.size() == before) {
+          clean.put(m, Boolean.TRUE);
+        }
+        return;
+      }
+      walk(m, path);
+    }
+
+    private void walk(Message m, String path) {
       var options = m.getDescriptorForType().getOptions();
       if (options.getExtension(Validate.disabled) || options.getExtension(Validate.ignored)) {
         return;

@@ -122,6 +122,14 @@ public final class Translator {
     this.ctx = ctx;
   }
 
+  /**
+   * Virtual hosts keep their identity across pushes when unchanged, so the large per-port route
+   * configuration is hashed, compared and validated by reference except for what changed.
+   */
+  private VirtualHost intern(VirtualHost vh) {
+    return ctx.interner == null ? vh : ctx.interner.intern(vh);
+  }
+
   // ---------------------------------------------------------------- names
 
   /** {@code outbound|<port>|<labels>|<host>}: the readable cluster name of a service port subset. */
@@ -205,6 +213,44 @@ public final class Translator {
   // ---------------------------------------------------------------- sidecar
 
   private void sidecar(Build b) {
+    // Sidecars whose sources select the same rules and policies see the same outbound config: it is
+    // built once per push and shared (also by reference, which keeps serialization to one copy).
+    StringBuilder key = new StringBuilder(b.node.type().name()).append('|').append(b.node.domain());
+    for (Config c : ctx.sourceScoped) {
+      if (ctx.sourceMatches(c, b.sources)) {
+        key.append('|').append(c.key());
+      }
+    }
+    Build out = (Build) ctx.outbound.computeIfAbsent(key.toString(), k -> {
+      Build o = new Build(b.node, b.sources);
+      outbound(o);
+      if (ctx.interner != null) {
+        o.clusters.replaceAll((n, v) -> ctx.interner.intern(v));
+        o.endpoints.replaceAll((n, v) -> ctx.interner.intern(v));
+        o.listeners.replaceAll((n, v) -> ctx.interner.intern(v));
+        o.routes.replaceAll((n, v) -> ctx.interner.intern(v));
+      }
+      return o;
+    });
+    b.clusters.putAll(out.clusters);
+    b.endpoints.putAll(out.endpoints);
+    b.listeners.putAll(out.listeners);
+    b.routes.putAll(out.routes);
+    inbound(b);
+    // iptables sends every connection to the virtual listener, which hands it to the listener of
+    // its original destination; anything unmatched goes straight through.
+    b.clusters.put(PASSTHROUGH_CLUSTER, Cluster.newBuilder().setName(PASSTHROUGH_CLUSTER)
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST).setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .setConnectTimeout(connectTimeout()).build());
+    b.listeners.put(VIRTUAL_LISTENER, Listener.newBuilder().setName(VIRTUAL_LISTENER)
+        .setAddress(socket("0.0.0.0", ctx.options.proxyListenPort()))
+        .setUseOriginalDst(BoolValue.of(true))
+        .addFilterChains(FilterChain.newBuilder().addFilters(tcpProxy(VIRTUAL_LISTENER, PASSTHROUGH_CLUSTER)))
+        .build());
+  }
+
+  /** Outbound clusters, route configurations and listeners of a sidecar (everything but its inbound side). */
+  private void outbound(Build b) {
     TreeMap<Integer, List<VirtualHost>> vhostsByPort = new TreeMap<>();
     Map<Integer, Set<String>> domainsByPort = new TreeMap<>();
     for (Service s : ctx.services) {
@@ -221,9 +267,9 @@ public final class Translator {
           }
           List<Route> routes = routes(b, s, s.hostname(), p, ctx.routeRules(s.hostname(), b.sources), defaultCluster,
               s.external() ? s.externalName() : null);
-          vhostsByPort.computeIfAbsent(p.port(), k -> new ArrayList<>()).add(VirtualHost.newBuilder()
+          vhostsByPort.computeIfAbsent(p.port(), k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
               .setName(s.key(p, LabelsCollection.ALL))
-              .addAllDomains(domains).addAllRoutes(routes).build());
+              .addAllDomains(domains).addAllRoutes(routes).build()));
         } else if (s.address() != null && !s.external()) {
           String name = s.address() + "_" + p.port();
           b.listeners.put(name, Listener.newBuilder().setName(name)
@@ -249,17 +295,6 @@ public final class Translator {
           .addFilterChains(FilterChain.newBuilder().addFilters(hcmFilter(rdsHcm(listenerName, routeName))))
           .build());
     }
-    inbound(b);
-    // iptables sends every connection to the virtual listener, which hands it to the listener of
-    // its original destination; anything unmatched goes straight through.
-    b.clusters.put(PASSTHROUGH_CLUSTER, Cluster.newBuilder().setName(PASSTHROUGH_CLUSTER)
-        .setType(Cluster.DiscoveryType.ORIGINAL_DST).setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
-        .setConnectTimeout(connectTimeout()).build());
-    b.listeners.put(VIRTUAL_LISTENER, Listener.newBuilder().setName(VIRTUAL_LISTENER)
-        .setAddress(socket("0.0.0.0", ctx.options.proxyListenPort()))
-        .setUseOriginalDst(BoolValue.of(true))
-        .addFilterChains(FilterChain.newBuilder().addFilters(tcpProxy(VIRTUAL_LISTENER, PASSTHROUGH_CLUSTER)))
-        .build());
   }
 
   /** Inbound listeners and clusters for the workloads next to the proxy. */
@@ -362,8 +397,8 @@ public final class Translator {
         }
         List<Route> routes = routes(b, null, host, new Port("egress", ep.getPort(), protocol.get()),
             ctx.routeRules(host, b.sources), name, null);
-        vhostsByPort.computeIfAbsent(ep.getPort(), k -> new ArrayList<>()).add(VirtualHost.newBuilder()
-            .setName(vhostName).addAllDomains(domains).addAllRoutes(routes).build());
+        vhostsByPort.computeIfAbsent(ep.getPort(), k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
+            .setName(vhostName).addAllDomains(domains).addAllRoutes(routes).build()));
       }
     }
   }
@@ -377,6 +412,24 @@ public final class Translator {
    * rejects does not take every service on that port with it.
    */
   private void proxyless(Build b) {
+    Build out = (Build) ctx.outbound.computeIfAbsent("PROXYLESS", k -> {
+      Build o = new Build(b.node, b.sources);
+      proxylessView(o);
+      if (ctx.interner != null) {
+        o.clusters.replaceAll((n, v) -> ctx.interner.intern(v));
+        o.endpoints.replaceAll((n, v) -> ctx.interner.intern(v));
+        o.listeners.replaceAll((n, v) -> ctx.interner.intern(v));
+        o.routes.replaceAll((n, v) -> ctx.interner.intern(v));
+      }
+      return o;
+    });
+    b.clusters.putAll(out.clusters);
+    b.endpoints.putAll(out.endpoints);
+    b.listeners.putAll(out.listeners);
+    b.routes.putAll(out.routes);
+  }
+
+  private void proxylessView(Build b) {
     for (Service s : ctx.services) {
       for (Port p : s.ports()) {
         if (!p.protocol().isHttp()) {

@@ -3,9 +3,9 @@ package io.istio4j.pilot.xds;
 import io.envoyproxy.controlplane.cache.NodeGroup;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.SimpleCache;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
-import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * gRPC client that still names a cluster a rule edit removed would never learn of the cluster
  * that replaced it (seen as "Timed out waiting for resource" in ProxylessGrpcIT).
  */
-final class XdsCache extends SimpleCache<String> {
+final class XdsCache extends SimpleCache<String, XdsSnapshot> {
   XdsCache(NodeGroup<String> groups) {
     super(groups);
   }

@@ -4,8 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -35,12 +36,15 @@ import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -48,6 +52,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -92,12 +97,15 @@ public final class XdsServer implements AutoCloseable {
   private final AdsService ads;
   private final XdsStats stats;
   private final ScheduledExecutorService pushThread;
+  private final List<Executor> sendExecutors;
   private final AtomicLong versions = new AtomicLong();
 
   // Owned by the push thread.
   private final EndpointIndex endpoints = new EndpointIndex();
   private final Map<String, Group> groups = new LinkedHashMap<>();
   private final Map<Message, Boolean> validated = new HashMap<>();
+  private final Map<Message, Boolean> cleanVirtualHosts = new IdentityHashMap<>();
+  private final Interner interner = new Interner();
   private @Nullable PushContext context;
 
   // Pending changes, guarded by "this".
@@ -128,6 +136,15 @@ public final class XdsServer implements AutoCloseable {
     String listenerVersion = "";
     String routeVersion = "";
     Set<String> endpointKeys = Set.of();
+    // The snapshot's per-type maps and the versions they were built for.
+    @Nullable SnapshotResources<Cluster> cds;
+    @Nullable SnapshotResources<ClusterLoadAssignment> eds;
+    @Nullable SnapshotResources<Listener> lds;
+    @Nullable SnapshotResources<RouteConfiguration> rds;
+    String cdsBuilt = "";
+    String edsBuilt = "";
+    String ldsBuilt = "";
+    String rdsBuilt = "";
 
     Group(ProxyNode node) {
       this.node = node;
@@ -139,7 +156,24 @@ public final class XdsServer implements AutoCloseable {
     this.store = requireNonNull(store, "store");
     this.options = requireNonNull(options, "options");
     this.cache = new XdsCache(node -> groupKey(node.getId()));
-    this.discoveryServer = new V3DiscoveryServer(cache);
+    // Responses go out on a few single-thread executors, each stream pinned to one (order kept),
+    // so the push thread does not serialize and write to every client itself; identical resources
+    // (shared by groups, or unchanged since the last push) are serialized once.
+    int senders = Math.max(2, Runtime.getRuntime().availableProcessors());
+    List<Executor> executors = new ArrayList<>();
+    for (int i = 0; i < senders; i++) {
+      int n = i;
+      executors.add(Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "xds-send-" + n);
+        t.setDaemon(true);
+        return t;
+      }));
+    }
+    this.sendExecutors = List.copyOf(executors);
+    AtomicInteger next = new AtomicInteger();
+    this.discoveryServer = new V3DiscoveryServer(List.of(), cache,
+        () -> sendExecutors.get(Math.floorMod(next.getAndIncrement(), sendExecutors.size())),
+        new CachedProtoResourcesSerializer());
     this.ads = new AdsService(discoveryServer.getAggregatedDiscoveryServiceImpl(), this);
     this.stats = new XdsStats(() -> ads.clients.size());
     this.pushThread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -285,6 +319,9 @@ public final class XdsServer implements AutoCloseable {
   public void close() {
     closed = true;
     pushThread.shutdownNow();
+    for (Executor e : sendExecutors) {
+      ((ExecutorService) e).shutdownNow();
+    }
   }
 
   // ---------------------------------------------------------------- groups
@@ -328,13 +365,29 @@ public final class XdsServer implements AutoCloseable {
         Group g = groups.get(key);
         if (g != null && --g.clients <= 0) {
           groups.remove(key);
-          // Fails (and keeps the snapshot) while the cache still holds watches of the stream.
-          cache.clearSnapshot(key);
+          clear(key, 0);
         }
       });
     } catch (RejectedExecutionException e) {
       // closing
     }
+  }
+
+  /** Drops a group's snapshot; the cache refuses while watches of a closing stream remain, so retry. */
+  private void clear(String key, int attempt) {
+    if (groups.containsKey(key) || cache.clearSnapshot(key) || attempt >= 10 || closed) {
+      return;
+    }
+    try {
+      pushThread.schedule(() -> clear(key, attempt + 1), 1, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  /** True while the cache holds a snapshot for this group (tests). */
+  boolean hasSnapshot(String group) {
+    return call(() -> cache.getSnapshot(group) != null);
   }
 
   private <T> T call(Callable<T> task) {
@@ -390,6 +443,10 @@ public final class XdsServer implements AutoCloseable {
         edsPush(instances);
       }
       stats.push(full, System.nanoTime() - since);
+      if (log.isDebugEnabled()) {
+        log.debug("{} push: {} groups, {} ms after the first change", full ? "full" : "endpoint", groups.size(),
+            (System.nanoTime() - since) / 1_000_000);
+      }
     } catch (RuntimeException e) {
       log.error("push failed; clients keep their last config", e);
     }
@@ -398,14 +455,17 @@ public final class XdsServer implements AutoCloseable {
   private void fullPush() {
     long start = System.nanoTime();
     PushContext ctx = new PushContext(discovery, store, options, endpoints);
+    ctx.interner = interner;
     context = ctx;
     // Cached validation results of resources no longer served are dropped now and then.
-    if (validated.size() > 500_000) {
+    if (validated.size() > 500_000 || cleanVirtualHosts.size() > 500_000) {
       validated.clear();
+      cleanVirtualHosts.clear();
     }
     for (Map.Entry<String, Group> e : groups.entrySet()) {
       build(ctx, e.getKey(), e.getValue());
     }
+    interner.endPush();
     pushedOnce = true;
     log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
   }
@@ -473,11 +533,15 @@ public final class XdsServer implements AutoCloseable {
   }
 
   private void build(PushContext ctx, String key, Group g) {
-    ProxyResources r = translate(ctx, g.node);
+    ProxyResources t = translate(ctx, g.node);
+    // Equal resources become the same instances as last push's: the checks below and the
+    // serializer's cache then work by reference.
+    ProxyResources r = new ProxyResources(interner.intern(t.clusters()), interner.intern(t.endpoints()),
+        interner.intern(t.listeners()), interner.intern(t.routes()));
     if (options.validateResources()) {
       r = dropInvalid(g.node, r);
     }
-    List<String> missing = consistency(r);
+    List<String> missing = consistency(r, interner);
     if (!missing.isEmpty()) {
       stats.inconsistent();
       log.error("config for {} not served, it names missing resources (the last good config stays): {}",
@@ -580,9 +644,24 @@ public final class XdsServer implements AutoCloseable {
 
   private void publish(String key, Group g) {
     ProxyResources r = requireNonNull(g.resources, "resources");
-    Snapshot s = Snapshot.create(r.clusters(), g.clusterVersion, r.endpoints(), g.endpointVersion,
-        r.listeners(), g.listenerVersion, r.routes(), g.routeVersion, List.of(), "");
-    cache.setSnapshot(key, s);
+    if (g.cds == null || !g.cdsBuilt.equals(g.clusterVersion)) {
+      g.cds = SnapshotResources.create(interner.versioned(r.clusters()), g.clusterVersion);
+      g.cdsBuilt = g.clusterVersion;
+    }
+    if (g.eds == null || !g.edsBuilt.equals(g.endpointVersion)) {
+      g.eds = SnapshotResources.create(interner.versioned(r.endpoints()), g.endpointVersion);
+      g.edsBuilt = g.endpointVersion;
+    }
+    if (g.lds == null || !g.ldsBuilt.equals(g.listenerVersion)) {
+      g.lds = SnapshotResources.create(interner.versioned(r.listeners()), g.listenerVersion);
+      g.ldsBuilt = g.listenerVersion;
+    }
+    if (g.rds == null || !g.rdsBuilt.equals(g.routeVersion)) {
+      g.rds = SnapshotResources.create(interner.versioned(r.routes()), g.routeVersion);
+      g.rdsBuilt = g.routeVersion;
+    }
+    cache.setSnapshot(key, new XdsSnapshot(g.cds, g.clusterVersion, g.eds, g.endpointVersion, g.lds, g.listenerVersion,
+        g.rds, g.routeVersion));
   }
 
   /** Drops resources that break Envoy's proto constraints (logged with the violated rule). */
@@ -604,7 +683,7 @@ public final class XdsServer implements AutoCloseable {
       T m = in.get(i);
       Boolean ok = validated.get(m);
       if (ok == null) {
-        List<String> v = ResourceValidator.validate(m);
+        List<String> v = ResourceValidator.validate(m, cleanVirtualHosts);
         ok = v.isEmpty();
         validated.put(m, ok);
         if (!ok) {
@@ -628,12 +707,58 @@ public final class XdsServer implements AutoCloseable {
    * snapshot would leave clients waiting on, or failing over, a name that never comes.
    */
   static List<String> consistency(ProxyResources r) {
+    return consistency(r, new Interner());
+  }
+
+  /** What a listener or route configuration names: clusters, and route configurations (prefixed "rds:"). */
+  private static Set<String> references(Message m) {
+    Set<String> out = new HashSet<>();
+    if (m instanceof RouteConfiguration rc) {
+      referencedClusters(rc, out);
+      return out;
+    }
+    Listener l = (Listener) m;
+    List<HttpConnectionManager> hcms = new ArrayList<>();
+    try {
+      if (l.hasApiListener()) {
+        hcms.add(l.getApiListener().getApiListener().unpack(HttpConnectionManager.class));
+      }
+      for (FilterChain fc : l.getFilterChainsList()) {
+        for (Filter f : fc.getFiltersList()) {
+          if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+            hcms.add(f.getTypedConfig().unpack(HttpConnectionManager.class));
+          } else if (f.getTypedConfig().is(TcpProxy.class)) {
+            out.add(f.getTypedConfig().unpack(TcpProxy.class).getCluster());
+          }
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      out.add("unparsable:" + e.getMessage());
+    }
+    for (HttpConnectionManager h : hcms) {
+      if (h.hasRds()) {
+        out.add("rds:" + h.getRds().getRouteConfigName());
+      }
+      if (h.hasRouteConfig()) {
+        referencedClusters(h.getRouteConfig(), out);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What the resources name but do not contain: EDS service names without an endpoint set, routes
+   * (of filter chains and of api_listeners, which the control plane's own check skips) without a
+   * route configuration, clusters named by routes or TCP proxies without a cluster. Serving such a
+   * snapshot would leave clients waiting on, or failing over, a name that never comes.
+   */
+  private static List<String> consistency(ProxyResources r, Interner memo) {
     Set<String> clusters = new HashSet<>();
     Set<String> cla = new HashSet<>();
     Set<String> routes = new HashSet<>();
     r.clusters().forEach(c -> clusters.add(c.getName()));
     r.endpoints().forEach(c -> cla.add(c.getClusterName()));
-    r.routes().forEach(c -> routes.add(c.getName()));
+    r.routes().forEach(c -> routes.add("rds:" + c.getName()));
     List<String> missing = new ArrayList<>();
     for (Cluster c : r.clusters()) {
       if (c.getType() == Cluster.DiscoveryType.EDS) {
@@ -644,54 +769,37 @@ public final class XdsServer implements AutoCloseable {
       }
     }
     for (Listener l : r.listeners()) {
-      List<HttpConnectionManager> hcms = new ArrayList<>();
-      try {
-        if (l.hasApiListener()) {
-          hcms.add(l.getApiListener().getApiListener().unpack(HttpConnectionManager.class));
-        }
-        for (FilterChain fc : l.getFilterChainsList()) {
-          for (Filter f : fc.getFiltersList()) {
-            if (f.getTypedConfig().is(HttpConnectionManager.class)) {
-              hcms.add(f.getTypedConfig().unpack(HttpConnectionManager.class));
-            } else if (f.getTypedConfig().is(TcpProxy.class)) {
-              String c = f.getTypedConfig().unpack(TcpProxy.class).getCluster();
-              if (!clusters.contains(c)) {
-                missing.add("cluster " + c + " of listener " + l.getName());
-              }
-            }
-          }
-        }
-      } catch (InvalidProtocolBufferException e) {
-        missing.add("listener " + l.getName() + " does not parse: " + e.getMessage());
-      }
-      for (HttpConnectionManager h : hcms) {
-        if (h.hasRds() && !routes.contains(h.getRds().getRouteConfigName())) {
-          missing.add("route configuration " + h.getRds().getRouteConfigName() + " of listener " + l.getName());
-        }
-        if (h.hasRouteConfig()) {
-          missingClusters(h.getRouteConfig(), clusters, missing);
+      Set<String> refs = memo.derived(l, XdsServer::references);
+      for (String ref : refs) {
+        if (!(ref.startsWith("rds:") ? routes.contains(ref) : clusters.contains(ref))) {
+          missing.add(ref + " of listener " + l.getName());
         }
       }
     }
     for (RouteConfiguration rc : r.routes()) {
-      missingClusters(rc, clusters, missing);
+      Set<String> refs = memo.derived(rc, XdsServer::references);
+      if (!clusters.containsAll(refs)) {
+        for (String ref : refs) {
+          if (!clusters.contains(ref)) {
+            missing.add("cluster " + ref + " of route configuration " + rc.getName());
+          }
+        }
+      }
     }
     return missing;
   }
 
-  private static void missingClusters(RouteConfiguration rc, Set<String> clusters, List<String> missing) {
+  private static void referencedClusters(RouteConfiguration rc, Set<String> out) {
     for (VirtualHost vh : rc.getVirtualHostsList()) {
       for (Route route : vh.getRoutesList()) {
         if (!route.hasRoute()) {
           continue;
         }
-        if (!route.getRoute().getCluster().isEmpty() && !clusters.contains(route.getRoute().getCluster())) {
-          missing.add("cluster " + route.getRoute().getCluster() + " of route " + rc.getName() + "/" + vh.getName());
+        if (!route.getRoute().getCluster().isEmpty()) {
+          out.add(route.getRoute().getCluster());
         }
         for (WeightedCluster.ClusterWeight w : route.getRoute().getWeightedClusters().getClustersList()) {
-          if (!clusters.contains(w.getName())) {
-            missing.add("cluster " + w.getName() + " of route " + rc.getName() + "/" + vh.getName());
-          }
+          out.add(w.getName());
         }
       }
     }

@@ -246,6 +246,63 @@ class AdsProtocolIT {
     assertThat(unpack(lds, Listener.class)).singleElement().satisfies(l -> assertThat(l.hasApiListener()).isTrue());
   }
 
+  @Test
+  void aClientThatNeverAcksGetsOneResponsePerTypeWhateverChanges() throws Exception {
+    xds.markSynced();
+    Stream stalled = new Stream(MockMesh.SIDECAR_V1);
+    stalled.request(CDS, List.of());
+    assertThat(stalled.next().getTypeUrl()).isEqualTo(CDS);
+    for (int i = 0; i < 5; i++) {
+      // Each edit adds a subset cluster: new CDS content every time.
+      mesh.store.create(new Config(ConfigMeta.of(ConfigKind.ROUTE_RULE, "r" + i, "default"), RouteRule.newBuilder()
+          .setDestination(IstioService.newBuilder().setName("hello")).setPrecedence(i)
+          .addRoute(DestinationWeight.newBuilder().putLabels("version", "v" + i)).build()));
+    }
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (xds.stats().fullPushes() < 2 && System.nanoTime() < end) {
+      Thread.sleep(10);
+    }
+    // Nothing is queued for it: state of the world sends the next CDS only after an ACK.
+    assertThat(stalled.responses.poll(300, TimeUnit.MILLISECONDS)).isNull();
+    // Once it asks again it gets the current clusters (and later ones after each ACK).
+    stalled.request(CDS, List.of(), "x", "0", null);
+    DiscoveryResponse r = stalled.next();
+    String v4 = "outbound|80|version=v4|" + MockMesh.HELLO;
+    while (unpack(r, Cluster.class).stream().noneMatch(c -> c.getName().equals(v4))) {
+      stalled.ack(r, List.of());
+      r = stalled.next();
+    }
+  }
+
+  @Test
+  void aDisconnectedSidecarsSnapshotIsDropped() throws Exception {
+    xds.markSynced();
+    Stream s = new Stream(MockMesh.SIDECAR_V0);
+    s.request(CDS, List.of());
+    s.next();
+    assertThat(xds.hasSnapshot(MockMesh.SIDECAR_V0)).isTrue();
+    s.requests.onCompleted();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (xds.hasSnapshot(MockMesh.SIDECAR_V0) && System.nanoTime() < end) {
+      Thread.sleep(50);
+    }
+    assertThat(xds.hasSnapshot(MockMesh.SIDECAR_V0)).isFalse();
+    assertThat(xds.clients()).isEmpty();
+  }
+
+  @Test
+  void aHugeListOfUnknownNamesIsAnsweredWithWhatExists() throws Exception {
+    xds.markSynced();
+    Stream s = new Stream("greedy-client");
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      names.add("no-such-service-" + i + ".default.svc.cluster.local:80");
+    }
+    names.add(MockMesh.HELLO + ":80");
+    s.request(LDS, names);
+    assertThat(unpack(s.next(), Listener.class)).extracting(Listener::getName).containsExactly(MockMesh.HELLO + ":80");
+  }
+
   private void awaitAcked(String type, String version) throws InterruptedException {
     String shortType = XdsStats.shortType(type);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -27,8 +27,13 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
+import io.istio4j.pilot.config.v1.DestinationWeight;
 import io.istio4j.pilot.config.v1.EgressRule;
 import io.istio4j.pilot.config.v1.IstioService;
+import io.istio4j.pilot.config.v1.MatchCondition;
+import io.istio4j.pilot.config.v1.MatchRequest;
+import io.istio4j.pilot.config.v1.RouteRule;
+import io.istio4j.pilot.config.v1.StringMatch;
 import io.istio4j.pilot.model.Config;
 import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigMeta;
@@ -353,6 +358,21 @@ class UpstreamRulesTranslationTest {
         assertThat(XdsServer.consistency(r)).as("%s for %s", f, node).isEmpty();
       }
     }
+  }
+
+  @Test
+  void aRuleWithANonRe2RegexIsSkippedAndTheOthersStillApply() {
+    MockMesh mesh = new MockMesh().rule(ConfigKind.ROUTE_RULE, "weighted-route.yaml");
+    mesh.store.create(new Config(ConfigMeta.of(ConfigKind.ROUTE_RULE, "lookahead", "default"), RouteRule.newBuilder()
+        .setDestination(IstioService.newBuilder().setName("world")).setPrecedence(5)
+        .setMatch(MatchCondition.newBuilder().setRequest(MatchRequest.newBuilder()
+            .putHeaders("cookie", StringMatch.newBuilder().setRegex("^(?=.*user=jason)").build())))
+        .addRoute(DestinationWeight.newBuilder().putLabels("version", "v1")).build()));
+    ProxyResources r = mesh.translate(SIDECAR_V0);
+    VirtualHost world = vhost(r, "80", WORLD + "|http");
+    assertThat(world.getRoutesList()).singleElement()
+        .satisfies(rt -> assertThat(rt.getRoute().getWeightedClusters().getClustersCount()).isEqualTo(2));
+    assertValid(r);
   }
 
   @Test
