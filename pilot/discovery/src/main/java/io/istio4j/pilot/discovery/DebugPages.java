@@ -118,7 +118,7 @@ final class DebugPages {
       if (s.error() != null) {
         m.put("error", s.error());
       }
-      if (s.state() != ConfigObjectStatus.State.ACCEPTED) {
+      if (s.state() != ConfigObjectStatus.State.VALID) {
         rejected++;
       }
       objects.add(m);

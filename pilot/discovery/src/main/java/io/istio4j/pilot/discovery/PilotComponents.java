@@ -151,7 +151,7 @@ public record PilotComponents(
         continue;
       }
       for (Config c : store.list(kind, ConfigStore.NAMESPACE_ALL)) {
-        out.add(new ConfigObjectStatus(c.key(), ConfigObjectStatus.State.ACCEPTED, null, null));
+        out.add(new ConfigObjectStatus(c.key(), ConfigObjectStatus.State.VALID, null, null));
       }
     }
     return out;

@@ -74,7 +74,7 @@ final class PilotMetrics {
         .register(registry);
     GaugeWithCallback.builder()
         .name("pilot_config_objects")
-        .help("Config objects by kind and state: ACCEPTED, STALE (an edit was rejected, the last valid "
+        .help("Config objects by kind and state: VALID, STALE (an edit was rejected, the last valid "
             + "version is served), REJECTED (no valid version).")
         .labelNames("kind", "state")
         .callback(cb -> {

@@ -133,7 +133,7 @@ final class StandardComponents {
     List<ConfigObjectStatus> out = new ArrayList<>();
     for (io.istio4j.pilot.config.ConfigObjectStatus s : v.statuses()) {
       ConfigObjectStatus.State state = switch (s.state()) {
-        case VALID -> ConfigObjectStatus.State.ACCEPTED;
+        case VALID -> ConfigObjectStatus.State.VALID;
         case STALE -> ConfigObjectStatus.State.STALE;
         case REJECTED -> ConfigObjectStatus.State.REJECTED;
       };

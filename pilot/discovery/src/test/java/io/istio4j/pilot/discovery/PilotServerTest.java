@@ -103,14 +103,14 @@ class PilotServerTest {
         .contains("pilot_total_xds_rejects_total{type=\"RouteConfiguration\"} 1.0")
         .contains("pilot_services{registry=\"file:/srv/registry\"} 1.0")
         .contains("pilot_service_instances{registry=\"file:/srv/registry\"} 1.0")
-        .contains("pilot_config_objects{kind=\"route-rule\",state=\"accepted\"} 1.0")
+        .contains("pilot_config_objects{kind=\"route-rule\",state=\"valid\"} 1.0")
         .contains("pilot_ready 1.0")
         .contains("pilot_config_events_total{kind=\"route-rule\",type=\"add\"} 1.0");
 
     assertThat(get("/debug/registryz")).contains("\"hostname\" : \"reviews.default.svc.cluster.local\"")
         .contains("\"address\" : \"10.1.1.2\"").contains("\"version\" : \"v1\"");
     assertThat(get("/debug/configz")).contains("\"key\" : \"route-rule/default/reviews-default\"")
-        .contains("\"state\" : \"ACCEPTED\"").contains("\"store\" : \"fs:///srv/config\"");
+        .contains("\"state\" : \"VALID\"").contains("\"store\" : \"fs:///srv/config\"");
     assertThat(get("/debug/adsz")).isEqualTo("200 {\"clients\":[]}\n");
     assertThat(get("/version")).contains("istio4j-pilot-discovery");
   }
