@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -113,8 +112,7 @@ public record MeshSettings(String domain, String appNamespace, MeshConfig meshCo
    */
   private static void overlay(Message.Builder target, Message parsed, JsonNode tree) {
     Descriptor d = target.getDescriptorForType();
-    for (Iterator<Map.Entry<String, JsonNode>> it = tree.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : tree.properties()) {
       FieldDescriptor f = d.findFieldByName(e.getKey());
       if (f == null) {
         for (FieldDescriptor candidate : d.getFields()) {

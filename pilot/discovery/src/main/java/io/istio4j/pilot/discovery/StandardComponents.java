@@ -154,7 +154,11 @@ final class StandardComponents {
     RegistryOptions o = RegistryOptions.of(options.mesh().domain())
         .withKubernetesNamespace(ns.isEmpty() ? null : ns)
         .withFilePollInterval(options.filePollInterval());
-    List<ServiceRegistry> one = Registries.open(spec, o).registries();
-    return one.get(0);
+    try {
+      return Registries.open(spec, o).registries().get(0);
+    } catch (IllegalArgumentException e) {
+      String m = String.valueOf(e.getMessage());
+      throw m.startsWith("--registries") ? e : new IllegalArgumentException("--registries: " + m, e);
+    }
   }
 }
