@@ -50,7 +50,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 public final class CertificateAuthority {
 
-  /** The leaf is valid from a minute in the past, so a verifier whose clock is slightly behind accepts it. */
+  /** The leaf is valid from up to a minute in the past, so a verifier whose clock is slightly behind accepts it. */
   static final Duration BACKDATE = Duration.ofMinutes(1);
   private static final X500Name EMPTY_SUBJECT = new X500Name(new RDN[0]);
 
@@ -186,12 +186,16 @@ public final class CertificateAuthority {
       throw new IllegalArgumentException("certificate with " + uris + " URI SANs (expected: at most one)");
     }
     Instant now = Instant.now();
-    Instant notBefore = now.minus(BACKDATE);
+    Duration ttl = grantedTtl(requestedTtl);
+    // Backdated for verifiers whose clocks lag, but by a tenth of the lifetime at most, so a
+    // short-lived certificate's half-life (when holders renew) still lies ahead.
+    Duration backdate = ttl.dividedBy(10).compareTo(BACKDATE) < 0 ? ttl.dividedBy(10) : BACKDATE;
+    Instant notBefore = now.minus(backdate);
     Instant caNotBefore = bundle.signingCert().getNotBefore().toInstant();
     if (notBefore.isBefore(caNotBefore)) {
       notBefore = caNotBefore;
     }
-    Instant notAfter = now.plus(grantedTtl(requestedTtl));
+    Instant notAfter = now.plus(ttl);
     Instant caNotAfter = bundle.signingCert().getNotAfter().toInstant();
     if (notAfter.isAfter(caNotAfter)) {
       notAfter = caNotAfter;

@@ -78,6 +78,18 @@ public final class SelfSignedCa {
     return bundle;
   }
 
+  /**
+   * The stored root; never generates one (for {@code istio-ca issue}, which must sign with the root
+   * the running CA uses).
+   *
+   * @throws IOException when the storage holds none, naming it
+   */
+  public static CaKeyCertBundle load(CaStorage storage) throws IOException {
+    CaStorage.StoredCa stored = storage.load().orElseThrow(() -> new IOException(storage.describe()
+        + " holds no CA root yet (start the CA once with 'istio-ca serve' to create it, or use a plug-in CA)"));
+    return parse(stored, storage.describe());
+  }
+
   /** A new root certificate and key, as PEM. */
   public static CaStorage.StoredCa generate(RootOptions options) {
     KeyPair pair = options.keyAlgorithm().generate();
