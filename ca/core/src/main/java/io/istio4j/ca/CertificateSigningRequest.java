@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.security.KeyPair;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -11,14 +12,20 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * A parsed and checked PKCS#10 CSR: its signature verifies (the caller holds the key), the key is
@@ -107,6 +114,30 @@ public record CertificateSigningRequest(PublicKey publicKey, List<SubjectAltName
       throw new InvalidCsrException("CSR has no URI SAN (expected: exactly one, a SPIFFE ID)");
     }
     return new CertificateSigningRequest(key, sans, id);
+  }
+
+  /**
+   * A PEM CSR for {@code pair} asking for {@code sans}, with an empty Subject (the SAN extension is
+   * then critical), as a node agent sends it.
+   */
+  public static String create(KeyPair pair, List<SubjectAltName> sans) {
+    GeneralName[] names = new GeneralName[sans.size()];
+    for (int i = 0; i < names.length; i++) {
+      SubjectAltName san = sans.get(i);
+      names[i] = new GeneralName(san.type() == SubjectAltName.Type.URI ? GeneralName.uniformResourceIdentifier
+          : GeneralName.dNSName, san.value());
+    }
+    try {
+      ExtensionsGenerator extensions = new ExtensionsGenerator();
+      extensions.addExtension(Extension.subjectAlternativeName, true, new GeneralNames(names));
+      PKCS10CertificationRequest csr = new JcaPKCS10CertificationRequestBuilder(new X500Name(new RDN[0]),
+          pair.getPublic())
+          .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
+          .build(new JcaContentSignerBuilder(KeyAlgorithm.signatureAlgorithm(pair.getPrivate())).build(pair.getPrivate()));
+      return Pem.encodeDer("CERTIFICATE REQUEST", csr.getEncoded());
+    } catch (IOException | OperatorCreationException e) {
+      throw new IllegalStateException("cannot build a CSR for " + sans + ": " + e.getMessage(), e);
+    }
   }
 
   private static void checkKey(PublicKey key) throws InvalidCsrException {

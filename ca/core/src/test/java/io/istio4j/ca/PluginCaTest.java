@@ -3,8 +3,8 @@ package io.istio4j.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.istio4j.ca.testing.TestPki.Ca;
 import io.istio4j.ca.testing.TestPki;
+import io.istio4j.ca.testing.TestPki.Ca;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
