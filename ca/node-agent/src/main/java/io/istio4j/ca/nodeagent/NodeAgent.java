@@ -148,8 +148,9 @@ public final class NodeAgent implements Runnable {
         boolean expired = leaf.getNotAfter().toInstant().isBefore(Instant.now());
         long sleep = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
         if (expired) {
-          log.error("Renewal attempt {} failed: {}; the current certificate EXPIRED at {}; retrying in {} ms", attempt,
-              e.getMessage(), leaf.getNotAfter().toInstant(), sleep);
+          log.error("Renewal attempt {} failed: {}; the current certificate EXPIRED at {}, so the CA will refuse it: "
+              + "give this node a new bootstrap identity (istio-ca issue); retrying in {} ms", attempt, e.getMessage(),
+              leaf.getNotAfter().toInstant(), sleep);
         } else {
           log.warn("Renewal attempt {} failed: {}; retrying in {} ms", attempt, e.getMessage(), sleep);
         }
