@@ -84,11 +84,11 @@ public final class CertificateAuthority {
     requireNonNull(defaultTtl, "defaultTtl");
     requireNonNull(maxTtl, "maxTtl");
     if (defaultTtl.isNegative() || defaultTtl.isZero()) {
-      throw new IllegalArgumentException("workload cert TTL: " + defaultTtl + " (expected: positive)");
+      throw new IllegalArgumentException("workload cert TTL: " + Durations.format(defaultTtl) + " (expected: positive)");
     }
     if (maxTtl.compareTo(defaultTtl) < 0) {
-      throw new IllegalArgumentException("max workload cert TTL " + maxTtl + " is shorter than the workload cert TTL "
-          + defaultTtl + " (expected: max >= default)");
+      throw new IllegalArgumentException("max workload cert TTL " + Durations.format(maxTtl)
+          + " is shorter than the workload cert TTL " + Durations.format(defaultTtl) + " (expected: max >= default)");
     }
     this.defaultTtl = defaultTtl;
     this.maxTtl = maxTtl;

@@ -50,9 +50,13 @@ public final class DirectoryCaStorage implements CaStorage {
 
   @Override
   public StoredCa store(StoredCa ca) throws IOException {
-    Files.createDirectories(dir);
-    SecureFiles.writeSecret(dir.resolve(KEY_FILE), ca.keyPem());
-    SecureFiles.writePublic(dir.resolve(CERT_FILE), ca.certPem());
+    try {
+      Files.createDirectories(dir);
+      SecureFiles.writeSecret(dir.resolve(KEY_FILE), ca.keyPem());
+      SecureFiles.writePublic(dir.resolve(CERT_FILE), ca.certPem());
+    } catch (IOException e) {
+      throw new IOException("CA storage " + dir + ": cannot write the new root (" + e + ")", e);
+    }
     return ca;
   }
 

@@ -66,9 +66,29 @@ public record SpiffeId(String trustDomain, String path) {
 
   /** The ID of a Kubernetes service account: {@code spiffe://<td>/ns/<namespace>/sa/<name>}. */
   public static SpiffeId forServiceAccount(String trustDomain, String namespace, String serviceAccount) {
-    requireNonNull(namespace, "namespace");
-    requireNonNull(serviceAccount, "serviceAccount");
+    checkKubernetesName("namespace", namespace, 63, false);
+    checkKubernetesName("service account", serviceAccount, 253, true);
     return new SpiffeId(trustDomain, "/ns/" + namespace + "/sa/" + serviceAccount);
+  }
+
+  /**
+   * Kubernetes names: a namespace is a DNS-1123 label, a service account name a DNS-1123
+   * subdomain; either way no '/' can smuggle extra path segments into the ID.
+   */
+  private static void checkKubernetesName(String what, String name, int max, boolean dots) {
+    requireNonNull(name, what);
+    boolean ok = !name.isEmpty() && name.length() <= max;
+    for (int i = 0; ok && i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+      boolean edge = i == 0 || i == name.length() - 1;
+      ok = alnum || (!edge && (c == '-' || (dots && c == '.')));
+    }
+    if (!ok) {
+      throw new IllegalArgumentException(what + " '" + truncate(name) + "' (expected: a Kubernetes name: lower-case "
+          + "letters, digits and '-'" + (dots ? " or '.'" : "") + ", starting and ending alphanumeric, at most " + max
+          + " characters)");
+    }
   }
 
   /** Checks a trust domain alone, as {@code --trust-domain} gives it. */

@@ -166,4 +166,16 @@ class SpiffeIdTest {
     assertThat(SpiffeId.parse("spiffe://cluster.local/ns/default").serviceAccount()).isEmpty();
     assertThat(SpiffeId.parse("spiffe://cluster.local").isWorkload()).isFalse();
   }
+
+  @Test
+  void serviceAccountNamesCannotSmuggleExtraSegments() {
+    for (String[] bad : new String[][] {{"a/b", "sa"}, {"ns", "sa/x"}, {"NS", "sa"}, {"ns", ".."}, {"", "sa"},
+        {"ns", "-sa"}, {"n.s", "sa"}, {"a".repeat(64), "sa"}}) {
+      assertThatThrownBy(() -> SpiffeId.forServiceAccount("cluster.local", bad[0], bad[1]))
+          .as(bad[0] + "/" + bad[1]).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("Kubernetes name");
+    }
+    assertThat(SpiffeId.forServiceAccount("cluster.local", "kube-system", "my.sa-1").path())
+        .isEqualTo("/ns/kube-system/sa/my.sa-1");
+  }
 }

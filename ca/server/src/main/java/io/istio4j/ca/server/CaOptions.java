@@ -11,6 +11,7 @@ import io.istio4j.ca.Durations;
 import io.istio4j.ca.KeyAlgorithm;
 import io.istio4j.ca.PluginCa;
 import io.istio4j.ca.SelfSignedCa;
+import io.istio4j.ca.SpiffeId;
 import io.istio4j.ca.k8s.SecretCaStorage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,6 +94,12 @@ final class CaOptions {
    * @param create whether a self-signed root may be generated (serve: yes; issue: no)
    */
   CertificateAuthority authority(boolean create) throws IOException {
+    // Flags first: a bad TTL must not cost a generated root.
+    SpiffeId.checkTrustDomain(trustDomain);
+    if (maxWorkloadCertTtl.compareTo(workloadCertTtl) < 0 || workloadCertTtl.isZero() || workloadCertTtl.isNegative()) {
+      throw new IllegalArgumentException("--workload-cert-ttl " + Durations.format(workloadCertTtl)
+          + " and --max-workload-cert-ttl " + Durations.format(maxWorkloadCertTtl) + " (expected: 0 < ttl <= max)");
+    }
     CaKeyCertBundle bundle;
     if (pluginMode()) {
       if (signingCert == null || signingKey == null || rootCert == null) {

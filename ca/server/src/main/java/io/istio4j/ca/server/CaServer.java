@@ -24,9 +24,11 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
@@ -59,6 +61,7 @@ public final class CaServer implements AutoCloseable {
   private Server grpc;
   private HttpServer monitoring;
   private ScheduledExecutorService scheduler;
+  private ExecutorService executor;
   private volatile boolean started;
   private volatile boolean stopping;
 
@@ -97,8 +100,19 @@ public final class CaServer implements AutoCloseable {
     CallerAuthenticator authenticator = new CallerAuthenticator(config.tokenVerifiers, metrics);
     CsrAuthority authority = new CsrAuthority(ca, authenticator, metrics);
     AuthInterceptor interceptor = new AuthInterceptor();
+    // Signing is CPU-bound: a bounded pool (not gRPC's unbounded cached one) keeps a flood of calls
+    // from becoming a flood of threads; the headroom over the core count covers token verifiers
+    // that wait on the Kubernetes API.
+    int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+    AtomicInteger threadNumber = new AtomicInteger();
+    executor = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "istio-ca-grpc-" + threadNumber.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
     try {
       grpc = Grpc.newServerBuilderForPort(config.grpcPort, credentials)
+          .executor(executor)
           .addService(ServerInterceptors.intercept(new IstioCaServiceImpl(authority), interceptor))
           .addService(ServerInterceptors.intercept(new IstioCertificateServiceImpl(authority), interceptor))
           .maxInboundMessageSize(MAX_MESSAGE_BYTES)
@@ -208,6 +222,9 @@ public final class CaServer implements AutoCloseable {
     }
     if (scheduler != null) {
       scheduler.shutdownNow();
+    }
+    if (executor != null) {
+      executor.shutdownNow();
     }
     if (monitoring != null) {
       monitoring.close();

@@ -28,11 +28,13 @@ import io.istio4j.ca.server.testing.RunningCa;
 import io.istio4j.ca.testing.Openssl;
 import io.istio4j.ca.testing.TestPki;
 import java.math.BigInteger;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -148,6 +150,32 @@ class CaServerIT {
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
     assertThat(IstioCAServiceGrpc.newBlockingStub(sleepChannel).handleCSR(request(csr(SLEEP))).getIsApproved()).isTrue();
+  }
+
+  @Test
+  void stalledAndGarbageConnectionsDoNotStopTheService() throws Exception {
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < 100; i++) {
+        Socket s = new Socket("127.0.0.1", ca.server().grpcPort());
+        sockets.add(s);
+        if (i % 2 == 0) {
+          s.getOutputStream().write(("GET / HTTP/1.1\r\n" + "\u0016\u0003\u0001garbage".repeat(50)).getBytes(UTF_8));
+        }
+      }
+      assertThat(IstioCAServiceGrpc.newBlockingStub(sleepChannel).handleCSR(request(csr(SLEEP))).getIsApproved())
+          .isTrue();
+      ManagedChannel fresh = ca.mtlsChannel(ca.identity("default", "sleep"));
+      try {
+        assertThat(IstioCAServiceGrpc.newBlockingStub(fresh).handleCSR(request(csr(SLEEP))).getIsApproved()).isTrue();
+      } finally {
+        RunningCa.close(fresh);
+      }
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
+    }
   }
 
   @Test
