@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.CertificateException;
@@ -33,6 +35,7 @@ import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Signs workload certificates that conform to the X.509-SVID standard: an empty Subject with a
@@ -61,6 +64,8 @@ public final class CertificateAuthority {
   private final X500Name issuer;
   private final Extension authorityKeyId;
   private final String signatureAlgorithm;
+  private final @Nullable Provider signingProvider;
+  private final PrivateKey signingKey;
   private final SecureRandom random = new SecureRandom();
   private final BcX509ExtensionUtils extensionUtils = new BcX509ExtensionUtils();
   private final ThreadLocal<CertificateFactory> certificateFactory = ThreadLocal.withInitial(() -> {
@@ -103,6 +108,8 @@ public final class CertificateAuthority {
           + ": cannot be parsed (" + e.getMessage() + ")", e);
     }
     this.signatureAlgorithm = KeyAlgorithm.signatureAlgorithm(bundle.signingKey());
+    this.signingProvider = Providers.forKey(bundle.signingKey());
+    this.signingKey = Providers.forSigning(bundle.signingKey());
   }
 
   /** The signing material. */
@@ -217,7 +224,11 @@ public final class CertificateAuthority {
           new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
       b.addExtension(Extension.subjectKeyIdentifier, false, extensionUtils.createSubjectKeyIdentifier(spki));
       b.addExtension(authorityKeyId);
-      ContentSigner signer = new JcaContentSignerBuilder(signatureAlgorithm).build(bundle.signingKey());
+      JcaContentSignerBuilder signerBuilder = new JcaContentSignerBuilder(signatureAlgorithm);
+      if (signingProvider != null) {
+        signerBuilder.setProvider(signingProvider);
+      }
+      ContentSigner signer = signerBuilder.build(signingKey);
       byte[] der = b.build(signer).getEncoded();
       X509Certificate leaf = (X509Certificate) certificateFactory.get().generateCertificate(new ByteArrayInputStream(der));
       return new IssuedCertificate(leaf, bundle.chain(), bundle.root());

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.io.IOException;
 import java.io.StringReader;
 import java.security.KeyPair;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -73,13 +74,19 @@ public record CertificateSigningRequest(PublicKey publicKey, List<SubjectAltName
     }
     PublicKey key;
     try {
-      key = new JcaPKCS10CertificationRequest(csr).getPublicKey();
+      // BouncyCastle's key objects keep the named curve's precomputed tables (see Providers).
+      key = new JcaPKCS10CertificationRequest(csr).setProvider(Providers.bouncyCastle()).getPublicKey();
     } catch (Exception e) {
       throw new InvalidCsrException("CSR: unsupported or malformed public key (" + e.getMessage() + ")", e);
     }
     checkKey(key);
     try {
-      if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key))) {
+      JcaContentVerifierProviderBuilder verifier = new JcaContentVerifierProviderBuilder();
+      Provider provider = Providers.forKey(key);
+      if (provider != null) {
+        verifier.setProvider(provider);
+      }
+      if (!csr.isSignatureValid(verifier.build(key))) {
         throw new InvalidCsrException("CSR: signature does not verify with the CSR's own public key");
       }
     } catch (InvalidCsrException e) {
