@@ -92,6 +92,7 @@ public final class NodeAgent implements Runnable {
   private volatile boolean running = true;
   private volatile @Nullable Thread thread;
   private volatile int renewals;
+  private volatile int failedAttempts;
 
   /** An agent; {@link #run()} it on a thread of its own. */
   public NodeAgent(Config config) {
@@ -101,6 +102,11 @@ public final class NodeAgent implements Runnable {
   /** How many certificates it has obtained since it started. */
   public int renewals() {
     return renewals;
+  }
+
+  /** How many renewal attempts have failed since it started. */
+  public int failedAttempts() {
+    return failedAttempts;
   }
 
   /** Stops the loop (between attempts or during a sleep). */
@@ -144,6 +150,7 @@ public final class NodeAgent implements Runnable {
         renewOnce();
         return;
       } catch (RenewalException e) {
+        failedAttempts++;
         X509Certificate leaf = currentLeaf();
         boolean expired = leaf.getNotAfter().toInstant().isBefore(Instant.now());
         long sleep = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);

@@ -86,7 +86,8 @@ class NodeAgentIT {
       port = s.getLocalPort();
     }
     Path storage = dir.resolve("ca");
-    RunningCa first = RunningCa.start(storage, Duration.ofSeconds(4), b -> { });
+    // 20 s certificates: renewal is due after about 10 s, and the CA is back well before expiry.
+    RunningCa first = RunningCa.start(storage, Duration.ofSeconds(20), b -> { });
     Path certs = bootstrap(first, "vm", "db");
     var authority = first.ca();
     first.close();
@@ -96,8 +97,9 @@ class NodeAgentIT {
     t.start();
     try {
       // The CA is down past the bootstrap certificate's half-life: the agent keeps retrying.
-      Thread.sleep(3000);
+      await(() -> agent.failedAttempts() >= 3, "failed attempts while the CA is down");
       assertThat(agent.renewals()).isZero();
+      assertThat(t.isAlive()).isTrue();
       try (RunningCa again = RunningCa.start(authority, port, b -> { })) {
         await(() -> agent.renewals() >= 1, "a renewal once the CA is back");
         assertThat(again.rootPem()).isEqualTo(Files.readString(certs.resolve("root-cert.pem")));
