@@ -106,6 +106,11 @@ public final class XdsServer implements AutoCloseable {
   private final Map<Message, Boolean> validated = new HashMap<>();
   private final Map<Message, Boolean> cleanVirtualHosts = new IdentityHashMap<>();
   private final Interner interner = new Interner();
+  /**
+   * Snapshot maps built in the current push, by resource list instance: groups with the same
+   * (interned) list share one map instead of each building its own. Cleared at each push's start.
+   */
+  private final Map<List<?>, SnapshotResources<?>> snapshotMaps = new IdentityHashMap<>();
   private @Nullable PushContext context;
 
   // Pending changes, guarded by "this".
@@ -430,6 +435,7 @@ public final class XdsServer implements AutoCloseable {
       instancesChanged.clear();
       firstEventNanos = 0;
     }
+    snapshotMaps.clear();
     try {
       if (full) {
         for (String h : services) {
@@ -470,7 +476,11 @@ public final class XdsServer implements AutoCloseable {
     log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
   }
 
-  /** Rebuilds the endpoint sets of these services and re-serves the groups that use them. */
+  /**
+   * Rebuilds the endpoint sets of these services and re-serves the groups that use them. Groups
+   * with the same (interned) endpoint list share the refreshed list and its snapshot map, so the
+   * work per view is done once, not once per client group.
+   */
   private void edsPush(Set<String> hosts) {
     PushContext ctx = context;
     if (ctx == null) {
@@ -483,37 +493,45 @@ public final class XdsServer implements AutoCloseable {
     if (changed.isEmpty()) {
       return;
     }
+    String v = String.valueOf(versions.incrementAndGet());
+    // Old list instance -> refreshed list, or the old list itself when nothing in it changed.
+    Map<List<ClusterLoadAssignment>, List<ClusterLoadAssignment>> refreshedLists = new IdentityHashMap<>();
     for (Map.Entry<String, Group> e : groups.entrySet()) {
       Group g = e.getValue();
       if (g.resources == null || !intersects(g.endpointKeys, changed)) {
         continue;
       }
-      boolean[] differs = {false};
-      List<ClusterLoadAssignment> next = refreshed(g.resources.endpoints(), changed, ctx, differs);
-      if (!differs[0]) {
+      List<ClusterLoadAssignment> served = g.resources.endpoints();
+      List<ClusterLoadAssignment> next = refreshedLists.computeIfAbsent(served, l -> refreshed(l, changed, ctx));
+      if (next == served) {
         continue;
       }
       ProxyResources base = requireNonNull(g.base, "base");
-      g.base = new ProxyResources(base.clusters(), refreshed(base.endpoints(), changed, ctx, differs),
+      g.base = new ProxyResources(base.clusters(), refreshedLists.computeIfAbsent(base.endpoints(), l -> refreshed(l, changed, ctx)),
           base.listeners(), base.routes());
       g.resources = new ProxyResources(g.resources.clusters(), next, g.resources.listeners(), g.resources.routes());
-      g.endpointVersion = String.valueOf(versions.incrementAndGet());
+      g.endpointVersion = v;
       publish(e.getKey(), g);
     }
   }
 
-  private List<ClusterLoadAssignment> refreshed(List<ClusterLoadAssignment> in, Set<String> changed, PushContext ctx,
-      boolean[] differs) {
+  /** The list with the changed assignments rebuilt; the same instance when none differs. */
+  private List<ClusterLoadAssignment> refreshed(List<ClusterLoadAssignment> in, Set<String> changed, PushContext ctx) {
     List<ClusterLoadAssignment> out = new ArrayList<>(in.size());
+    boolean differs = false;
     for (ClusterLoadAssignment old : in) {
       ClusterLoadAssignment now = old;
       if (changed.contains(old.getClusterName())) {
         now = endpoints.refresh(ctx.discovery, old.getClusterName(), ctx);
-        differs[0] |= !now.equals(old);
+        if (now.equals(old)) {
+          now = old;
+        } else {
+          differs = true;
+        }
       }
       out.add(now);
     }
-    return out;
+    return differs ? List.copyOf(out) : in;
   }
 
   private static boolean intersects(Set<String> a, Set<String> b) {
@@ -536,8 +554,8 @@ public final class XdsServer implements AutoCloseable {
     ProxyResources t = translate(ctx, g.node);
     // Equal resources become the same instances as last push's: the checks below and the
     // serializer's cache then work by reference.
-    ProxyResources r = new ProxyResources(interner.intern(t.clusters()), interner.intern(t.endpoints()),
-        interner.intern(t.listeners()), interner.intern(t.routes()));
+    ProxyResources r = new ProxyResources(interner.internList(t.clusters()), interner.internList(t.endpoints()),
+        interner.internList(t.listeners()), interner.internList(t.routes()));
     if (options.validateResources()) {
       r = dropInvalid(g.node, r);
     }
@@ -580,8 +598,7 @@ public final class XdsServer implements AutoCloseable {
    */
   private ProxyResources withRetired(String key, Group g, @Nullable ProxyResources previous, ProxyResources next) {
     long now = System.nanoTime();
-    Set<String> names = new HashSet<>();
-    next.clusters().forEach(c -> names.add(c.getName()));
+    Set<String> names = interner.derivedOf(next.clusters(), l -> clusterNames(next.clusters()));
     ProxyResources served = g.resources;
     if (previous != null && served != null) {
       Map<String, ClusterLoadAssignment> cla = new HashMap<>();
@@ -645,23 +662,37 @@ public final class XdsServer implements AutoCloseable {
   private void publish(String key, Group g) {
     ProxyResources r = requireNonNull(g.resources, "resources");
     if (g.cds == null || !g.cdsBuilt.equals(g.clusterVersion)) {
-      g.cds = SnapshotResources.create(interner.versioned(r.clusters()), g.clusterVersion);
+      g.cds = snapshotMap(r.clusters());
       g.cdsBuilt = g.clusterVersion;
     }
     if (g.eds == null || !g.edsBuilt.equals(g.endpointVersion)) {
-      g.eds = SnapshotResources.create(interner.versioned(r.endpoints()), g.endpointVersion);
+      g.eds = snapshotMap(r.endpoints());
       g.edsBuilt = g.endpointVersion;
     }
     if (g.lds == null || !g.ldsBuilt.equals(g.listenerVersion)) {
-      g.lds = SnapshotResources.create(interner.versioned(r.listeners()), g.listenerVersion);
+      g.lds = snapshotMap(r.listeners());
       g.ldsBuilt = g.listenerVersion;
     }
     if (g.rds == null || !g.rdsBuilt.equals(g.routeVersion)) {
-      g.rds = SnapshotResources.create(interner.versioned(r.routes()), g.routeVersion);
+      g.rds = snapshotMap(r.routes());
       g.rdsBuilt = g.routeVersion;
     }
     cache.setSnapshot(key, new XdsSnapshot(g.cds, g.clusterVersion, g.eds, g.endpointVersion, g.lds, g.listenerVersion,
         g.rds, g.routeVersion));
+  }
+
+  /**
+   * The snapshot map of a resource list, shared by every group served the same list instance in
+   * this push. (Its own version is unused: {@link XdsSnapshot} carries each group's versions.)
+   */
+  @SuppressWarnings("unchecked")
+  private <T extends Message> SnapshotResources<T> snapshotMap(List<T> list) {
+    SnapshotResources<?> m = snapshotMaps.get(list);
+    if (m == null) {
+      m = SnapshotResources.create(interner.versioned(list), "");
+      snapshotMaps.put(list, m);
+    }
+    return (SnapshotResources<T>) m;
   }
 
   /** Drops resources that break Envoy's proto constraints (logged with the violated rule). */
@@ -753,21 +784,26 @@ public final class XdsServer implements AutoCloseable {
    * snapshot would leave clients waiting on, or failing over, a name that never comes.
    */
   private static List<String> consistency(ProxyResources r, Interner memo) {
-    Set<String> clusters = new HashSet<>();
-    Set<String> cla = new HashSet<>();
-    Set<String> routes = new HashSet<>();
-    r.clusters().forEach(c -> clusters.add(c.getName()));
-    r.endpoints().forEach(c -> cla.add(c.getClusterName()));
-    r.routes().forEach(c -> routes.add("rds:" + c.getName()));
+    // Sidecars of one view share (interned) cluster, endpoint and route lists: the name sets and
+    // the checks of those lists against each other are done once per list instance, not per group.
+    Set<String> clusters = memo.derivedOf(r.clusters(), l -> clusterNames(r.clusters()));
+    Set<String> routes = memo.derivedOf(r.routes(), l -> routeNames(r.routes()));
     List<String> missing = new ArrayList<>();
-    for (Cluster c : r.clusters()) {
-      if (c.getType() == Cluster.DiscoveryType.EDS) {
-        String name = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName();
-        if (!cla.contains(name)) {
-          missing.add("endpoints " + name + " of cluster " + c.getName());
-        }
+    // A cluster list checked against an endpoint list: both immutable, so the result is too.
+    record EdsCheck(List<Cluster> clusters, List<ClusterLoadAssignment> endpoints) {
+      @Override
+      public boolean equals(Object o) {
+        return o instanceof EdsCheck e && e.clusters == clusters && e.endpoints == endpoints;
+      }
+
+      @Override
+      public int hashCode() {
+        return System.identityHashCode(clusters) * 31 + System.identityHashCode(endpoints);
       }
     }
+    Map<EdsCheck, List<String>> edsChecks = memo.perPush(EdsCheck.class, HashMap::new);
+    missing.addAll(edsChecks.computeIfAbsent(new EdsCheck(r.clusters(), r.endpoints()),
+        k -> missingEndpoints(r.clusters(), memo.derivedOf(r.endpoints(), l -> endpointNames(r.endpoints())))));
     for (Listener l : r.listeners()) {
       Set<String> refs = memo.derived(l, XdsServer::references);
       for (String ref : refs) {
@@ -778,15 +814,53 @@ public final class XdsServer implements AutoCloseable {
     }
     for (RouteConfiguration rc : r.routes()) {
       Set<String> refs = memo.derived(rc, XdsServer::references);
-      if (!clusters.containsAll(refs)) {
-        for (String ref : refs) {
-          if (!clusters.contains(ref)) {
-            missing.add("cluster " + ref + " of route configuration " + rc.getName());
-          }
+      // The last cluster name set this route configuration was found complete against.
+      Map<RouteConfiguration, Set<String>> complete = memo.perPush(RouteConfiguration.class, IdentityHashMap::new);
+      if (complete.get(rc) == clusters) {
+        continue;
+      }
+      if (clusters.containsAll(refs)) {
+        complete.put(rc, clusters);
+        continue;
+      }
+      for (String ref : refs) {
+        if (!clusters.contains(ref)) {
+          missing.add("cluster " + ref + " of route configuration " + rc.getName());
         }
       }
     }
     return missing;
+  }
+
+  private static Set<String> clusterNames(List<Cluster> list) {
+    Set<String> out = new HashSet<>();
+    list.forEach(c -> out.add(c.getName()));
+    return out;
+  }
+
+  private static Set<String> endpointNames(List<ClusterLoadAssignment> list) {
+    Set<String> out = new HashSet<>();
+    list.forEach(c -> out.add(c.getClusterName()));
+    return out;
+  }
+
+  private static Set<String> routeNames(List<RouteConfiguration> list) {
+    Set<String> out = new HashSet<>();
+    list.forEach(c -> out.add("rds:" + c.getName()));
+    return out;
+  }
+
+  private static List<String> missingEndpoints(List<Cluster> clusters, Set<String> cla) {
+    List<String> missing = new ArrayList<>();
+    for (Cluster c : clusters) {
+      if (c.getType() == Cluster.DiscoveryType.EDS) {
+        String name = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName();
+        if (!cla.contains(name)) {
+          missing.add("endpoints " + name + " of cluster " + c.getName());
+        }
+      }
+    }
+    return List.copyOf(missing);
   }
 
   private static void referencedClusters(RouteConfiguration rc, Set<String> out) {
