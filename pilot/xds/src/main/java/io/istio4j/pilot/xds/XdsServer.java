@@ -141,6 +141,8 @@ public final class XdsServer implements AutoCloseable {
     String listenerVersion = "";
     String routeVersion = "";
     Set<String> endpointKeys = Set.of();
+    /** The group's endpoint versions, newest first, with what each changed (see {@link XdsSnapshot}). */
+    List<XdsSnapshot.EdsChange> edsHistory = List.of();
     // The snapshot's per-type maps and the versions they were built for.
     @Nullable SnapshotResources<Cluster> cds;
     @Nullable SnapshotResources<ClusterLoadAssignment> eds;
@@ -494,6 +496,7 @@ public final class XdsServer implements AutoCloseable {
       return;
     }
     String v = String.valueOf(versions.incrementAndGet());
+    Set<String> changedNames = Set.copyOf(changed);
     // Old list instance -> refreshed list, or the old list itself when nothing in it changed.
     Map<List<ClusterLoadAssignment>, List<ClusterLoadAssignment>> refreshedLists = new IdentityHashMap<>();
     for (Map.Entry<String, Group> e : groups.entrySet()) {
@@ -511,6 +514,7 @@ public final class XdsServer implements AutoCloseable {
           base.listeners(), base.routes());
       g.resources = new ProxyResources(g.resources.clusters(), next, g.resources.listeners(), g.resources.routes());
       g.endpointVersion = v;
+      edsChanged(g, v, changedNames);
       publish(e.getKey(), g);
     }
   }
@@ -576,6 +580,7 @@ public final class XdsServer implements AutoCloseable {
     }
     if (old == null || !old.endpoints().equals(r.endpoints())) {
       g.endpointVersion = v;
+      edsChanged(g, v, null);
     }
     if (old == null || !old.listeners().equals(r.listeners())) {
       g.listenerVersion = v;
@@ -654,6 +659,7 @@ public final class XdsServer implements AutoCloseable {
     }
     if (!old.endpoints().equals(r.endpoints())) {
       g.endpointVersion = v;
+      edsChanged(g, v, null);
     }
     g.resources = r;
     publish(key, g);
@@ -678,7 +684,17 @@ public final class XdsServer implements AutoCloseable {
       g.rdsBuilt = g.routeVersion;
     }
     cache.setSnapshot(key, new XdsSnapshot(g.cds, g.clusterVersion, g.eds, g.endpointVersion, g.lds, g.listenerVersion,
-        g.rds, g.routeVersion));
+        g.rds, g.routeVersion, g.edsHistory));
+  }
+
+  /** Records a new endpoint version of a group and the names it changed (null: any). */
+  private static void edsChanged(Group g, String version, @Nullable Set<String> names) {
+    List<XdsSnapshot.EdsChange> h = new ArrayList<>(Math.min(g.edsHistory.size() + 1, XdsSnapshot.EDS_HISTORY));
+    h.add(new XdsSnapshot.EdsChange(version, names));
+    for (int i = 0; i < g.edsHistory.size() && h.size() < XdsSnapshot.EDS_HISTORY; i++) {
+      h.add(g.edsHistory.get(i));
+    }
+    g.edsHistory = List.copyOf(h);
   }
 
   /**
