@@ -26,8 +26,8 @@ final class Interner {
   private Map<Message, Object> currentDerived = new IdentityHashMap<>();
   private Map<List<?>, List<?>> previousLists = new HashMap<>();
   private Map<List<?>, List<?>> currentLists = new HashMap<>();
-  private Map<Object, Object> previousOfList = new IdentityHashMap<>();
-  private Map<Object, Object> currentOfList = new IdentityHashMap<>();
+  private Map<String, Map<Object, Object>> previousOfList = new HashMap<>();
+  private Map<String, Map<Object, Object>> currentOfList = new HashMap<>();
   private Map<Object, Object> currentMemos = new HashMap<>();
 
   @SuppressWarnings("unchecked")
@@ -75,18 +75,20 @@ final class Interner {
   }
 
   /**
-   * Something computed from an immutable list (or another immutable value) instance, computed once
-   * per instance: with interned lists, groups sharing a view share the result.
+   * Something of a kind computed from an immutable list (or another immutable value) instance,
+   * computed once per instance: with interned lists, groups sharing a view share the result.
    */
   @SuppressWarnings("unchecked")
-  <T> T derivedOf(Object list, Function<Object, T> compute) {
-    Object v = currentOfList.get(list);
+  <T> T derivedOf(String kind, Object list, Function<Object, T> compute) {
+    Map<Object, Object> current = currentOfList.computeIfAbsent(kind, k -> new IdentityHashMap<>());
+    Object v = current.get(list);
     if (v == null) {
-      v = previousOfList.get(list);
+      Map<Object, Object> previous = previousOfList.get(kind);
+      v = previous == null ? null : previous.get(list);
       if (v == null) {
         v = compute.apply(list);
       }
-      currentOfList.put(list, v);
+      current.put(list, v);
     }
     return (T) v;
   }
@@ -145,7 +147,7 @@ final class Interner {
     previousLists = currentLists;
     previousOfList = currentOfList;
     currentMemos = new HashMap<>();
-    currentOfList = new IdentityHashMap<>(previousOfList.size() * 2);
+    currentOfList = new HashMap<>();
     currentLists = new HashMap<>(previousLists.size() * 2);
   }
 }

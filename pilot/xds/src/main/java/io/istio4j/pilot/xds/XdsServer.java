@@ -603,13 +603,19 @@ public final class XdsServer implements AutoCloseable {
    */
   private ProxyResources withRetired(String key, Group g, @Nullable ProxyResources previous, ProxyResources next) {
     long now = System.nanoTime();
-    Set<String> names = interner.derivedOf(next.clusters(), l -> clusterNames(next.clusters()));
+    Set<String> names = interner.derivedOf("names", next.clusters(), l -> clusterNames(next.clusters()));
     ProxyResources served = g.resources;
-    if (previous != null && served != null) {
-      Map<String, ClusterLoadAssignment> cla = new HashMap<>();
-      served.endpoints().forEach(c -> cla.put(c.getClusterName(), c));
+    // The same (interned) cluster list as before drops nothing: no need to look.
+    if (previous != null && served != null && previous.clusters() != next.clusters()) {
+      Map<String, ClusterLoadAssignment> cla = null;
       for (Cluster c : previous.clusters()) {
         if (!names.contains(c.getName()) && !g.retired.containsKey(c.getName())) {
+          if (cla == null) {
+            cla = new HashMap<>();
+            for (ClusterLoadAssignment a : served.endpoints()) {
+              cla.put(a.getClusterName(), a);
+            }
+          }
           g.retired.put(c.getName(), new Retired(c, cla.get(c.getEdsClusterConfig().getServiceName()), now + RETIRE_NANOS));
         }
       }
@@ -725,6 +731,11 @@ public final class XdsServer implements AutoCloseable {
   }
 
   private <T extends Message> List<T> keepValid(ProxyNode node, List<T> in) {
+    // Groups of one view share their (interned, immutable) lists: each list is checked once.
+    return interner.derivedOf("valid", in, l -> keepValidElements(node, in));
+  }
+
+  private <T extends Message> List<T> keepValidElements(ProxyNode node, List<T> in) {
     List<T> out = null;
     for (int i = 0; i < in.size(); i++) {
       T m = in.get(i);
@@ -802,8 +813,8 @@ public final class XdsServer implements AutoCloseable {
   private static List<String> consistency(ProxyResources r, Interner memo) {
     // Sidecars of one view share (interned) cluster, endpoint and route lists: the name sets and
     // the checks of those lists against each other are done once per list instance, not per group.
-    Set<String> clusters = memo.derivedOf(r.clusters(), l -> clusterNames(r.clusters()));
-    Set<String> routes = memo.derivedOf(r.routes(), l -> routeNames(r.routes()));
+    Set<String> clusters = memo.derivedOf("names", r.clusters(), l -> clusterNames(r.clusters()));
+    Set<String> routes = memo.derivedOf("names", r.routes(), l -> routeNames(r.routes()));
     List<String> missing = new ArrayList<>();
     // A cluster list checked against an endpoint list: both immutable, so the result is too.
     record EdsCheck(List<Cluster> clusters, List<ClusterLoadAssignment> endpoints) {
@@ -819,7 +830,7 @@ public final class XdsServer implements AutoCloseable {
     }
     Map<EdsCheck, List<String>> edsChecks = memo.perPush(EdsCheck.class, HashMap::new);
     missing.addAll(edsChecks.computeIfAbsent(new EdsCheck(r.clusters(), r.endpoints()),
-        k -> missingEndpoints(r.clusters(), memo.derivedOf(r.endpoints(), l -> endpointNames(r.endpoints())))));
+        k -> missingEndpoints(r.clusters(), memo.derivedOf("names", r.endpoints(), l -> endpointNames(r.endpoints())))));
     for (Listener l : r.listeners()) {
       Set<String> refs = memo.derived(l, XdsServer::references);
       for (String ref : refs) {
