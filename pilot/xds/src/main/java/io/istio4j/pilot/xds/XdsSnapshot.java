@@ -84,9 +84,20 @@ final class XdsSnapshot extends Snapshot {
       if (c.names() == null) {
         return c.version();
       }
-      for (String n : c.names()) {
-        if (resourceNames.contains(n)) {
-          return c.version();
+      Set<String> changed = c.names();
+      if (changed.size() <= 4) {
+        // Typical: one service's few assignments; scanning the request's list a few times is cheapest.
+        for (String n : changed) {
+          if (resourceNames.contains(n)) {
+            return c.version();
+          }
+        }
+      } else {
+        // Many changed at once: one pass over the request's names, each looked up in the set.
+        for (String n : resourceNames) {
+          if (changed.contains(n)) {
+            return c.version();
+          }
         }
       }
     }

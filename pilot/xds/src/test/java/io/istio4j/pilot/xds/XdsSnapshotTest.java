@@ -40,6 +40,15 @@ class XdsSnapshotTest {
   }
 
   @Test
+  void aLargeChangeIsMatchedToo() {
+    XdsSnapshot s = snapshot(List.of(
+        new XdsSnapshot.EdsChange("3", Set.of("a", "b", "c", "d", "e", "f")),
+        new XdsSnapshot.EdsChange("2", Set.of("g"))));
+    assertThat(s.version(Resources.ResourceType.ENDPOINT, List.of("x", "f"))).isEqualTo("3");
+    assertThat(s.version(Resources.ResourceType.ENDPOINT, List.of("x", "g"))).isEqualTo("2");
+  }
+
+  @Test
   void pastTheRememberedHistoryTheLatestVersionIsUsed() {
     List<XdsSnapshot.EdsChange> history = new ArrayList<>();
     for (int i = 40; i > 0; i--) {
