@@ -6,7 +6,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
-import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -180,7 +179,7 @@ public final class XdsServer implements AutoCloseable {
     AtomicInteger next = new AtomicInteger();
     this.discoveryServer = new V3DiscoveryServer(List.of(), cache,
         () -> sendExecutors.get(Math.floorMod(next.getAndIncrement(), sendExecutors.size())),
-        new CachedProtoResourcesSerializer());
+        new SharedSerializer());
     this.ads = new AdsService(discoveryServer.getAggregatedDiscoveryServiceImpl(), this);
     this.stats = new XdsStats(() -> ads.clients.size());
     this.pushThread = Executors.newSingleThreadScheduledExecutor(r -> {
