@@ -88,8 +88,10 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     volatile String ackedVersion = "";
     volatile String ackedNonce = "";
     volatile long nacks;
-    volatile Set<String> lastNames = Set.of();
-    /** The names of the previous request as sent, to skip building sets when they repeat (every ACK). */
+    /**
+     * The names of the previous request as sent: compared in place when they repeat (every ACK),
+     * and the latest request's own list, so no second copy of a thousand names is kept per client.
+     */
     volatile List<String> lastList = List.of();
   }
 
@@ -221,12 +223,12 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
       added = false;
       same = true;
     } else {
+      Set<String> before = Set.copyOf(t.lastList);
       Set<String> names = Set.copyOf(list);
-      added = names.isEmpty() ? !t.lastNames.isEmpty() : !t.lastNames.containsAll(names);
-      same = names.equals(t.lastNames);
-      t.lastNames = names;
-      t.lastList = list;
+      added = names.isEmpty() ? !before.isEmpty() : !before.containsAll(names);
+      same = names.equals(before);
     }
+    t.lastList = list;
     if (r.hasErrorDetail() || !same) {
       // The client may lack what it was sent: the next response carries every resource again.
       synchronized (client) {
