@@ -60,8 +60,8 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     volatile String group = "";
     final Map<String, TypeState> types = new ConcurrentHashMap<>();
     volatile ClientStatus.@Nullable Nack lastNack;
-    /** EDS/RDS resources (by identity) last sent on this stream, guarded by this. */
-    final Map<String, Set<Any>> sent = new HashMap<>();
+    /** EDS/RDS resources last sent on this stream (the whole state of the world, in order), guarded by this. */
+    final Map<String, List<Any>> sent = new HashMap<>();
 
     Client(long id, String peer) {
       this.id = id;
@@ -88,7 +88,11 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     volatile String ackedVersion = "";
     volatile String ackedNonce = "";
     volatile long nacks;
-    volatile Set<String> lastNames = Set.of();
+    /**
+     * The names of the previous request as sent: compared in place when they repeat (every ACK),
+     * and the latest request's own list, so no second copy of a thousand names is kept per client.
+     */
+    volatile List<String> lastList = List.of();
   }
 
   @Override
@@ -210,15 +214,27 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
   /** Records an ACK or NACK; returns the request the cache should see. */
   private DiscoveryRequest account(Client client, DiscoveryRequest r) {
     TypeState t = client.type(r.getTypeUrl());
-    Set<String> names = Set.copyOf(r.getResourceNamesList());
-    boolean added = names.isEmpty() ? !t.lastNames.isEmpty() : !t.lastNames.containsAll(names);
-    if (r.hasErrorDetail() || !names.equals(t.lastNames)) {
+    List<String> list = r.getResourceNamesList();
+    boolean added;
+    boolean same;
+    if (list.equals(t.lastList)) {
+      // An ACK repeats the names of the previous request (in Envoy's order): a thousand EDS names
+      // compared in place instead of hashed into sets on every ACK.
+      added = false;
+      same = true;
+    } else {
+      Set<String> before = Set.copyOf(t.lastList);
+      Set<String> names = Set.copyOf(list);
+      added = names.isEmpty() ? !before.isEmpty() : !before.containsAll(names);
+      same = names.equals(before);
+    }
+    t.lastList = list;
+    if (r.hasErrorDetail() || !same) {
       // The client may lack what it was sent: the next response carries every resource again.
       synchronized (client) {
         client.sent.remove(r.getTypeUrl());
       }
     }
-    t.lastNames = names;
     if (r.getResponseNonce().isEmpty()) {
       return r;
     }
@@ -263,6 +279,32 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     server.stats().nack(typeUrl);
   }
 
+  /**
+   * The resources of {@code now} not sent in {@code before}, by identity. Responses to unchanged
+   * names list the resources in the same order, so the lists are compared position by position
+   * (no hashing of a thousand resources per response); otherwise by an identity set. A resource
+   * that only moved is sent again, which is harmless.
+   */
+  static List<Any> changed(List<Any> before, List<Any> now) {
+    List<Any> out = new ArrayList<>();
+    if (before.size() == now.size()) {
+      for (int i = 0; i < now.size(); i++) {
+        if (now.get(i) != before.get(i)) {
+          out.add(now.get(i));
+        }
+      }
+      return out;
+    }
+    Set<Any> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    seen.addAll(before);
+    for (Any a : now) {
+      if (!seen.contains(a)) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
   /** Records what is sent; stops forwarding once the call is cancelled. */
   private final class Tracking implements StreamObserver<DiscoveryResponse> {
     private final StreamObserver<DiscoveryResponse> out;
@@ -297,19 +339,13 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
       if (!type.equals(EDS_TYPE) && !type.equals(RDS_TYPE)) {
         return value;
       }
-      Set<Any> now = Collections.newSetFromMap(new IdentityHashMap<>());
-      now.addAll(value.getResourcesList());
+      List<Any> now = value.getResourcesList();
       synchronized (client) {
-        Set<Any> before = client.sent.put(type, now);
+        List<Any> before = client.sent.put(type, now);
         if (before == null) {
           return value;
         }
-        List<Any> changed = new ArrayList<>();
-        for (Any a : value.getResourcesList()) {
-          if (!before.contains(a)) {
-            changed.add(a);
-          }
-        }
+        List<Any> changed = changed(before, now);
         return changed.size() == value.getResourcesCount() ? value
             : value.toBuilder().clearResources().addAllResources(changed).build();
       }

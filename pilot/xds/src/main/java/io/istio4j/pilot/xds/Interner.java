@@ -8,6 +8,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Replaces a freshly translated resource by an equal one from the previous push, so unchanged
@@ -23,6 +24,11 @@ final class Interner {
   private long counter;
   private Map<Message, Object> previousDerived = new IdentityHashMap<>();
   private Map<Message, Object> currentDerived = new IdentityHashMap<>();
+  private Map<List<?>, List<?>> previousLists = new HashMap<>();
+  private Map<List<?>, List<?>> currentLists = new HashMap<>();
+  private Map<String, Map<Object, Object>> previousOfList = new HashMap<>();
+  private Map<String, Map<Object, Object>> currentOfList = new HashMap<>();
+  private Map<Object, Object> currentMemos = new HashMap<>();
 
   @SuppressWarnings("unchecked")
   <T extends Message> T intern(T m) {
@@ -68,6 +74,31 @@ final class Interner {
     return (T) v;
   }
 
+  /**
+   * Something of a kind computed from an immutable list (or another immutable value) instance,
+   * computed once per instance: with interned lists, groups sharing a view share the result.
+   */
+  @SuppressWarnings("unchecked")
+  <T> T derivedOf(String kind, Object list, Function<Object, T> compute) {
+    Map<Object, Object> current = currentOfList.computeIfAbsent(kind, k -> new IdentityHashMap<>());
+    Object v = current.get(list);
+    if (v == null) {
+      Map<Object, Object> previous = previousOfList.get(kind);
+      v = previous == null ? null : previous.get(list);
+      if (v == null) {
+        v = compute.apply(list);
+      }
+      current.put(list, v);
+    }
+    return (T) v;
+  }
+
+  /** A memo (keyed by {@code key}) that lives until the end of the current full push. */
+  @SuppressWarnings("unchecked")
+  <T> T perPush(Object key, Supplier<T> create) {
+    return (T) currentMemos.computeIfAbsent(key, k -> create.get());
+  }
+
   /** Every element of a list interned. */
   <T extends Message> List<T> intern(List<T> list) {
     List<T> out = new ArrayList<>(list.size());
@@ -75,6 +106,25 @@ final class Interner {
       out.add(intern(m));
     }
     return out;
+  }
+
+  /**
+   * Every element of a list interned, and the list itself: groups given equal resource lists (the
+   * same outbound view) share one immutable list instance, so per-list work of an endpoint push
+   * (refreshing, building the snapshot map) is done once for all of them.
+   */
+  @SuppressWarnings("unchecked")
+  <T extends Message> List<T> internList(List<T> list) {
+    List<T> elements = List.copyOf(intern(list));
+    List<?> seen = currentLists.get(elements);
+    if (seen == null) {
+      seen = previousLists.get(elements);
+      if (seen == null) {
+        seen = elements;
+      }
+      currentLists.put(seen, seen);
+    }
+    return (List<T>) seen;
   }
 
   /** The versioned form of every resource of a list. */
@@ -94,5 +144,10 @@ final class Interner {
     currentVersions = new IdentityHashMap<>(previousVersions.size() * 2);
     previousDerived = currentDerived;
     currentDerived = new IdentityHashMap<>(previousDerived.size() * 2);
+    previousLists = currentLists;
+    previousOfList = currentOfList;
+    currentMemos = new HashMap<>();
+    currentOfList = new HashMap<>();
+    currentLists = new HashMap<>(previousLists.size() * 2);
   }
 }

@@ -6,7 +6,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
-import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -106,6 +105,11 @@ public final class XdsServer implements AutoCloseable {
   private final Map<Message, Boolean> validated = new HashMap<>();
   private final Map<Message, Boolean> cleanVirtualHosts = new IdentityHashMap<>();
   private final Interner interner = new Interner();
+  /**
+   * Snapshot maps built in the current push, by resource list instance: groups with the same
+   * (interned) list share one map instead of each building its own. Cleared at each push's start.
+   */
+  private final Map<List<?>, SnapshotResources<?>> snapshotMaps = new IdentityHashMap<>();
   private @Nullable PushContext context;
 
   // Pending changes, guarded by "this".
@@ -136,6 +140,8 @@ public final class XdsServer implements AutoCloseable {
     String listenerVersion = "";
     String routeVersion = "";
     Set<String> endpointKeys = Set.of();
+    /** The group's endpoint versions, newest first, with what each changed (see {@link XdsSnapshot}). */
+    List<XdsSnapshot.EdsChange> edsHistory = List.of();
     // The snapshot's per-type maps and the versions they were built for.
     @Nullable SnapshotResources<Cluster> cds;
     @Nullable SnapshotResources<ClusterLoadAssignment> eds;
@@ -173,7 +179,7 @@ public final class XdsServer implements AutoCloseable {
     AtomicInteger next = new AtomicInteger();
     this.discoveryServer = new V3DiscoveryServer(List.of(), cache,
         () -> sendExecutors.get(Math.floorMod(next.getAndIncrement(), sendExecutors.size())),
-        new CachedProtoResourcesSerializer());
+        new SharedSerializer());
     this.ads = new AdsService(discoveryServer.getAggregatedDiscoveryServiceImpl(), this);
     this.stats = new XdsStats(() -> ads.clients.size());
     this.pushThread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -430,6 +436,7 @@ public final class XdsServer implements AutoCloseable {
       instancesChanged.clear();
       firstEventNanos = 0;
     }
+    snapshotMaps.clear();
     try {
       if (full) {
         for (String h : services) {
@@ -470,7 +477,11 @@ public final class XdsServer implements AutoCloseable {
     log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
   }
 
-  /** Rebuilds the endpoint sets of these services and re-serves the groups that use them. */
+  /**
+   * Rebuilds the endpoint sets of these services and re-serves the groups that use them. Groups
+   * with the same (interned) endpoint list share the refreshed list and its snapshot map, so the
+   * work per view is done once, not once per client group.
+   */
   private void edsPush(Set<String> hosts) {
     PushContext ctx = context;
     if (ctx == null) {
@@ -483,37 +494,47 @@ public final class XdsServer implements AutoCloseable {
     if (changed.isEmpty()) {
       return;
     }
+    String v = String.valueOf(versions.incrementAndGet());
+    Set<String> changedNames = Set.copyOf(changed);
+    // Old list instance -> refreshed list, or the old list itself when nothing in it changed.
+    Map<List<ClusterLoadAssignment>, List<ClusterLoadAssignment>> refreshedLists = new IdentityHashMap<>();
     for (Map.Entry<String, Group> e : groups.entrySet()) {
       Group g = e.getValue();
       if (g.resources == null || !intersects(g.endpointKeys, changed)) {
         continue;
       }
-      boolean[] differs = {false};
-      List<ClusterLoadAssignment> next = refreshed(g.resources.endpoints(), changed, ctx, differs);
-      if (!differs[0]) {
+      List<ClusterLoadAssignment> served = g.resources.endpoints();
+      List<ClusterLoadAssignment> next = refreshedLists.computeIfAbsent(served, l -> refreshed(l, changed, ctx));
+      if (next == served) {
         continue;
       }
       ProxyResources base = requireNonNull(g.base, "base");
-      g.base = new ProxyResources(base.clusters(), refreshed(base.endpoints(), changed, ctx, differs),
+      g.base = new ProxyResources(base.clusters(), refreshedLists.computeIfAbsent(base.endpoints(), l -> refreshed(l, changed, ctx)),
           base.listeners(), base.routes());
       g.resources = new ProxyResources(g.resources.clusters(), next, g.resources.listeners(), g.resources.routes());
-      g.endpointVersion = String.valueOf(versions.incrementAndGet());
+      g.endpointVersion = v;
+      edsChanged(g, v, changedNames);
       publish(e.getKey(), g);
     }
   }
 
-  private List<ClusterLoadAssignment> refreshed(List<ClusterLoadAssignment> in, Set<String> changed, PushContext ctx,
-      boolean[] differs) {
+  /** The list with the changed assignments rebuilt; the same instance when none differs. */
+  private List<ClusterLoadAssignment> refreshed(List<ClusterLoadAssignment> in, Set<String> changed, PushContext ctx) {
     List<ClusterLoadAssignment> out = new ArrayList<>(in.size());
+    boolean differs = false;
     for (ClusterLoadAssignment old : in) {
       ClusterLoadAssignment now = old;
       if (changed.contains(old.getClusterName())) {
         now = endpoints.refresh(ctx.discovery, old.getClusterName(), ctx);
-        differs[0] |= !now.equals(old);
+        if (now.equals(old)) {
+          now = old;
+        } else {
+          differs = true;
+        }
       }
       out.add(now);
     }
-    return out;
+    return differs ? List.copyOf(out) : in;
   }
 
   private static boolean intersects(Set<String> a, Set<String> b) {
@@ -536,8 +557,8 @@ public final class XdsServer implements AutoCloseable {
     ProxyResources t = translate(ctx, g.node);
     // Equal resources become the same instances as last push's: the checks below and the
     // serializer's cache then work by reference.
-    ProxyResources r = new ProxyResources(interner.intern(t.clusters()), interner.intern(t.endpoints()),
-        interner.intern(t.listeners()), interner.intern(t.routes()));
+    ProxyResources r = new ProxyResources(interner.internList(t.clusters()), interner.internList(t.endpoints()),
+        interner.internList(t.listeners()), interner.internList(t.routes()));
     if (options.validateResources()) {
       r = dropInvalid(g.node, r);
     }
@@ -558,6 +579,7 @@ public final class XdsServer implements AutoCloseable {
     }
     if (old == null || !old.endpoints().equals(r.endpoints())) {
       g.endpointVersion = v;
+      edsChanged(g, v, null);
     }
     if (old == null || !old.listeners().equals(r.listeners())) {
       g.listenerVersion = v;
@@ -580,14 +602,19 @@ public final class XdsServer implements AutoCloseable {
    */
   private ProxyResources withRetired(String key, Group g, @Nullable ProxyResources previous, ProxyResources next) {
     long now = System.nanoTime();
-    Set<String> names = new HashSet<>();
-    next.clusters().forEach(c -> names.add(c.getName()));
+    Set<String> names = interner.derivedOf("names", next.clusters(), l -> clusterNames(next.clusters()));
     ProxyResources served = g.resources;
-    if (previous != null && served != null) {
-      Map<String, ClusterLoadAssignment> cla = new HashMap<>();
-      served.endpoints().forEach(c -> cla.put(c.getClusterName(), c));
+    // The same (interned) cluster list as before drops nothing: no need to look.
+    if (previous != null && served != null && previous.clusters() != next.clusters()) {
+      Map<String, ClusterLoadAssignment> cla = null;
       for (Cluster c : previous.clusters()) {
         if (!names.contains(c.getName()) && !g.retired.containsKey(c.getName())) {
+          if (cla == null) {
+            cla = new HashMap<>();
+            for (ClusterLoadAssignment a : served.endpoints()) {
+              cla.put(a.getClusterName(), a);
+            }
+          }
           g.retired.put(c.getName(), new Retired(c, cla.get(c.getEdsClusterConfig().getServiceName()), now + RETIRE_NANOS));
         }
       }
@@ -637,6 +664,7 @@ public final class XdsServer implements AutoCloseable {
     }
     if (!old.endpoints().equals(r.endpoints())) {
       g.endpointVersion = v;
+      edsChanged(g, v, null);
     }
     g.resources = r;
     publish(key, g);
@@ -645,23 +673,47 @@ public final class XdsServer implements AutoCloseable {
   private void publish(String key, Group g) {
     ProxyResources r = requireNonNull(g.resources, "resources");
     if (g.cds == null || !g.cdsBuilt.equals(g.clusterVersion)) {
-      g.cds = SnapshotResources.create(interner.versioned(r.clusters()), g.clusterVersion);
+      g.cds = snapshotMap(r.clusters());
       g.cdsBuilt = g.clusterVersion;
     }
     if (g.eds == null || !g.edsBuilt.equals(g.endpointVersion)) {
-      g.eds = SnapshotResources.create(interner.versioned(r.endpoints()), g.endpointVersion);
+      g.eds = snapshotMap(r.endpoints());
       g.edsBuilt = g.endpointVersion;
     }
     if (g.lds == null || !g.ldsBuilt.equals(g.listenerVersion)) {
-      g.lds = SnapshotResources.create(interner.versioned(r.listeners()), g.listenerVersion);
+      g.lds = snapshotMap(r.listeners());
       g.ldsBuilt = g.listenerVersion;
     }
     if (g.rds == null || !g.rdsBuilt.equals(g.routeVersion)) {
-      g.rds = SnapshotResources.create(interner.versioned(r.routes()), g.routeVersion);
+      g.rds = snapshotMap(r.routes());
       g.rdsBuilt = g.routeVersion;
     }
     cache.setSnapshot(key, new XdsSnapshot(g.cds, g.clusterVersion, g.eds, g.endpointVersion, g.lds, g.listenerVersion,
-        g.rds, g.routeVersion));
+        g.rds, g.routeVersion, g.edsHistory));
+  }
+
+  /** Records a new endpoint version of a group and the names it changed (null: any). */
+  private static void edsChanged(Group g, String version, @Nullable Set<String> names) {
+    List<XdsSnapshot.EdsChange> h = new ArrayList<>(Math.min(g.edsHistory.size() + 1, XdsSnapshot.EDS_HISTORY));
+    h.add(new XdsSnapshot.EdsChange(version, names));
+    for (int i = 0; i < g.edsHistory.size() && h.size() < XdsSnapshot.EDS_HISTORY; i++) {
+      h.add(g.edsHistory.get(i));
+    }
+    g.edsHistory = List.copyOf(h);
+  }
+
+  /**
+   * The snapshot map of a resource list, shared by every group served the same list instance in
+   * this push. (Its own version is unused: {@link XdsSnapshot} carries each group's versions.)
+   */
+  @SuppressWarnings("unchecked")
+  private <T extends Message> SnapshotResources<T> snapshotMap(List<T> list) {
+    SnapshotResources<?> m = snapshotMaps.get(list);
+    if (m == null) {
+      m = SnapshotResources.create(interner.versioned(list), "");
+      snapshotMaps.put(list, m);
+    }
+    return (SnapshotResources<T>) m;
   }
 
   /** Drops resources that break Envoy's proto constraints (logged with the violated rule). */
@@ -678,6 +730,11 @@ public final class XdsServer implements AutoCloseable {
   }
 
   private <T extends Message> List<T> keepValid(ProxyNode node, List<T> in) {
+    // Groups of one view share their (interned, immutable) lists: each list is checked once.
+    return interner.derivedOf("valid", in, l -> keepValidElements(node, in));
+  }
+
+  private <T extends Message> List<T> keepValidElements(ProxyNode node, List<T> in) {
     List<T> out = null;
     for (int i = 0; i < in.size(); i++) {
       T m = in.get(i);
@@ -753,21 +810,26 @@ public final class XdsServer implements AutoCloseable {
    * snapshot would leave clients waiting on, or failing over, a name that never comes.
    */
   private static List<String> consistency(ProxyResources r, Interner memo) {
-    Set<String> clusters = new HashSet<>();
-    Set<String> cla = new HashSet<>();
-    Set<String> routes = new HashSet<>();
-    r.clusters().forEach(c -> clusters.add(c.getName()));
-    r.endpoints().forEach(c -> cla.add(c.getClusterName()));
-    r.routes().forEach(c -> routes.add("rds:" + c.getName()));
+    // Sidecars of one view share (interned) cluster, endpoint and route lists: the name sets and
+    // the checks of those lists against each other are done once per list instance, not per group.
+    Set<String> clusters = memo.derivedOf("names", r.clusters(), l -> clusterNames(r.clusters()));
+    Set<String> routes = memo.derivedOf("names", r.routes(), l -> routeNames(r.routes()));
     List<String> missing = new ArrayList<>();
-    for (Cluster c : r.clusters()) {
-      if (c.getType() == Cluster.DiscoveryType.EDS) {
-        String name = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName();
-        if (!cla.contains(name)) {
-          missing.add("endpoints " + name + " of cluster " + c.getName());
-        }
+    // A cluster list checked against an endpoint list: both immutable, so the result is too.
+    record EdsCheck(List<Cluster> clusters, List<ClusterLoadAssignment> endpoints) {
+      @Override
+      public boolean equals(Object o) {
+        return o instanceof EdsCheck e && e.clusters == clusters && e.endpoints == endpoints;
+      }
+
+      @Override
+      public int hashCode() {
+        return System.identityHashCode(clusters) * 31 + System.identityHashCode(endpoints);
       }
     }
+    Map<EdsCheck, List<String>> edsChecks = memo.perPush(EdsCheck.class, HashMap::new);
+    missing.addAll(edsChecks.computeIfAbsent(new EdsCheck(r.clusters(), r.endpoints()),
+        k -> missingEndpoints(r.clusters(), memo.derivedOf("names", r.endpoints(), l -> endpointNames(r.endpoints())))));
     for (Listener l : r.listeners()) {
       Set<String> refs = memo.derived(l, XdsServer::references);
       for (String ref : refs) {
@@ -778,15 +840,53 @@ public final class XdsServer implements AutoCloseable {
     }
     for (RouteConfiguration rc : r.routes()) {
       Set<String> refs = memo.derived(rc, XdsServer::references);
-      if (!clusters.containsAll(refs)) {
-        for (String ref : refs) {
-          if (!clusters.contains(ref)) {
-            missing.add("cluster " + ref + " of route configuration " + rc.getName());
-          }
+      // The last cluster name set this route configuration was found complete against.
+      Map<RouteConfiguration, Set<String>> complete = memo.perPush(RouteConfiguration.class, IdentityHashMap::new);
+      if (complete.get(rc) == clusters) {
+        continue;
+      }
+      if (clusters.containsAll(refs)) {
+        complete.put(rc, clusters);
+        continue;
+      }
+      for (String ref : refs) {
+        if (!clusters.contains(ref)) {
+          missing.add("cluster " + ref + " of route configuration " + rc.getName());
         }
       }
     }
     return missing;
+  }
+
+  private static Set<String> clusterNames(List<Cluster> list) {
+    Set<String> out = new HashSet<>();
+    list.forEach(c -> out.add(c.getName()));
+    return out;
+  }
+
+  private static Set<String> endpointNames(List<ClusterLoadAssignment> list) {
+    Set<String> out = new HashSet<>();
+    list.forEach(c -> out.add(c.getClusterName()));
+    return out;
+  }
+
+  private static Set<String> routeNames(List<RouteConfiguration> list) {
+    Set<String> out = new HashSet<>();
+    list.forEach(c -> out.add("rds:" + c.getName()));
+    return out;
+  }
+
+  private static List<String> missingEndpoints(List<Cluster> clusters, Set<String> cla) {
+    List<String> missing = new ArrayList<>();
+    for (Cluster c : clusters) {
+      if (c.getType() == Cluster.DiscoveryType.EDS) {
+        String name = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName();
+        if (!cla.contains(name)) {
+          missing.add("endpoints " + name + " of cluster " + c.getName());
+        }
+      }
+    }
+    return List.copyOf(missing);
   }
 
   private static void referencedClusters(RouteConfiguration rc, Set<String> out) {

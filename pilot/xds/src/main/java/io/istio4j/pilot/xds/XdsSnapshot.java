@@ -11,6 +11,8 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A snapshot assembled from per-type resource maps the server keeps between pushes: an endpoint
@@ -24,11 +26,22 @@ final class XdsSnapshot extends Snapshot {
   private final SnapshotResources<Listener> listeners;
   private final SnapshotResources<RouteConfiguration> routes;
   private final String[] versions;
+  private final List<EdsChange> edsHistory;
+
+  /**
+   * One change of a group's endpoint version: the names of the assignments it changed, or null
+   * when it may have changed any of them.
+   */
+  record EdsChange(String version, @Nullable Set<String> names) {}
+
+  /** How many endpoint changes a snapshot remembers; a client older than that gets a response. */
+  static final int EDS_HISTORY = 32;
 
   XdsSnapshot(SnapshotResources<Cluster> clusters, String clusterVersion,
       SnapshotResources<ClusterLoadAssignment> endpoints, String endpointVersion,
       SnapshotResources<Listener> listeners, String listenerVersion,
-      SnapshotResources<RouteConfiguration> routes, String routeVersion) {
+      SnapshotResources<RouteConfiguration> routes, String routeVersion, List<EdsChange> edsHistory) {
+    this.edsHistory = edsHistory;
     this.clusters = clusters;
     this.endpoints = endpoints;
     this.listeners = listeners;
@@ -50,11 +63,45 @@ final class XdsSnapshot extends Snapshot {
   public String version(Resources.ResourceType type, List<String> resourceNames) {
     return switch (type) {
       case CLUSTER -> versions[0];
-      case ENDPOINT -> versions[1];
+      case ENDPOINT -> endpointVersion(resourceNames);
       case LISTENER -> versions[2];
       case ROUTE -> versions[3];
       default -> "";
     };
+  }
+
+  /**
+   * For a request naming endpoint sets, the version of the last change to one of them (newest
+   * first in the history), so a client whose assignments did not change sees no new version and
+   * gets no response: an endpoint change reaches only the clients subscribed to it. Without names,
+   * or past the remembered history, the group's latest version.
+   */
+  private String endpointVersion(List<String> resourceNames) {
+    if (resourceNames.isEmpty()) {
+      return versions[1];
+    }
+    for (EdsChange c : edsHistory) {
+      if (c.names() == null) {
+        return c.version();
+      }
+      Set<String> changed = c.names();
+      if (changed.size() <= 4) {
+        // Typical: one service's few assignments; scanning the request's list a few times is cheapest.
+        for (String n : changed) {
+          if (resourceNames.contains(n)) {
+            return c.version();
+          }
+        }
+      } else {
+        // Many changed at once: one pass over the request's names, each looked up in the set.
+        for (String n : resourceNames) {
+          if (changed.contains(n)) {
+            return c.version();
+          }
+        }
+      }
+    }
+    return versions[1];
   }
 
   @Override

@@ -7,6 +7,7 @@ import com.google.protobuf.Message;
 import com.google.rpc.Status;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -26,6 +27,11 @@ import io.istio4j.pilot.config.v1.RouteRule;
 import io.istio4j.pilot.model.Config;
 import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigMeta;
+import io.istio4j.pilot.model.Labels;
+import io.istio4j.pilot.model.NetworkEndpoint;
+import io.istio4j.pilot.model.Port;
+import io.istio4j.pilot.model.Service;
+import io.istio4j.pilot.model.ServiceInstance;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +42,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -301,6 +308,84 @@ class AdsProtocolIT {
     names.add(MockMesh.HELLO + ":80");
     s.request(LDS, names);
     assertThat(unpack(s.next(), Listener.class)).extracting(Listener::getName).containsExactly(MockMesh.HELLO + ":80");
+  }
+
+  @Test
+  void anEndpointChangeSendsOnlyTheChangedAssignmentsAndOnlyToClientsSubscribedToThem() throws Exception {
+    xds.markSynced();
+    Stream all = new Stream(MockMesh.SIDECAR_V0);
+    List<String> allNames = subscribeEds(all, name -> true);
+    Stream helloOnly = new Stream(MockMesh.SIDECAR_V1);
+    List<String> helloNames = subscribeEds(helloOnly, name -> name.startsWith(MockMesh.HELLO + "|"));
+    List<String> worldNames = allNames.stream().filter(n -> n.startsWith(MockMesh.WORLD + "|")).toList();
+    assertThat(worldNames).isNotEmpty();
+    assertThat(helloNames).isNotEmpty();
+
+    // Every endpoint of world moves: one assignment per world cluster changes, nothing else.
+    mesh.registry.setInstances(MockMesh.WORLD, movedInstances(MockMesh.WORLD, "10.2.7."));
+    DiscoveryResponse changed = all.next();
+    assertThat(changed.getTypeUrl()).isEqualTo(EDS);
+    List<ClusterLoadAssignment> sent = unpack(changed, ClusterLoadAssignment.class);
+    assertThat(sent).extracting(ClusterLoadAssignment::getClusterName).containsExactlyInAnyOrderElementsOf(worldNames);
+    assertThat(sent).allMatch(c -> c.toString().contains("10.2.7."));
+    all.ack(changed, allNames);
+    assertThat(all.responses.poll(300, TimeUnit.MILLISECONDS)).as("no other type is re-sent for an endpoint change").isNull();
+    assertThat(helloOnly.responses.poll(100, TimeUnit.MILLISECONDS)).as("a client not subscribed to world gets nothing").isNull();
+
+    // A change to hello reaches both, each with only the hello assignments.
+    mesh.registry.setInstances(MockMesh.HELLO, movedInstances(MockMesh.HELLO, "10.1.7."));
+    DiscoveryResponse toAll = all.next();
+    assertThat(unpack(toAll, ClusterLoadAssignment.class)).extracting(ClusterLoadAssignment::getClusterName)
+        .containsExactlyInAnyOrderElementsOf(allNames.stream().filter(n -> n.startsWith(MockMesh.HELLO + "|")).toList());
+    DiscoveryResponse toHello = helloOnly.next();
+    assertThat(unpack(toHello, ClusterLoadAssignment.class)).extracting(ClusterLoadAssignment::getClusterName)
+        .containsExactlyInAnyOrderElementsOf(helloNames);
+    assertThat(toHello.getVersionInfo()).isNotEmpty();
+  }
+
+  /** Requests CDS (ACKed) and then EDS for the cluster names the filter accepts; returns those names, once answered and ACKed. */
+  private List<String> subscribeEds(Stream s, Predicate<String> filter) throws InterruptedException {
+    s.request(CDS, List.of());
+    DiscoveryResponse cds = s.next();
+    assertThat(cds.getTypeUrl()).isEqualTo(CDS);
+    s.ack(cds, List.of());
+    Set<String> eds = new TreeSet<>();
+    unpack(cds, Cluster.class).stream().filter(c -> c.getType() == Cluster.DiscoveryType.EDS)
+        .map(c -> c.getEdsClusterConfig().getServiceName()).filter(filter).forEach(eds::add);
+    List<String> names = List.copyOf(eds);
+    s.request(EDS, names);
+    DiscoveryResponse cla = s.next();
+    assertThat(cla.getTypeUrl()).isEqualTo(EDS);
+    assertThat(cla.getResourcesCount()).isEqualTo(names.size());
+    s.ack(cla, names);
+    awaitAcked(s.nodeId, EDS, cla.getVersionInfo());
+    return names;
+  }
+
+  private static List<ServiceInstance> movedInstances(String host, String ipPrefix) {
+    Service s = Service.of(host, host.equals(MockMesh.HELLO) ? "10.1.0.0" : "10.2.0.0", MockMesh.PORTS);
+    List<ServiceInstance> out = new ArrayList<>();
+    for (int v = 0; v < 2; v++) {
+      for (Port p : MockMesh.PORTS) {
+        out.add(new ServiceInstance(new NetworkEndpoint(ipPrefix + v, p.port() == 80 ? 80 : p.port() + 1000, p), s,
+            Labels.of("version", "v" + v), "region/zone", null));
+      }
+    }
+    return out;
+  }
+
+  private void awaitAcked(String nodeId, String type, String version) throws InterruptedException {
+    String shortType = XdsStats.shortType(type);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < end) {
+      ClientStatus.TypeStatus t = xds.clients().stream().filter(c -> c.nodeId().equals(nodeId)).findFirst()
+          .map(c -> c.types().get(shortType)).orElse(null);
+      if (t != null && t.ackedVersion().equals(version)) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError(type + " version " + version + " of " + nodeId + " never recorded as ACKed");
   }
 
   private void awaitAcked(String type, String version) throws InterruptedException {

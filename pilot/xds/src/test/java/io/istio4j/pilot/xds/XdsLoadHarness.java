@@ -268,6 +268,7 @@ public final class XdsLoadHarness {
     Thread.sleep(6000); // let retired clusters of the start-up expire
 
     long[] full = new long[10];
+    long[] fullServer = new long[full.length];
     for (int round = 0; round < full.length; round++) {
       long before = System.nanoTime();
       Config c = store.get(ConfigKind.ROUTE_RULE, "split-0", "ns-0").orElseThrow();
@@ -277,9 +278,11 @@ public final class XdsLoadHarness {
       }
       long last = cs.stream().mapToLong(x -> x.lastRds.get()).max().orElseThrow();
       full[round] = last - before;
+      fullServer[round] = (long) (xds.stats().lastPushLatencySeconds() * 1e9);
       Thread.sleep(300);
     }
     long[] eds = new long[20];
+    long[] edsServer = new long[eds.length];
     for (int round = 0; round < eds.length; round++) {
       int i = 1 + round;
       long before = System.nanoTime();
@@ -289,6 +292,7 @@ public final class XdsLoadHarness {
       }
       long last = cs.stream().mapToLong(x -> x.lastEds.get()).max().orElseThrow();
       eds[round] = last - before;
+      edsServer[round] = (long) (xds.stats().lastPushLatencySeconds() * 1e9);
       Thread.sleep(100);
     }
     System.gc();
@@ -299,6 +303,8 @@ public final class XdsLoadHarness {
         xds.options().debounce().toMillis(), summary(full));
     System.out.printf(Locale.ROOT, "endpoint push (instance change -> last client's EDS, incl. %d ms debounce): %s%n",
         xds.options().edsDebounce().toMillis(), summary(eds));
+    System.out.printf(Locale.ROOT, "the server's own push time (change -> push thread done; sends may still run): full %s, endpoint %s%n",
+        summary(fullServer), summary(edsServer));
     System.out.printf(Locale.ROOT, "heap after GC: %d MB; NACKs: %s; invalid resources: %d%n", heap >> 20,
         xds.stats().nacksByType(), xds.stats().invalidResources());
     for (ManagedChannel ch : channels) {
@@ -312,6 +318,11 @@ public final class XdsLoadHarness {
   static String summary(long[] nanos) {
     long[] s = nanos.clone();
     Arrays.sort(s);
-    return String.format(Locale.ROOT, "p50 %.1f ms, max %.1f ms (n=%d)", s[s.length / 2] / 1e6, s[s.length - 1] / 1e6, s.length);
+    StringBuilder rounds = new StringBuilder();
+    for (long n : nanos) {
+      rounds.append(rounds.length() == 0 ? "" : " ").append(n / 1_000_000);
+    }
+    return String.format(Locale.ROOT, "p50 %.1f ms, max %.1f ms (n=%d; rounds in ms: %s)", s[s.length / 2] / 1e6,
+        s[s.length - 1] / 1e6, s.length, rounds);
   }
 }
