@@ -380,6 +380,8 @@ class FileRegistryTest {
     write(dir.resolve("extra.yaml"),
         "apiVersion: v1\nkind: Service\nmetadata: {name: extra}\nspec: {clusterIP: 10.0.0.8, ports: [{name: http, port: 80}]}\n");
     await(() -> registry.service("extra.default.svc.cluster.local").isPresent());
+    // The view is updated before listeners hear of it (the registry's contract), so wait for the event too.
+    await(() -> !events.isEmpty());
     assertThat(events).containsExactly(
         new RegistryEvent(registry.name(), Kind.SERVICE, EventType.ADD, "extra.default.svc.cluster.local"));
     assertThat(registry.status()).containsEntry("synced", true);
