@@ -6,12 +6,8 @@ import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.istio4j.pilot.model.LabelsCollection;
-import io.istio4j.pilot.model.Port;
+import io.fabric8.kubernetes.api.model.Service;
 import io.istio4j.pilot.model.RegistryEvent;
-import io.istio4j.pilot.model.Service;
-import io.istio4j.pilot.model.ServiceInstance;
-import io.istio4j.pilot.model.ServiceRegistry;
 import java.io.IOException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
@@ -25,21 +21,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * the file first in path order wins. Events are fired, on the polling thread, only for the
  * hostnames whose service or instances changed.
  */
-public final class FileRegistry implements ServiceRegistry, RegistryStatus {
+public final class FileRegistry extends IndexedRegistry {
   private static final Logger log = LoggerFactory.getLogger(FileRegistry.class);
 
   private static final Set<String> EXTENSIONS = Set.of(".yaml", ".yml", ".json");
@@ -162,10 +154,8 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
   private record ObjectKey(String kind, String key) {}
 
   private final Options options;
-  private final KubernetesIndex index;
   private final KubernetesObjectFile parser;
   private final String name;
-  private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService thread;
   // Owned by the polling thread.
   private final TreeMap<Path, TrackedFile> files = new TreeMap<>();
@@ -175,15 +165,13 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
   // Published for readers.
   private volatile List<FileStatus> statuses = List.of();
   private volatile @Nullable String directoryError;
-  private volatile boolean synced;
-  private volatile long eventsFired;
   private boolean started;
 
   /** A registry over {@code options.dir()}; nothing is read before {@link #start()}. */
   public FileRegistry(Options options) {
-    this.options = requireNonNull(options, "options");
+    super(new KubernetesIndex("file:" + options.dir(), options.domain()));
+    this.options = options;
     this.name = "file:" + options.dir();
-    this.index = new KubernetesIndex(name, options.domain());
     this.parser = new KubernetesObjectFile(options.domain(), options.maxFileBytes());
     this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "istio4j-registry-file");
@@ -197,10 +185,7 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
     return name;
   }
 
-  @Override
-  public void addListener(Consumer<RegistryEvent> listener) {
-    listeners.add(requireNonNull(listener, "listener"));
-  }
+
 
   @Override
   public synchronized void start() {
@@ -263,12 +248,12 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
       apply();
     }
     publishStatuses();
-    if (!synced && (!pending || polls >= SYNC_MAX_POLLS)) {
+    if (!hasSynced() && (!pending || polls >= SYNC_MAX_POLLS)) {
       if (pending) {
         log.warn("File registry {}: some files still change after {} polls; reporting synced without them",
             options.dir(), polls);
       }
-      synced = true;
+      markSynced();
       log.info("File registry {}: synced, {} files, {} services, {} instances",
           options.dir(), files.size(), index.services().size(), index.instanceCount());
     }
@@ -453,7 +438,7 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
       }
     }
     applied = desired;
-    fire(events);
+    fire(events, log);
   }
 
   private static ObjectKey keyOf(HasMetadata o) {
@@ -475,7 +460,7 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
   }
 
   private void put(HasMetadata o, List<RegistryEvent> events) {
-    if (o instanceof io.fabric8.kubernetes.api.model.Service s) {
+    if (o instanceof Service s) {
       index.putService(s, events);
     } else if (o instanceof Endpoints e) {
       index.putEndpoints(e, events);
@@ -486,18 +471,7 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
     }
   }
 
-  private void fire(List<RegistryEvent> events) {
-    for (RegistryEvent e : events) {
-      eventsFired++;
-      for (Consumer<RegistryEvent> l : listeners) {
-        try {
-          l.accept(e);
-        } catch (RuntimeException ex) {
-          log.error("File registry: a listener failed on {}", e, ex);
-        }
-      }
-    }
-  }
+
 
   private void publishStatuses() {
     List<FileStatus> s = new ArrayList<>(files.size());
@@ -518,10 +492,10 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
     out.put("dir", options.dir().toString());
     out.put("domain", options.domain());
     out.put("pollIntervalMs", options.pollInterval().toMillis());
-    out.put("synced", synced);
+    out.put("synced", hasSynced());
     out.put("services", index.services().size());
     out.put("instances", index.instanceCount());
-    out.put("events", eventsFired);
+    out.put("events", eventsFired());
     if (directoryError != null) {
       out.put("directoryError", directoryError);
     }
@@ -547,40 +521,19 @@ public final class FileRegistry implements ServiceRegistry, RegistryStatus {
     return out;
   }
 
-  @Override
-  public boolean hasSynced() {
-    return synced;
-  }
 
-  @Override
-  public List<Service> services() {
-    return index.services();
-  }
 
-  @Override
-  public Optional<Service> service(String hostname) {
-    return index.service(hostname);
-  }
 
-  @Override
-  public List<ServiceInstance> instances(String hostname, Set<String> portNames, LabelsCollection labels) {
-    return index.instances(hostname, portNames, labels);
-  }
 
-  @Override
-  public List<ServiceInstance> hostInstances(Collection<String> addresses) {
-    return index.hostInstances(addresses);
-  }
 
-  @Override
-  public List<Port> managementPorts(String address) {
-    return index.managementPorts(address);
-  }
 
-  @Override
-  public List<String> serviceAccounts(String hostname, Set<String> portNames) {
-    return index.serviceAccounts(hostname, portNames);
-  }
+
+
+
+
+
+
+
 
   @Override
   public void close() {

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Informable;
@@ -14,30 +15,21 @@ import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
-import io.istio4j.pilot.model.LabelsCollection;
-import io.istio4j.pilot.model.Port;
 import io.istio4j.pilot.model.RegistryEvent;
-import io.istio4j.pilot.model.Service;
-import io.istio4j.pilot.model.ServiceInstance;
-import io.istio4j.pilot.model.ServiceRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * r.start();
  * }</pre>
  */
-public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus {
+public final class KubernetesRegistry extends IndexedRegistry {
   private static final Logger log = LoggerFactory.getLogger(KubernetesRegistry.class);
 
   /** The registry name used in events and logs (upstream's {@code --registries} value). */
@@ -119,16 +111,12 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
   private final KubernetesClient client;
   private final boolean ownsClient;
   private final Options options;
-  private final KubernetesIndex index;
   private final ExecutorService thread;
-  private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
   private final Map<Kind, InformerState> states = new LinkedHashMap<>();
-  private final AtomicLong eventsFired = new AtomicLong();
-  private volatile @Nullable SharedIndexInformer<io.fabric8.kubernetes.api.model.Service> services;
+  private volatile @Nullable SharedIndexInformer<Service> services;
   private volatile @Nullable SharedIndexInformer<Endpoints> endpoints;
   private volatile @Nullable SharedIndexInformer<Pod> pods;
   private volatile @Nullable SharedIndexInformer<Node> nodes;
-  private volatile boolean synced;
   private volatile boolean closed;
   private volatile boolean nodesUnavailable;
   private boolean started;
@@ -139,10 +127,10 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
    * @param ownsClient whether {@link #close()} closes the client too
    */
   public KubernetesRegistry(KubernetesClient client, boolean ownsClient, Options options) {
+    super(new KubernetesIndex(NAME, options.domain()));
     this.client = requireNonNull(client, "client");
     this.ownsClient = ownsClient;
-    this.options = requireNonNull(options, "options");
-    this.index = new KubernetesIndex(NAME, options.domain());
+    this.options = options;
     for (Kind k : Kind.values()) {
       states.put(k, new InformerState());
     }
@@ -158,10 +146,7 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
     return NAME;
   }
 
-  @Override
-  public void addListener(Consumer<RegistryEvent> listener) {
-    listeners.add(requireNonNull(listener, "listener"));
-  }
+
 
   @Override
   public synchronized void start() {
@@ -300,13 +285,13 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
   private void apply(Kind kind, String key) {
     List<RegistryEvent> events = new ArrayList<>();
     applyKey(kind, key, events);
-    fire(events);
+    fire(events, log);
   }
 
   private void applyKey(Kind kind, String key, List<RegistryEvent> events) {
     switch (kind) {
       case SERVICE -> {
-        io.fabric8.kubernetes.api.model.Service s = services.getStore().getByKey(key);
+        Service s = services.getStore().getByKey(key);
         if (s == null) {
           index.removeService(key, events);
         } else {
@@ -350,12 +335,12 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
     reconcile(Kind.POD, pods, index.podKeys(), events);
     reconcile(Kind.SERVICE, services, index.serviceKeys(), events);
     reconcile(Kind.ENDPOINTS, endpoints, index.endpointsKeys(), events);
-    synced = true;
+    markSynced();
     log.info(
         "Kubernetes registry: synced, {} services, {} instances",
         index.services().size(),
         index.instanceCount());
-    fire(events);
+    fire(events, log);
   }
 
   private <T extends HasMetadata> void reconcile(
@@ -371,53 +356,21 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
     }
   }
 
-  private void fire(List<RegistryEvent> events) {
-    for (RegistryEvent e : events) {
-      eventsFired.incrementAndGet();
-      for (Consumer<RegistryEvent> l : listeners) {
-        try {
-          l.accept(e);
-        } catch (RuntimeException ex) {
-          log.error("Kubernetes registry: a listener failed on {}", e, ex);
-        }
-      }
-    }
-  }
 
-  @Override
-  public boolean hasSynced() {
-    return synced;
-  }
 
-  @Override
-  public List<Service> services() {
-    return index.services();
-  }
 
-  @Override
-  public Optional<Service> service(String hostname) {
-    return index.service(hostname);
-  }
 
-  @Override
-  public List<ServiceInstance> instances(String hostname, Set<String> portNames, LabelsCollection labels) {
-    return index.instances(hostname, portNames, labels);
-  }
 
-  @Override
-  public List<ServiceInstance> hostInstances(Collection<String> addresses) {
-    return index.hostInstances(addresses);
-  }
 
-  @Override
-  public List<Port> managementPorts(String address) {
-    return index.managementPorts(address);
-  }
 
-  @Override
-  public List<String> serviceAccounts(String hostname, Set<String> portNames) {
-    return index.serviceAccounts(hostname, portNames);
-  }
+
+
+
+
+
+
+
+
 
   /** Each informer's state (watching, synced, errors) and the counts of what the registry holds. */
   @Override
@@ -425,10 +378,10 @@ public final class KubernetesRegistry implements ServiceRegistry, RegistryStatus
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("namespace", options.namespace() == null ? "" : options.namespace());
     out.put("domain", options.domain());
-    out.put("synced", synced);
+    out.put("synced", hasSynced());
     out.put("services", index.services().size());
     out.put("instances", index.instanceCount());
-    out.put("events", eventsFired.get());
+    out.put("events", eventsFired());
     if (nodesUnavailable) {
       out.put("nodesUnavailable", true);
     }
