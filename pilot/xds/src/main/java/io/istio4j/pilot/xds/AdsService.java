@@ -1,13 +1,17 @@
 package io.istio4j.pilot.xds;
 
 import com.google.protobuf.Any;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.server.serializer.ProtoResourcesSerializer;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.net.SocketAddress;
@@ -15,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,17 +27,22 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ADS service clients talk to: a thin layer over java-control-plane's that (1) parses the node
- * id of the first request and registers the client, so its snapshot exists before its first watch,
- * (2) copies the node into later requests, because clients (grpc-java among them) send it only once
+ * The ADS service clients talk to: a layer over java-control-plane's that (1) parses the node id of
+ * the first request and registers the client, so its snapshot exists before its first watch, (2)
+ * copies the node into later requests, because clients (grpc-java among them) send it only once
  * per stream while the cache groups every request by node, (3) keeps per-client ACK/NACK state and
- * logs and counts NACKs with their resources and reason.
+ * logs and counts NACKs with their resources and reason, and (4) answers state-of-the-world EDS
+ * itself (see {@link #publishEds}): an endpoint change costs each subscribed client work in
+ * proportion to the assignments that changed, not to the thousand it subscribes to, which is what
+ * the stock cache's per-watch response and name bookkeeping cost.
  */
 final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(AdsService.class);
@@ -40,14 +50,31 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
   private static final String EDS_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
   private static final String RDS_TYPE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
 
+  /**
+   * The send executor java-control-plane picked for the stream being created on this thread (it
+   * asks for one while {@code streamAggregatedResources} runs): EDS responses of the stream go
+   * through the same single-thread executor, so they stay in order with the cache's responses.
+   */
+  static final ThreadLocal<Executor> PICKED = new ThreadLocal<>();
+
   private final AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase delegate;
   private final XdsServer server;
+  private final ProtoResourcesSerializer serializer;
   private final AtomicLong ids = new AtomicLong();
   final Map<Long, Client> clients = new ConcurrentHashMap<>();
+  /** State-of-the-world clients by snapshot group, for EDS pushes. */
+  private final Map<String, Set<Client>> byGroup = new ConcurrentHashMap<>();
+  /** Each group's endpoint assignments as last published. */
+  private final Map<String, EdsView> edsViews = new ConcurrentHashMap<>();
 
-  AdsService(AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase delegate, XdsServer server) {
+  /** A group's endpoint assignments by name, and the version they are served under. */
+  record EdsView(String version, Map<String, ClusterLoadAssignment> byName) {}
+
+  AdsService(AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase delegate, XdsServer server,
+      ProtoResourcesSerializer serializer) {
     this.delegate = delegate;
     this.server = server;
+    this.serializer = serializer;
   }
 
   /** One open stream's state. */
@@ -60,8 +87,20 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     volatile String group = "";
     final Map<String, TypeState> types = new ConcurrentHashMap<>();
     volatile ClientStatus.@Nullable Nack lastNack;
-    /** EDS/RDS resources last sent on this stream (the whole state of the world, in order), guarded by this. */
+    /** RDS resources last sent on this stream (the whole state of the world, in order), guarded by this. */
     final Map<String, List<Any>> sent = new HashMap<>();
+    /** The stream's send executor (single thread): EDS state below is only touched there. */
+    @Nullable Executor executor;
+    @Nullable Tracking tracking;
+    /** Whether the client has sent an EDS request yet. */
+    boolean edsRequested;
+    /** The subscribed assignment names; null subscribes to all (an EDS request without names). */
+    @Nullable Set<String> edsNames;
+    /** The assignment instance last sent for each name (interned: compared by reference). */
+    final Map<String, ClusterLoadAssignment> edsSent = new HashMap<>();
+    long edsNonce;
+    /** After a NACK: the next response carries every subscribed assignment, whatever changed. */
+    boolean edsResync;
 
     Client(long id, String peer) {
       this.id = id;
@@ -99,7 +138,14 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
     Client client = new Client(ids.incrementAndGet(), peer());
     Tracking tracking = new Tracking(responses, client);
-    StreamObserver<DiscoveryRequest> requests = delegate.streamAggregatedResources(tracking);
+    StreamObserver<DiscoveryRequest> requests;
+    try {
+      requests = delegate.streamAggregatedResources(tracking);
+      client.executor = PICKED.get();
+    } finally {
+      PICKED.remove();
+    }
+    client.tracking = tracking;
     if (responses instanceof ServerCallStreamObserver<DiscoveryResponse> call) {
       // The control plane sets its cancel handler only on the call's own observer; ours wraps it.
       call.setOnCancelHandler(() -> {
@@ -133,9 +179,15 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
           client.group = XdsServer.groupKey(node);
           clients.put(client.id, client);
           server.register(node);
+          byGroup.computeIfAbsent(client.group, k -> ConcurrentHashMap.newKeySet()).add(client);
           log.info("ADS stream {} opened by {} ({}) from {}", client.id, node.nodeId(), node.type(), client.peer);
         } else if (!request.hasNode()) {
           r = request.toBuilder().setNode(client.protoNode).build();
+        }
+        if (r.getTypeUrl().equals(EDS_TYPE) && client.executor != null) {
+          DiscoveryRequest eds = r;
+          client.executor.execute(() -> onEdsRequest(client, eds));
+          return;
         }
         requests.onNext(account(client, r));
       }
@@ -152,6 +204,158 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
         unregister(client);
       }
     };
+  }
+
+  // ---------------------------------------------------------------- EDS
+
+  /**
+   * A group's endpoint assignments changed: each of its state-of-the-world clients gets, on its own
+   * send executor, the assignments among {@code names} it subscribes to and was not sent in this
+   * form yet ({@code names} null: any of its subscriptions), plus those in {@code forced} it
+   * subscribes to, sent again whatever it has. {@code forced} are the assignments of clusters the
+   * push changed: a client re-initialising a changed cluster waits for its endpoints (Envoy warms
+   * an updated EDS cluster anew), so they follow the CDS response (queued first, by the cache, on
+   * the same executor). Called by the push thread.
+   */
+  void publishEds(String group, EdsView view, @Nullable Set<String> names, Set<String> forced) {
+    edsViews.put(group, view);
+    if (names != null && names.isEmpty() && forced.isEmpty()) {
+      return;
+    }
+    Set<Client> members = byGroup.get(group);
+    if (members == null) {
+      return;
+    }
+    for (Client c : members) {
+      Executor e = c.executor;
+      if (e == null) {
+        continue;
+      }
+      try {
+        e.execute(() -> sendEds(c, names, forced));
+      } catch (RejectedExecutionException ex) {
+        return; // closing
+      }
+    }
+  }
+
+  /** Forgets a group's assignments (its last client left). */
+  void dropEds(String group) {
+    Set<Client> members = byGroup.get(group);
+    if (members == null || members.isEmpty()) {
+      edsViews.remove(group);
+    }
+  }
+
+  /** An EDS request of a state-of-the-world stream; runs on the stream's send executor. */
+  private void onEdsRequest(Client c, DiscoveryRequest r) {
+    TypeState t = c.type(EDS_TYPE);
+    List<String> list = r.getResourceNamesList();
+    boolean sameNames = list.equals(t.lastList);
+    t.lastList = list;
+    if (r.hasErrorDetail()) {
+      t.nacks++;
+      nack(c, EDS_TYPE, r.getVersionInfo(), r.getResponseNonce(), list, r.getErrorDetail().getMessage());
+      // The client kept what it had before the rejected response: whatever it was sent since is
+      // sent again with the next change (not now: the same resources would be refused again).
+      c.edsSent.clear();
+      c.edsResync = true;
+      updateNames(c, list, sameNames);
+      return;
+    }
+    if (!r.getResponseNonce().isEmpty() && r.getResponseNonce().equals(t.sentNonce)) {
+      t.ackedVersion = r.getVersionInfo();
+      t.ackedNonce = r.getResponseNonce();
+    }
+    if (r.getResponseNonce().isEmpty()) {
+      // A first request, or a client starting over on this stream: it holds nothing we know of.
+      c.edsSent.clear();
+    }
+    c.edsRequested = true;
+    updateNames(c, list, sameNames);
+    if (!sameNames || r.getResponseNonce().isEmpty()) {
+      sendEds(c, null, Set.of());
+    }
+  }
+
+  private static void updateNames(Client c, List<String> list, boolean same) {
+    if (same && c.edsRequested && (c.edsNames != null || list.isEmpty())) {
+      return;
+    }
+    if (list.isEmpty()) {
+      c.edsNames = null;
+    } else {
+      Set<String> names = new HashSet<>(list);
+      if (c.edsNames != null) {
+        // Forget what was sent for names no longer subscribed: subscribing again means sending again.
+        c.edsSent.keySet().retainAll(names);
+      }
+      c.edsNames = names;
+    }
+  }
+
+  private boolean subscribed(Client c, String name) {
+    Set<String> names = c.edsNames;
+    return names == null || names.contains(name);
+  }
+
+  /** Sends a client what it subscribes to (among {@code names}, null: all) and lacks; send executor only. */
+  private void sendEds(Client c, @Nullable Set<String> requestedNames, Set<String> forced) {
+    if (!c.edsRequested) {
+      return;
+    }
+    Set<String> names = c.edsResync ? null : requestedNames;
+    EdsView view = edsViews.get(c.group);
+    if (view == null) {
+      return; // not built yet: the group's first push answers
+    }
+    List<ClusterLoadAssignment> out = new ArrayList<>();
+    if (names == null) {
+      Iterable<String> all = c.edsNames == null ? view.byName().keySet() : c.edsNames;
+      for (String n : all) {
+        collect(c, view, n, forced.contains(n), out);
+      }
+    } else {
+      for (String n : names) {
+        if (subscribed(c, n)) {
+          collect(c, view, n, forced.contains(n), out);
+        }
+      }
+      for (String n : forced) {
+        if (!names.contains(n) && subscribed(c, n)) {
+          collect(c, view, n, true, out);
+        }
+      }
+    }
+    if (out.isEmpty()) {
+      return;
+    }
+    c.edsResync = false;
+    List<Any> packed = new ArrayList<>(out.size());
+    for (ClusterLoadAssignment a : out) {
+      packed.add(serializer.serialize(a, Resources.ApiVersion.V3));
+    }
+    DiscoveryResponse response = DiscoveryResponse.newBuilder()
+        .setVersionInfo(view.version())
+        .setTypeUrl(EDS_TYPE)
+        .setNonce("e" + (++c.edsNonce))
+        .addAllResources(packed)
+        .build();
+    Tracking tracking = c.tracking;
+    if (tracking != null) {
+      tracking.onNext(response);
+    }
+  }
+
+  private static void collect(Client c, EdsView view, String name, boolean force, List<ClusterLoadAssignment> out) {
+    ClusterLoadAssignment a = view.byName().get(name);
+    if (a == null) {
+      return; // not (yet) known: sent once a push makes it
+    }
+    ClusterLoadAssignment before = c.edsSent.put(name, a);
+    if (force || before != a) {
+      out.add(a);
+    }
   }
 
   @Override
@@ -205,6 +409,10 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
   }
 
   private void unregister(Client client) {
+    Set<Client> members = byGroup.get(client.group);
+    if (members != null) {
+      members.remove(client);
+    }
     if (clients.remove(client.id) != null && client.node != null) {
       log.info("ADS stream {} of {} closed", client.id, client.node.nodeId());
       server.unregister(client.node);
@@ -215,6 +423,17 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
   private DiscoveryRequest account(Client client, DiscoveryRequest r) {
     TypeState t = client.type(r.getTypeUrl());
     List<String> list = r.getResourceNamesList();
+    if (r.getResponseNonce().isEmpty() && !t.sentNonce.isEmpty() && !r.hasErrorDetail()) {
+      // The client starts this type over on the same stream (no nonce, no version). The cache
+      // ignores a request whose nonce is not that of its latest response, so this one would never
+      // be answered. Let it stand for an answer to the latest response, without a version: the
+      // cache then answers at once, and in full.
+      synchronized (client) {
+        client.sent.remove(r.getTypeUrl());
+      }
+      t.lastList = list;
+      return r.toBuilder().setResponseNonce(t.sentNonce).setVersionInfo("").build();
+    }
     boolean added;
     boolean same;
     if (list.equals(t.lastList)) {
@@ -310,33 +529,41 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     private final StreamObserver<DiscoveryResponse> out;
     private final Client client;
     volatile boolean cancelled;
+    private boolean closed;
 
     Tracking(StreamObserver<DiscoveryResponse> out, Client client) {
       this.out = out;
       this.client = client;
     }
 
+    /** The cache calls this holding the lock on this object; the EDS path calls it without. */
     @Override
-    public void onNext(DiscoveryResponse value) {
-      if (cancelled) {
+    public synchronized void onNext(DiscoveryResponse value) {
+      if (cancelled || closed) {
         return;
       }
       TypeState t = client.type(value.getTypeUrl());
       t.sentVersion = value.getVersionInfo();
       t.sentNonce = value.getNonce();
       server.stats().response(value.getTypeUrl());
-      out.onNext(onlyChanged(value));
+      try {
+        out.onNext(onlyChanged(value));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.CANCELLED) {
+          throw e;
+        }
+      }
     }
 
     /**
-     * For endpoints and routes, state of the world lets a response carry only what changed (an
-     * absent name is not a deletion for these types). Unchanged resources are the same serialized
-     * instances as before, so an endpoint change sends one ClusterLoadAssignment per client instead
-     * of all of them.
+     * For routes, state of the world lets a response carry only what changed (an absent name is
+     * not a deletion for this type). Unchanged resources are the same serialized instances as
+     * before, so a rule edit sends the changed route configurations only. (EDS responses are made
+     * by this class and carry only changes already.)
      */
     private DiscoveryResponse onlyChanged(DiscoveryResponse value) {
       String type = value.getTypeUrl();
-      if (!type.equals(EDS_TYPE) && !type.equals(RDS_TYPE)) {
+      if (!type.equals(RDS_TYPE)) {
         return value;
       }
       List<Any> now = value.getResourcesList();
@@ -352,15 +579,17 @@ final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedDiscover
     }
 
     @Override
-    public void onError(Throwable t) {
-      if (!cancelled) {
+    public synchronized void onError(Throwable t) {
+      if (!cancelled && !closed) {
+        closed = true;
         out.onError(t);
       }
     }
 
     @Override
-    public void onCompleted() {
-      if (!cancelled) {
+    public synchronized void onCompleted() {
+      if (!cancelled && !closed) {
+        closed = true;
         out.onCompleted();
       }
     }

@@ -33,6 +33,7 @@ import io.istio4j.pilot.model.ServiceDiscovery;
 import io.istio4j.pilot.model.ServiceInstance;
 import java.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -177,10 +178,13 @@ public final class XdsServer implements AutoCloseable {
     }
     this.sendExecutors = List.copyOf(executors);
     AtomicInteger next = new AtomicInteger();
-    this.discoveryServer = new V3DiscoveryServer(List.of(), cache,
-        () -> sendExecutors.get(Math.floorMod(next.getAndIncrement(), sendExecutors.size())),
-        new SharedSerializer());
-    this.ads = new AdsService(discoveryServer.getAggregatedDiscoveryServiceImpl(), this);
+    SharedSerializer serializer = new SharedSerializer();
+    this.discoveryServer = new V3DiscoveryServer(List.of(), cache, () -> {
+      Executor e = sendExecutors.get(Math.floorMod(next.getAndIncrement(), sendExecutors.size()));
+      AdsService.PICKED.set(e);
+      return e;
+    }, serializer);
+    this.ads = new AdsService(discoveryServer.getAggregatedDiscoveryServiceImpl(), this, serializer);
     this.stats = new XdsStats(() -> ads.clients.size());
     this.pushThread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "xds-push");
@@ -371,6 +375,7 @@ public final class XdsServer implements AutoCloseable {
         Group g = groups.get(key);
         if (g != null && --g.clients <= 0) {
           groups.remove(key);
+          ads.dropEds(key);
           clear(key, 0);
         }
       });
@@ -514,7 +519,7 @@ public final class XdsServer implements AutoCloseable {
       g.resources = new ProxyResources(g.resources.clusters(), next, g.resources.listeners(), g.resources.routes());
       g.endpointVersion = v;
       edsChanged(g, v, changedNames);
-      publish(e.getKey(), g);
+      publish(e.getKey(), g, changedNames, Set.of());
     }
   }
 
@@ -574,12 +579,18 @@ public final class XdsServer implements AutoCloseable {
     r = withRetired(key, g, previous, r);
     ProxyResources old = g.resources;
     String v = String.valueOf(versions.incrementAndGet());
+    Set<String> forced = Set.of();
     if (old == null || !old.clusters().equals(r.clusters())) {
       g.clusterVersion = v;
+      if (old != null) {
+        forced = changedEdsClusters(old.clusters(), r.clusters());
+      }
     }
+    boolean edsAll = false;
     if (old == null || !old.endpoints().equals(r.endpoints())) {
       g.endpointVersion = v;
       edsChanged(g, v, null);
+      edsAll = true;
     }
     if (old == null || !old.listeners().equals(r.listeners())) {
       g.listenerVersion = v;
@@ -588,12 +599,27 @@ public final class XdsServer implements AutoCloseable {
       g.routeVersion = v;
     }
     g.resources = r;
-    Set<String> keys = new HashSet<>();
-    for (ClusterLoadAssignment c : r.endpoints()) {
-      keys.add(c.getClusterName());
+    if (old == null || old.endpoints() != r.endpoints()) {
+      List<ClusterLoadAssignment> cla = r.endpoints();
+      g.endpointKeys = interner.derivedOf("names", cla, l -> endpointNames(cla));
     }
-    g.endpointKeys = keys;
-    publish(key, g);
+    publish(key, g, edsAll ? null : Set.of(), forced);
+  }
+
+  /**
+   * The EDS service names of clusters in {@code now} that are new or differ from {@code before}
+   * (interned: compared by reference, in order when the lists line up).
+   */
+  private static Set<String> changedEdsClusters(List<Cluster> before, List<Cluster> now) {
+    Set<Cluster> old = Collections.newSetFromMap(new IdentityHashMap<>());
+    old.addAll(before);
+    Set<String> out = new HashSet<>();
+    for (Cluster c : now) {
+      if (!old.contains(c) && c.getType() == Cluster.DiscoveryType.EDS) {
+        out.add(c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName());
+      }
+    }
+    return out;
   }
 
   /**
@@ -662,15 +688,22 @@ public final class XdsServer implements AutoCloseable {
     if (!old.clusters().equals(r.clusters())) {
       g.clusterVersion = v;
     }
+    boolean edsAll = false;
     if (!old.endpoints().equals(r.endpoints())) {
       g.endpointVersion = v;
       edsChanged(g, v, null);
+      edsAll = true;
     }
     g.resources = r;
-    publish(key, g);
+    publish(key, g, edsAll ? null : Set.of(), Set.of());
   }
 
-  private void publish(String key, Group g) {
+  /**
+   * Serves the group's resources: the snapshot for the cache (CDS, LDS, RDS and delta clients),
+   * then EDS for state-of-the-world clients, queued after the cache's responses on each stream.
+   * {@code edsNames}: the assignments that changed (null: any may have).
+   */
+  private void publish(String key, Group g, @Nullable Set<String> edsNames, Set<String> edsForced) {
     ProxyResources r = requireNonNull(g.resources, "resources");
     if (g.cds == null || !g.cdsBuilt.equals(g.clusterVersion)) {
       g.cds = snapshotMap(r.clusters());
@@ -690,6 +723,7 @@ public final class XdsServer implements AutoCloseable {
     }
     cache.setSnapshot(key, new XdsSnapshot(g.cds, g.clusterVersion, g.eds, g.endpointVersion, g.lds, g.listenerVersion,
         g.rds, g.routeVersion, g.edsHistory));
+    ads.publishEds(key, new AdsService.EdsView(g.endpointVersion, g.eds.resources()), edsNames, edsForced);
   }
 
   /** Records a new endpoint version of a group and the names it changed (null: any). */

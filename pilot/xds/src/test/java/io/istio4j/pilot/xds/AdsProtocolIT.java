@@ -21,8 +21,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.istio4j.pilot.config.v1.DestinationPolicy;
 import io.istio4j.pilot.config.v1.DestinationWeight;
 import io.istio4j.pilot.config.v1.IstioService;
+import io.istio4j.pilot.config.v1.LoadBalancing;
 import io.istio4j.pilot.config.v1.RouteRule;
 import io.istio4j.pilot.model.Config;
 import io.istio4j.pilot.model.ConfigKind;
@@ -35,7 +37,9 @@ import io.istio4j.pilot.model.ServiceInstance;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
@@ -341,6 +345,94 @@ class AdsProtocolIT {
     assertThat(unpack(toHello, ClusterLoadAssignment.class)).extracting(ClusterLoadAssignment::getClusterName)
         .containsExactlyInAnyOrderElementsOf(helloNames);
     assertThat(toHello.getVersionInfo()).isNotEmpty();
+  }
+
+  @Test
+  void aClientStartingATypeOverOnTheSameStreamIsAnsweredInFull() throws Exception {
+    xds.markSynced();
+    Stream s = new Stream(MockMesh.SIDECAR_V0);
+    List<String> eds = subscribeEds(s, name -> true);
+    s.request(RDS, List.of("80", "81"));
+    DiscoveryResponse routes = s.next();
+    assertThat(routes.getTypeUrl()).isEqualTo(RDS);
+    s.ack(routes, List.of("80", "81"));
+    awaitAcked(RDS, routes.getVersionInfo());
+
+    // No version, no nonce, on the same stream (a client resetting its state): answered, in full,
+    // although nothing changed and the cache had answered these names before.
+    s.request(RDS, List.of("80", "81"));
+    DiscoveryResponse again = s.next();
+    assertThat(again.getTypeUrl()).isEqualTo(RDS);
+    assertThat(unpack(again, RouteConfiguration.class)).extracting(RouteConfiguration::getName).containsExactlyInAnyOrder("80", "81");
+    s.ack(again, List.of("80", "81"));
+    s.request(EDS, eds);
+    DiscoveryResponse cla = s.next();
+    assertThat(cla.getTypeUrl()).isEqualTo(EDS);
+    assertThat(unpack(cla, ClusterLoadAssignment.class)).extracting(ClusterLoadAssignment::getClusterName)
+        .containsExactlyInAnyOrderElementsOf(eds);
+  }
+
+  @Test
+  void afterAnEndpointNackTheNextChangeSendsEverySubscribedAssignment() throws Exception {
+    xds.markSynced();
+    Stream s = new Stream(MockMesh.SIDECAR_V0);
+    List<String> names = subscribeEds(s, name -> true);
+    mesh.registry.setInstances(MockMesh.WORLD, movedInstances(MockMesh.WORLD, "10.2.7."));
+    DiscoveryResponse changed = s.next();
+    assertThat(changed.getTypeUrl()).isEqualTo(EDS);
+    assertThat(changed.getResourcesCount()).isLessThan(names.size());
+    s.request(EDS, names, "", changed.getNonce(), Status.newBuilder().setCode(3).setMessage("test: endpoints rejected").build());
+    assertThat(s.responses.poll(300, TimeUnit.MILLISECONDS)).as("the rejected assignments are not resent at once").isNull();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (xds.stats().nacksByType().getOrDefault("ClusterLoadAssignment", 0L) == 0 && System.nanoTime() < end) {
+      Thread.sleep(10);
+    }
+    assertThat(xds.stats().nacksByType()).containsEntry("ClusterLoadAssignment", 1L);
+    assertThat(status().lastNack().reason()).isEqualTo("test: endpoints rejected");
+
+    // The client may hold anything older: the next change carries every assignment it subscribes to.
+    mesh.registry.setInstances(MockMesh.HELLO, movedInstances(MockMesh.HELLO, "10.1.7."));
+    DiscoveryResponse all = s.next();
+    assertThat(all.getTypeUrl()).isEqualTo(EDS);
+    assertThat(unpack(all, ClusterLoadAssignment.class)).extracting(ClusterLoadAssignment::getClusterName)
+        .containsExactlyInAnyOrderElementsOf(names);
+  }
+
+  @Test
+  void aChangedClusterIsFollowedByItsEndpoints() throws Exception {
+    xds.markSynced();
+    Stream s = new Stream(MockMesh.SIDECAR_V0);
+    s.request(CDS, List.of());
+    DiscoveryResponse cds = s.next();
+    s.ack(cds, List.of());
+    Map<String, Cluster> before = new HashMap<>();
+    unpack(cds, Cluster.class).forEach(c -> before.put(c.getName(), c));
+    List<String> names = before.values().stream().filter(c -> c.getType() == Cluster.DiscoveryType.EDS)
+        .map(c -> c.getEdsClusterConfig().getServiceName()).sorted().toList();
+    s.request(EDS, names);
+    DiscoveryResponse first = s.next();
+    s.ack(first, names);
+    awaitAcked(s.nodeId, EDS, first.getVersionInfo());
+
+    // A load-balancing policy for world: its clusters change, their endpoints do not.
+    mesh.store.create(new Config(ConfigMeta.of(ConfigKind.DESTINATION_POLICY, "world-lb", "default"),
+        DestinationPolicy.newBuilder().setDestination(IstioService.newBuilder().setName("world"))
+            .setLoadBalancing(LoadBalancing.newBuilder().setName(LoadBalancing.SimpleLBPolicy.LEAST_CONN)).build()));
+    DiscoveryResponse newCds = s.next();
+    assertThat(newCds.getTypeUrl()).isEqualTo(CDS);
+    Set<String> changedServiceNames = new TreeSet<>();
+    for (Cluster c : unpack(newCds, Cluster.class)) {
+      if (c.getType() == Cluster.DiscoveryType.EDS && !c.equals(before.get(c.getName()))) {
+        changedServiceNames.add(c.getEdsClusterConfig().getServiceName());
+      }
+    }
+    assertThat(changedServiceNames).isNotEmpty().allMatch(n -> n.startsWith(MockMesh.WORLD));
+    s.ack(newCds, List.of());
+    // Envoy warms a changed cluster anew and waits for its endpoints: they follow, unchanged as they are.
+    DiscoveryResponse eds = s.next();
+    assertThat(eds.getTypeUrl()).isEqualTo(EDS);
+    assertThat(unpack(eds, ClusterLoadAssignment.class)).extracting(ClusterLoadAssignment::getClusterName)
+        .containsExactlyInAnyOrderElementsOf(changedServiceNames);
   }
 
   /** Requests CDS (ACKed) and then EDS for the cluster names the filter accepts; returns those names, once answered and ACKed. */
