@@ -4,8 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +14,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A registry held in memory: services and instances put and removed by code. The base of the file
@@ -23,6 +25,8 @@ public final class MemoryServiceRegistry implements ServiceRegistry {
   private final String name;
   private final Map<String, Service> services = new LinkedHashMap<>();
   private final Map<String, List<ServiceInstance>> instances = new LinkedHashMap<>();
+  /** Instances by endpoint address, rebuilt on the first lookup after a change (null: stale). */
+  private @Nullable Map<String, List<ServiceInstance>> byAddress;
   private final List<Consumer<RegistryEvent>> listeners = new CopyOnWriteArrayList<>();
   private volatile boolean synced;
 
@@ -50,6 +54,7 @@ public final class MemoryServiceRegistry implements ServiceRegistry {
     synchronized (this) {
       removed = services.remove(hostname) != null;
       instances.remove(hostname);
+      byAddress = null;
     }
     if (removed) {
       fire(new RegistryEvent(name, RegistryEvent.Kind.SERVICE, EventType.DELETE, hostname));
@@ -67,6 +72,7 @@ public final class MemoryServiceRegistry implements ServiceRegistry {
     EventType type;
     synchronized (this) {
       type = instances.put(hostname, List.copyOf(list)) == null ? EventType.ADD : EventType.UPDATE;
+      byAddress = null;
     }
     fire(new RegistryEvent(name, RegistryEvent.Kind.INSTANCES, type, hostname));
   }
@@ -96,17 +102,24 @@ public final class MemoryServiceRegistry implements ServiceRegistry {
 
   @Override
   public synchronized List<ServiceInstance> hostInstances(Collection<String> addresses) {
-    Set<String> wanted = new HashSet<>(addresses);
-    List<ServiceInstance> out = new ArrayList<>();
-    for (List<ServiceInstance> list : instances.values()) {
-      for (ServiceInstance i : list) {
-        if (wanted.contains(i.endpoint().address())) {
-          out.add(i);
+    // Every sidecar's push asks for its own address: an index instead of a scan of every instance.
+    Map<String, List<ServiceInstance>> index = byAddress;
+    if (index == null) {
+      index = new HashMap<>();
+      for (List<ServiceInstance> list : instances.values()) {
+        for (ServiceInstance i : list) {
+          index.computeIfAbsent(i.endpoint().address(), k -> new ArrayList<>()).add(i);
         }
       }
+      byAddress = index;
+    }
+    List<ServiceInstance> out = new ArrayList<>();
+    for (String a : new LinkedHashSet<>(addresses)) {
+      out.addAll(index.getOrDefault(a, List.of()));
     }
     return out;
   }
+
 
   @Override
   public synchronized List<String> serviceAccounts(String hostname, Set<String> portNames) {

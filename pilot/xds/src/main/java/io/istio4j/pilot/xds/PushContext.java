@@ -42,7 +42,7 @@ final class PushContext {
   /** Rules and policies with a source: the only config that makes two sidecars' outbound views differ. */
   final List<Config> sourceScoped = new ArrayList<>();
   /** Outbound views already built in this push, by {@link Translator}'s source key. */
-  final Map<String, Object> outbound = new HashMap<>();
+  final Map<Object, Object> outbound = new HashMap<>();
   /** Shares unchanged resources with the previous push; null outside the server's pushes. */
   @Nullable Interner interner;
 

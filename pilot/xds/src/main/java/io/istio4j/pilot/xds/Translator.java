@@ -75,12 +75,14 @@ import io.istio4j.pilot.model.ServiceInstance;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,8 +162,7 @@ public final class Translator {
         ingress(b);
         break;
       default:
-        sidecar(b);
-        break;
+        return sidecar(b);
     }
     return b.result();
   }
@@ -212,16 +213,21 @@ public final class Translator {
 
   // ---------------------------------------------------------------- sidecar
 
-  private void sidecar(Build b) {
-    // Sidecars whose sources select the same rules and policies see the same outbound config: it is
-    // built once per push and shared (also by reference, which keeps serialization to one copy).
+  /**
+   * A sidecar's resources: the outbound view it shares with every sidecar whose sources select the
+   * same rules and policies, plus its own inbound side. The shared lists are used as they are, and
+   * a list merged with inbound resources is made once per push for every sidecar with the same
+   * inbound resources (only listeners, which carry the sidecar's IP, are merged per sidecar): a
+   * hundred sidecars of one view cost one view, not a hundred copies of it.
+   */
+  private ProxyResources sidecar(Build b) {
     StringBuilder key = new StringBuilder(b.node.type().name()).append('|').append(b.node.domain());
     for (Config c : ctx.sourceScoped) {
       if (ctx.sourceMatches(c, b.sources)) {
         key.append('|').append(c.key());
       }
     }
-    Build out = (Build) ctx.outbound.computeIfAbsent(key.toString(), k -> {
+    SharedView view = (SharedView) ctx.outbound.computeIfAbsent(key.toString(), k -> {
       Build o = new Build(b.node, b.sources);
       outbound(o);
       if (ctx.interner != null) {
@@ -230,12 +236,8 @@ public final class Translator {
         o.listeners.replaceAll((n, v) -> ctx.interner.intern(v));
         o.routes.replaceAll((n, v) -> ctx.interner.intern(v));
       }
-      return o;
+      return new SharedView(o.result());
     });
-    b.clusters.putAll(out.clusters);
-    b.endpoints.putAll(out.endpoints);
-    b.listeners.putAll(out.listeners);
-    b.routes.putAll(out.routes);
     inbound(b);
     // iptables sends every connection to the virtual listener, which hands it to the listener of
     // its original destination; anything unmatched goes straight through.
@@ -247,6 +249,62 @@ public final class Translator {
         .setUseOriginalDst(BoolValue.of(true))
         .addFilterChains(FilterChain.newBuilder().addFilters(tcpProxy(VIRTUAL_LISTENER, PASSTHROUGH_CLUSTER)))
         .build());
+    ProxyResources shared = view.resources;
+    return new ProxyResources(
+        mergedOnce(view, "clusters", shared.clusters(), b.clusters, Cluster::getName),
+        mergedOnce(view, "endpoints", shared.endpoints(), b.endpoints, ClusterLoadAssignment::getClusterName),
+        merged(shared.listeners(), b.listeners, Listener::getName),
+        mergedOnce(view, "routes", shared.routes(), b.routes, RouteConfiguration::getName));
+  }
+
+  /** A sidecar outbound view built in this push (identity equality: a memo key part). */
+  private static final class SharedView {
+    final ProxyResources resources;
+
+    SharedView(ProxyResources resources) {
+      this.resources = resources;
+    }
+  }
+
+  /** Key of a merged list: the view, the kind, and the (few) resources merged into it. */
+  private record MergeKey(SharedView view, String kind, List<?> extras) {}
+
+  /** {@link #merged}, made once per push for each view and equal extras. */
+  @SuppressWarnings("unchecked")
+  private <T> List<T> mergedOnce(SharedView view, String kind, List<T> shared, TreeMap<String, T> extras, Function<T, String> name) {
+    if (extras.isEmpty()) {
+      return shared;
+    }
+    List<T> own = List.copyOf(extras.values());
+    return (List<T>) ctx.outbound.computeIfAbsent(new MergeKey(view, kind, own), k -> merged(shared, extras, name));
+  }
+
+  /** Two name-sorted lists merged by name; on equal names the extra wins. */
+  private static <T> List<T> merged(List<T> shared, TreeMap<String, T> extras, Function<T, String> name) {
+    if (extras.isEmpty()) {
+      return shared;
+    }
+    List<T> out = new ArrayList<>(shared.size() + extras.size());
+    Iterator<Map.Entry<String, T>> x = extras.entrySet().iterator();
+    Map.Entry<String, T> next = x.next();
+    for (T t : shared) {
+      String n = name.apply(t);
+      while (next != null && next.getKey().compareTo(n) < 0) {
+        out.add(next.getValue());
+        next = x.hasNext() ? x.next() : null;
+      }
+      if (next != null && next.getKey().equals(n)) {
+        out.add(next.getValue());
+        next = x.hasNext() ? x.next() : null;
+      } else {
+        out.add(t);
+      }
+    }
+    while (next != null) {
+      out.add(next.getValue());
+      next = x.hasNext() ? x.next() : null;
+    }
+    return List.copyOf(out);
   }
 
   /** Outbound clusters, route configurations and listeners of a sidecar (everything but its inbound side). */

@@ -562,8 +562,9 @@ public final class XdsServer implements AutoCloseable {
     ProxyResources t = translate(ctx, g.node);
     // Equal resources become the same instances as last push's: the checks below and the
     // serializer's cache then work by reference.
-    ProxyResources r = new ProxyResources(interner.internList(t.clusters()), interner.internList(t.endpoints()),
-        interner.internList(t.listeners()), interner.internList(t.routes()));
+    // Sidecars of one view share list instances: each is interned once per push.
+    ProxyResources r = new ProxyResources(internOnce(t.clusters()), internOnce(t.endpoints()),
+        internOnce(t.listeners()), internOnce(t.routes()));
     if (options.validateResources()) {
       r = dropInvalid(g.node, r);
     }
@@ -604,6 +605,10 @@ public final class XdsServer implements AutoCloseable {
       g.endpointKeys = interner.derivedOf("names", cla, l -> endpointNames(cla));
     }
     publish(key, g, edsAll ? null : Set.of(), forced);
+  }
+
+  private <T extends Message> List<T> internOnce(List<T> list) {
+    return interner.derivedOf("interned", list, l -> interner.internList(list));
   }
 
   /**
