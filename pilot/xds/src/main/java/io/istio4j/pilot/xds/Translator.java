@@ -1,5 +1,7 @@
 package io.istio4j.pilot.xds;
 
+import static java.util.Objects.requireNonNull;
+
 import com.google.protobuf.Any;
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.Duration;
@@ -221,23 +223,19 @@ public final class Translator {
    * hundred sidecars of one view cost one view, not a hundred copies of it.
    */
   private ProxyResources sidecar(Build b) {
-    StringBuilder key = new StringBuilder(b.node.type().name()).append('|').append(b.node.domain());
+    StringBuilder key = new StringBuilder(b.node.type().name());
     for (Config c : ctx.sourceScoped) {
       if (ctx.sourceMatches(c, b.sources)) {
         key.append('|').append(c.key());
       }
     }
-    SharedView view = (SharedView) ctx.outbound.computeIfAbsent(key.toString(), k -> {
-      Build o = new Build(b.node, b.sources);
-      outbound(o);
-      if (ctx.interner != null) {
-        o.clusters.replaceAll((n, v) -> ctx.interner.intern(v));
-        o.endpoints.replaceAll((n, v) -> ctx.interner.intern(v));
-        o.listeners.replaceAll((n, v) -> ctx.interner.intern(v));
-        o.routes.replaceAll((n, v) -> ctx.interner.intern(v));
-      }
-      return new SharedView(o.result());
-    });
+    // Clusters, endpoints and routes depend on the rules and policies that select the sidecar's
+    // sources; only the virtual hosts' short domains depend on its namespace (its DNS domain). So
+    // the core is built once per source key, and each domain's view reuses it.
+    String sourceKey = key.toString();
+    OutboundCore core = (OutboundCore) ctx.outbound.computeIfAbsent("core|" + sourceKey, k -> outboundCore(b));
+    SharedView view = (SharedView) ctx.outbound.computeIfAbsent("view|" + b.node.domain() + "|" + sourceKey,
+        k -> new SharedView(outboundView(core, b.node)));
     inbound(b);
     // iptables sends every connection to the virtual listener, which hands it to the listener of
     // its original destination; anything unmatched goes straight through.
@@ -251,10 +249,10 @@ public final class Translator {
         .build());
     ProxyResources shared = view.resources;
     return new ProxyResources(
-        mergedOnce(view, "clusters", shared.clusters(), b.clusters, Cluster::getName),
-        mergedOnce(view, "endpoints", shared.endpoints(), b.endpoints, ClusterLoadAssignment::getClusterName),
+        mergedOnce(shared.clusters(), b.clusters, Cluster::getName),
+        mergedOnce(shared.endpoints(), b.endpoints, ClusterLoadAssignment::getClusterName),
         merged(shared.listeners(), b.listeners, Listener::getName),
-        mergedOnce(view, "routes", shared.routes(), b.routes, RouteConfiguration::getName));
+        mergedOnce(shared.routes(), b.routes, RouteConfiguration::getName));
   }
 
   /** A sidecar outbound view built in this push (identity equality: a memo key part). */
@@ -266,17 +264,27 @@ public final class Translator {
     }
   }
 
-  /** Key of a merged list: the view, the kind, and the (few) resources merged into it. */
-  private record MergeKey(SharedView view, String kind, List<?> extras) {}
+  /** Key of a merged list: the shared list (by identity) and the (few) resources merged into it. */
+  private record MergeKey(Object shared, List<?> extras) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof MergeKey k && k.shared == shared && k.extras.equals(extras);
+    }
 
-  /** {@link #merged}, made once per push for each view and equal extras. */
+    @Override
+    public int hashCode() {
+      return 31 * System.identityHashCode(shared) + extras.hashCode();
+    }
+  }
+
+  /** {@link #merged}, made once per push for each shared list and equal extras. */
   @SuppressWarnings("unchecked")
-  private <T> List<T> mergedOnce(SharedView view, String kind, List<T> shared, TreeMap<String, T> extras, Function<T, String> name) {
+  private <T> List<T> mergedOnce(List<T> shared, TreeMap<String, T> extras, Function<T, String> name) {
     if (extras.isEmpty()) {
       return shared;
     }
     List<T> own = List.copyOf(extras.values());
-    return (List<T>) ctx.outbound.computeIfAbsent(new MergeKey(view, kind, own), k -> merged(shared, extras, name));
+    return (List<T>) ctx.outbound.computeIfAbsent(new MergeKey(shared, own), k -> merged(shared, extras, name));
   }
 
   /** Two name-sorted lists merged by name; on equal names the extra wins. */
@@ -307,30 +315,46 @@ public final class Translator {
     return List.copyOf(out);
   }
 
-  /** Outbound clusters, route configurations and listeners of a sidecar (everything but its inbound side). */
-  private void outbound(Build b) {
-    TreeMap<Integer, List<VirtualHost>> vhostsByPort = new TreeMap<>();
-    Map<Integer, Set<String>> domainsByPort = new TreeMap<>();
+  /**
+   * An HTTP virtual host of the outbound side before its domains are known: a service port (its
+   * domains depend on the proxy's DNS domain) or an egress host and port (fixed domains).
+   */
+  private record HttpHost(@Nullable Service service, Port port, String name, @Nullable List<String> fixedDomains,
+      List<Route> routes) {}
+
+  /** The domain-independent part of a sidecar's outbound side, shared by every namespace's view. */
+  private static final class OutboundCore {
+    final List<Cluster> clusters;
+    final List<ClusterLoadAssignment> endpoints;
+    final TreeMap<String, Listener> tcpListeners;
+    final List<HttpHost> http;
+
+    OutboundCore(List<Cluster> clusters, List<ClusterLoadAssignment> endpoints, TreeMap<String, Listener> tcpListeners,
+        List<HttpHost> http) {
+      this.clusters = clusters;
+      this.endpoints = endpoints;
+      this.tcpListeners = tcpListeners;
+      this.http = http;
+    }
+  }
+
+  /** Outbound clusters, endpoints, TCP listeners and HTTP routes of a sidecar (its domain aside). */
+  private OutboundCore outboundCore(Build b) {
+    Build o = new Build(b.node, b.sources);
+    List<HttpHost> http = new ArrayList<>();
     for (Service s : ctx.services) {
       for (Port p : s.ports()) {
         if (p.protocol() == Protocol.UDP) {
           continue;
         }
-        String defaultCluster = b.serviceCluster(s, p, Labels.EMPTY);
+        String defaultCluster = o.serviceCluster(s, p, Labels.EMPTY);
         if (p.protocol().isHttp()) {
-          Set<String> used = domainsByPort.computeIfAbsent(p.port(), k -> new HashSet<>());
-          List<String> domains = dedupe(sidecarDomains(s, p, b.node.domain()), used, s.hostname());
-          if (domains.isEmpty()) {
-            continue;
-          }
-          List<Route> routes = routes(b, s, s.hostname(), p, ctx.routeRules(s.hostname(), b.sources), defaultCluster,
+          List<Route> routes = routes(o, s, s.hostname(), p, ctx.routeRules(s.hostname(), o.sources), defaultCluster,
               s.external() ? s.externalName() : null);
-          vhostsByPort.computeIfAbsent(p.port(), k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
-              .setName(s.key(p, LabelsCollection.ALL))
-              .addAllDomains(domains).addAllRoutes(routes).build()));
+          http.add(new HttpHost(s, p, s.key(p, LabelsCollection.ALL), null, routes));
         } else if (s.address() != null && !s.external()) {
           String name = s.address() + "_" + p.port();
-          b.listeners.put(name, Listener.newBuilder().setName(name)
+          o.listeners.put(name, Listener.newBuilder().setName(name)
               .setAddress(socket(s.address(), p.port()))
               .setBindToPort(BoolValue.of(false))
               .setTrafficDirection(TrafficDirection.OUTBOUND)
@@ -339,20 +363,51 @@ public final class Translator {
         }
       }
     }
-    egress(b, vhostsByPort, domainsByPort);
+    egress(o, http);
+    if (ctx.interner != null) {
+      o.clusters.replaceAll((n, v) -> ctx.interner.intern(v));
+      o.endpoints.replaceAll((n, v) -> ctx.interner.intern(v));
+      o.listeners.replaceAll((n, v) -> ctx.interner.intern(v));
+    }
+    return new OutboundCore(List.copyOf(o.clusters.values()), List.copyOf(o.endpoints.values()), o.listeners, http);
+  }
+
+  /** A sidecar's outbound side for its DNS domain: the core plus virtual hosts, route configurations and HTTP listeners. */
+  private ProxyResources outboundView(OutboundCore core, ProxyNode node) {
+    TreeMap<Integer, List<VirtualHost>> vhostsByPort = new TreeMap<>();
+    Map<Integer, Set<String>> domainsByPort = new TreeMap<>();
+    for (HttpHost h : core.http) {
+      int port = h.port().port();
+      Set<String> used = domainsByPort.computeIfAbsent(port, k -> new HashSet<>());
+      List<String> wanted = h.fixedDomains() != null ? h.fixedDomains()
+          : sidecarDomains(requireNonNull(h.service(), "service"), h.port(), node.domain());
+      List<String> domains = dedupe(wanted, used, h.name());
+      if (domains.isEmpty()) {
+        continue;
+      }
+      vhostsByPort.computeIfAbsent(port, k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
+          .setName(h.name()).addAllDomains(domains).addAllRoutes(h.routes()).build()));
+    }
+    TreeMap<String, Listener> listeners = new TreeMap<>(core.tcpListeners);
+    TreeMap<String, RouteConfiguration> routes = new TreeMap<>();
     for (Map.Entry<Integer, List<VirtualHost>> e : vhostsByPort.entrySet()) {
       String routeName = String.valueOf(e.getKey());
       List<VirtualHost> vhosts = new ArrayList<>(e.getValue());
       vhosts.sort((x, y) -> x.getName().compareTo(y.getName()));
-      b.routes.put(routeName, RouteConfiguration.newBuilder().setName(routeName).addAllVirtualHosts(vhosts).build());
+      routes.put(routeName, RouteConfiguration.newBuilder().setName(routeName).addAllVirtualHosts(vhosts).build());
       String listenerName = "0.0.0.0_" + e.getKey();
-      b.listeners.put(listenerName, Listener.newBuilder().setName(listenerName)
+      listeners.put(listenerName, Listener.newBuilder().setName(listenerName)
           .setAddress(socket("0.0.0.0", e.getKey()))
           .setBindToPort(BoolValue.of(false))
           .setTrafficDirection(TrafficDirection.OUTBOUND)
           .addFilterChains(FilterChain.newBuilder().addFilters(hcmFilter(rdsHcm(listenerName, routeName))))
           .build());
     }
+    if (ctx.interner != null) {
+      listeners.replaceAll((n, v) -> ctx.interner.intern(v));
+      routes.replaceAll((n, v) -> ctx.interner.intern(v));
+    }
+    return new ProxyResources(core.clusters, core.endpoints, List.copyOf(listeners.values()), List.copyOf(routes.values()));
   }
 
   /** Inbound listeners and clusters for the workloads next to the proxy. */
@@ -410,7 +465,7 @@ public final class Translator {
    * Egress rules: per rule port a cluster for the external host (ORIGINAL_DST for wildcards,
    * STRICT_DNS for a plain host; TLS origination on HTTPS ports) and a virtual host on that port.
    */
-  private void egress(Build b, TreeMap<Integer, List<VirtualHost>> vhostsByPort, Map<Integer, Set<String>> domainsByPort) {
+  private void egress(Build b, List<HttpHost> http) {
     for (Config c : ctx.egressRules) {
       EgressRule rule = c.spec(EgressRule.class);
       String host = rule.getDestination().getService();
@@ -448,15 +503,9 @@ public final class Translator {
           b.clusters.put(name, cl.build());
         }
         String vhostName = host + ":" + ep.getPort();
-        Set<String> used = domainsByPort.computeIfAbsent(ep.getPort(), k -> new HashSet<>());
-        List<String> domains = dedupe(List.of(host, host + ":" + ep.getPort()), used, vhostName);
-        if (domains.isEmpty()) {
-          continue;
-        }
-        List<Route> routes = routes(b, null, host, new Port("egress", ep.getPort(), protocol.get()),
-            ctx.routeRules(host, b.sources), name, null);
-        vhostsByPort.computeIfAbsent(ep.getPort(), k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
-            .setName(vhostName).addAllDomains(domains).addAllRoutes(routes).build()));
+        Port port = new Port("egress", ep.getPort(), protocol.get());
+        List<Route> routes = routes(b, null, host, port, ctx.routeRules(host, b.sources), name, null);
+        http.add(new HttpHost(null, port, vhostName, List.of(host, host + ":" + ep.getPort()), routes));
       }
     }
   }

@@ -33,6 +33,29 @@ class SidecarViewSharingTest {
     assertThat(names).isSorted().contains("inbound|80", "PassthroughCluster").anyMatch(n -> n.startsWith("outbound|"));
   }
 
+  @Test
+  void sidecarsInAnotherNamespaceShareClustersAndEndpointsButGetTheirOwnShortDomains() {
+    MockMesh mesh = new MockMesh().rule(ConfigKind.ROUTE_RULE, "weighted-route.yaml");
+    PushContext ctx = new PushContext(mesh.registry, mesh.store, XdsOptions.defaults(), new EndpointIndex());
+    ProxyResources here = translate(mesh, ctx, MockMesh.SIDECAR_V0);
+    String otherNode = "sidecar~10.1.1.0~v0.other~other.svc.cluster.local";
+    ProxyResources there = translate(mesh, ctx, otherNode);
+
+    assertThat(there.clusters()).isSameAs(here.clusters());
+    assertThat(there.endpoints()).isSameAs(here.endpoints());
+    String hereDomains = domainsOf(here);
+    String thereDomains = domainsOf(there);
+    assertThat(hereDomains).contains("\"hello\"");
+    assertThat(thereDomains).doesNotContain("\"hello\"").contains("\"hello.default\"");
+    assertThat(there.routes()).isEqualTo(mesh.translate(otherNode).routes());
+  }
+
+  private static String domainsOf(ProxyResources r) {
+    StringBuilder b = new StringBuilder();
+    r.route("80").orElseThrow().getVirtualHostsList().forEach(v -> v.getDomainsList().forEach(d -> b.append('"').append(d).append("\" ")));
+    return b.toString();
+  }
+
   private static ProxyResources translate(MockMesh mesh, PushContext ctx, String nodeId) {
     ProxyNode node = ProxyNode.parse(nodeId);
     return new Translator(ctx).translate(node, mesh.registry.hostInstances(List.of(node.ip())));
