@@ -234,8 +234,13 @@ public final class Translator {
     // the core is built once per source key, and each domain's view reuses it.
     String sourceKey = key.toString();
     OutboundCore core = (OutboundCore) ctx.outbound.computeIfAbsent("core|" + sourceKey, k -> outboundCore(b));
-    SharedView view = (SharedView) ctx.outbound.computeIfAbsent("view|" + b.node.domain() + "|" + sourceKey,
-        k -> new SharedView(outboundView(core, b.node)));
+    String viewKey = "view|" + b.node.domain() + "|" + sourceKey;
+    SharedView view = (SharedView) ctx.outbound.get(viewKey);
+    if (view == null) {
+      // (Not computeIfAbsent: building the view memoizes its virtual hosts in the same map.)
+      view = new SharedView(outboundView(core, b.node));
+      ctx.outbound.put(viewKey, view);
+    }
     inbound(b);
     // iptables sends every connection to the virtual listener, which hands it to the listener of
     // its original destination; anything unmatched goes straight through.
@@ -385,8 +390,16 @@ public final class Translator {
       if (domains.isEmpty()) {
         continue;
       }
-      vhostsByPort.computeIfAbsent(port, k -> new ArrayList<>()).add(intern(VirtualHost.newBuilder()
-          .setName(h.name()).addAllDomains(domains).addAllRoutes(h.routes()).build()));
+      // A service outside the proxy's namespace has the same domains in every other namespace's
+      // view: its virtual host is built once per push.
+      // (Not computeIfAbsent: this runs inside one on the same map.)
+      MergeKey vk = new MergeKey(h, domains);
+      VirtualHost vhost = (VirtualHost) ctx.outbound.get(vk);
+      if (vhost == null) {
+        vhost = intern(VirtualHost.newBuilder().setName(h.name()).addAllDomains(domains).addAllRoutes(h.routes()).build());
+        ctx.outbound.put(vk, vhost);
+      }
+      vhostsByPort.computeIfAbsent(port, k -> new ArrayList<>()).add(vhost);
     }
     TreeMap<String, Listener> listeners = new TreeMap<>(core.tcpListeners);
     TreeMap<String, RouteConfiguration> routes = new TreeMap<>();
