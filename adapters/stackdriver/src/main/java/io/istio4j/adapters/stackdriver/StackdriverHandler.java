@@ -95,6 +95,8 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
   private final ReentrantLock flushing = new ReentrantLock();
   private final Object wakeUp = new Object();
   private volatile boolean closed;
+  /** Whether the last call failed with UNAVAILABLE or a deadline: then close() does not wait for the API again. */
+  private volatile boolean apiDown;
 
   StackdriverHandler(StackdriverConfig config, Clients clients, Env env) {
     this.config = config;
@@ -452,6 +454,7 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
           clients.metrics.createTimeSeries(CreateTimeSeriesRequest.newBuilder().setName(project)
               .addAllTimeSeries(batch).build());
           written.labelValues(METRIC).inc(batch.size());
+          apiDown = false;
           env.clearError();
         } catch (ApiException e) {
           dropped.labelValues(METRIC, API_ERROR).inc(batch.size());
@@ -498,6 +501,7 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
         try {
           clients.logging.writeLogEntries(WriteLogEntriesRequest.newBuilder().addAllEntries(batch).build());
           written.labelValues(LOG).inc(batch.size());
+          apiDown = false;
         } catch (ApiException e) {
           dropped.labelValues(LOG, API_ERROR).inc(batch.size());
           failed("WriteLogEntries", batch.size() + " log entries", e);
@@ -532,6 +536,7 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
 
   private void failed(String call, String what, ApiException e) {
     StatusCode.Code code = e.getStatusCode().getCode();
+    apiDown = code == StatusCode.Code.UNAVAILABLE || code == StatusCode.Code.DEADLINE_EXCEEDED;
     warnings.warn("stackdriver {} of {} failed: {} {}", call, what, code, e.getMessage());
     if (code == StatusCode.Code.INVALID_ARGUMENT || code == StatusCode.Code.PERMISSION_DENIED
         || code == StatusCode.Code.UNAUTHENTICATED || code == StatusCode.Code.NOT_FOUND) {
@@ -545,7 +550,13 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
     closed = true;
     wake();
     try {
-      // The last interval's points and the queued entries are not lost on a config change or shutdown.
+      // The last interval's points and the queued entries are not lost on a config change or
+      // shutdown; but a close must not wait out deadlines on an API that was just seen down.
+      if (apiDown) {
+        log.warn("stackdriver API unavailable at close: {} series and {} log entries not written",
+            series.size(), entries.size());
+        return;
+      }
       pushMetrics();
       writeEntries();
       writeSpans();
