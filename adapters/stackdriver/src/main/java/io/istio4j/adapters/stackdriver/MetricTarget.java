@@ -1,0 +1,41 @@
+package io.istio4j.adapters.stackdriver;
+
+import com.google.api.Distribution.BucketOptions;
+import com.google.api.MetricDescriptor.MetricKind;
+import com.google.api.MetricDescriptor.ValueType;
+import java.util.List;
+
+/**
+ * A validated {@code metric_info} entry: where a metric instance's values go.
+ *
+ * @param instance the metric instance's fully qualified name
+ * @param metricType {@code custom.googleapis.com/<instance>}
+ * @param kind GAUGE, DELTA or CUMULATIVE
+ * @param valueType BOOL, INT64, DOUBLE, STRING or DISTRIBUTION
+ * @param labelKeys the instance's dimensions, in sorted order: the metric's labels
+ * @param buckets the bucket options of a DISTRIBUTION (else the default instance)
+ * @param bounds the finite bucket bounds of a DISTRIBUTION, increasing
+ */
+record MetricTarget(String instance, String metricType, MetricKind kind, ValueType valueType,
+    List<String> labelKeys, BucketOptions buckets, double[] bounds) {
+
+  /** Buckets of the series: one underflow, the finite ones, one overflow. */
+  int bucketCount() {
+    return bounds.length + 1;
+  }
+
+  /** The index of the bucket holding {@code v}: bucket i holds [bounds[i-1], bounds[i]). */
+  int bucketOf(double v) {
+    int lo = 0;
+    int hi = bounds.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (v < bounds[mid]) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  }
+}
