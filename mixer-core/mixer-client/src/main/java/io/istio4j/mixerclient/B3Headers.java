@@ -5,6 +5,7 @@ import brave.propagation.B3Propagation;
 import brave.propagation.Propagation;
 import brave.propagation.TraceContext;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -41,7 +42,9 @@ final class B3Headers {
 
   /** Holds every reference to Brave's types, so that they load only when Brave is present. */
   private static final class Brave {
-    private static final Propagation.Setter<Map<String, String>, String> SETTER = Map::put;
+    // gRPC metadata keys are lower case (Brave writes X-B3-TraceId).
+    private static final Propagation.Setter<Map<String, String>, String> SETTER =
+        (headers, key, value) -> headers.put(key.toLowerCase(Locale.ROOT), value);
     private static final TraceContext.Injector<Map<String, String>> INJECTOR =
         B3Propagation.newFactoryBuilder()
             .injectFormat(B3Propagation.Format.MULTI)
