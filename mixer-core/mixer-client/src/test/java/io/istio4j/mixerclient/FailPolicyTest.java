@@ -102,7 +102,7 @@ class FailPolicyTest {
   @Test
   void checkCarriesTheCurrentBraveSpanAsB3Headers() {
     try (Tracing tracing = Tracing.newBuilder().localServiceName("caller").build();
-        MixerClient client = client(FailPolicy.OPEN)) {
+        MixerClient client = MixerClient.builder().transport(mixer).checkCache(false).build()) {
       Tracer tracer = tracing.tracer();
       Span span = tracer.newTrace().name("GET /ratings").start();
       try (Tracer.SpanInScope scope = tracer.withSpanInScope(span)) {
