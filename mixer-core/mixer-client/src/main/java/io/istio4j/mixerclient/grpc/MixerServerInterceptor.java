@@ -105,10 +105,12 @@ public final class MixerServerInterceptor implements ServerInterceptor {
 
       @Override
       public void close(Status status, Metadata trailers) {
-        super.close(status, trailers);
+        // Queued before the call ends (a non-blocking offer), so a caller that saw the answer can
+        // rely on the record being in the client's queue.
         if (reported.compareAndSet(false, true)) {
           mixer.report(completed(request, status, responseHeaders, startNanos));
         }
+        super.close(status, trailers);
       }
     };
     return next.startCall(reporting, headers);
