@@ -9,6 +9,7 @@ import io.istio4j.mixer.v1.CheckResponse.QuotaResult;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class QuotaPrefetchTest {
@@ -49,13 +50,21 @@ class QuotaPrefetchTest {
     }
   }
 
+  final FakeTicker clock = new FakeTicker();
+  final FakeTransport mixer = new FakeTransport();
+  // Refills run inline, so the fake clock alone decides what the pool holds.
+  final MixerClient client = MixerClient.builder().transport(mixer).ticker(clock).refillExecutor(Runnable::run)
+      .build();
+
+  @AfterEach
+  void close() {
+    client.close();
+  }
+
   @Test
   void neverGrantsMoreThanMixerGrantedInAnyWindow() {
-    FakeTicker clock = new FakeTicker();
     RateLimitedMixer limiter = new RateLimitedMixer(clock, 50);
-    FakeTransport mixer = new FakeTransport();
     mixer.onCheck = limiter::answer;
-    MixerClient client = MixerClient.builder().transport(mixer).ticker(clock).refillExecutor(Runnable::run).build();
     Attributes attrs = Attributes.builder().put("destination.service", "ratings").put("source.service", "reviews")
         .build();
 
@@ -78,16 +87,12 @@ class QuotaPrefetchTest {
     ClientStats s = client.stats();
     assertThat(s.quotaPoolGrants()).isGreaterThan(0);
     assertThat(s.remoteChecks()).isLessThan(requests / 4);
-    client.close();
   }
 
   @Test
   void prefetchAsksForTheRecentRateAndRefillsBeforeThePoolRunsDry() {
-    FakeTicker clock = new FakeTicker();
     RateLimitedMixer limiter = new RateLimitedMixer(clock, 1_000_000);
-    FakeTransport mixer = new FakeTransport();
     mixer.onCheck = limiter::answer;
-    MixerClient client = MixerClient.builder().transport(mixer).ticker(clock).refillExecutor(Runnable::run).build();
     Attributes attrs = Attributes.builder().put("destination.service", "ratings").put("source.service", "reviews")
         .build();
     for (int i = 0; i < 5000; i++) {
@@ -103,16 +108,12 @@ class QuotaPrefetchTest {
     assertThat(mixer.checks.get(0).getQuotasOrThrow("RequestCount").getBestEffort()).isFalse();
     assertThat(mixer.checks.stream().skip(1).filter(r -> r.getQuotasCount() > 0))
         .allSatisfy(r -> assertThat(r.getQuotasOrThrow("RequestCount").getBestEffort()).isTrue());
-    client.close();
   }
 
   @Test
   void exhaustedQuotaIsDeniedLocallyDuringTheCloseWait() {
-    FakeTicker clock = new FakeTicker();
     RateLimitedMixer limiter = new RateLimitedMixer(clock, 3);
-    FakeTransport mixer = new FakeTransport();
     mixer.onCheck = limiter::answer;
-    MixerClient client = MixerClient.builder().transport(mixer).ticker(clock).refillExecutor(Runnable::run).build();
     Attributes attrs = Attributes.builder().put("destination.service", "ratings").put("source.service", "x")
         .build();
     int allowed = 0;
@@ -128,6 +129,5 @@ class QuotaPrefetchTest {
     }
     assertThat(allowed).isEqualTo(3);
     assertThat(client.stats().quotaPoolDenials()).isGreaterThan(0);
-    client.close();
   }
 }
