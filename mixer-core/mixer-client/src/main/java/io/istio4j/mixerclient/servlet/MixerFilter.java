@@ -143,33 +143,34 @@ public final class MixerFilter implements Filter {
       return;
     }
     CountingResponse counting = new CountingResponse(out);
-    boolean async = false;
     try {
       chain.doFilter(req, counting);
-      if (http.isAsyncStarted()) {
-        async = true;
-        http.getAsyncContext().addListener(new AsyncListener() {
-          @Override
-          public void onComplete(AsyncEvent event) {
-            report(client, request, counting, startNanos);
-          }
-
-          @Override
-          public void onTimeout(AsyncEvent event) {}
-
-          @Override
-          public void onError(AsyncEvent event) {}
-
-          @Override
-          public void onStartAsync(AsyncEvent event) {}
-        });
-      }
-    } finally {
-      if (!async) {
-        counting.flushWriter();
+    } catch (IOException | ServletException | RuntimeException e) {
+      // The container answers 500 for what the application threw; report that, not the 200 set so far.
+      counting.failed = true;
+      report(client, request, counting, startNanos);
+      throw e;
+    }
+    if (!http.isAsyncStarted()) {
+      counting.flushWriter();
+      report(client, request, counting, startNanos);
+      return;
+    }
+    http.getAsyncContext().addListener(new AsyncListener() {
+      @Override
+      public void onComplete(AsyncEvent event) {
         report(client, request, counting, startNanos);
       }
-    }
+
+      @Override
+      public void onTimeout(AsyncEvent event) {}
+
+      @Override
+      public void onError(AsyncEvent event) {}
+
+      @Override
+      public void onStartAsync(AsyncEvent event) {}
+    });
   }
 
   private static void report(MixerClient client, Attributes request, CountingResponse r, long startNanos) {
@@ -180,7 +181,7 @@ public final class MixerFilter implements Filter {
         RequestAttributes.putHeader(headers, name, v);
       }
     }
-    client.report(completed(request, r.getStatus(), r.bytes, headers, startNanos));
+    client.report(completed(request, r.failed ? 500 : r.getStatus(), r.bytes, headers, startNanos));
   }
 
   private Attributes requestAttributes(HttpServletRequest req) {
@@ -262,6 +263,7 @@ public final class MixerFilter implements Filter {
   /** Counts the body bytes the application writes, through the stream or the writer. */
   private static final class CountingResponse extends HttpServletResponseWrapper {
     long bytes;
+    boolean failed;
     private @Nullable ServletOutputStream stream;
     private @Nullable PrintWriter writer;
 
