@@ -40,6 +40,31 @@ public final class AttributesEncoder {
     return b.addAllWords(dict.words()).build();
   }
 
+  /**
+   * Checks that {@code value} is a type this encoder accepts and returns the form it encodes:
+   * {@link Integer} widened to {@link Long}, {@link InetAddress} as its address bytes, and copies of
+   * {@code byte[]} and maps (so a caller changing its own array or map later changes nothing here).
+   *
+   * @throws IllegalArgumentException naming the attribute and the expected types
+   */
+  public static Object normalize(String name, Object value) {
+    requireNonNull(name, "name");
+    requireNonNull(value, "value of " + name);
+    return value instanceof InetAddress a ? a.getAddress() : MutableAttributeBag.normalize(name, value);
+  }
+
+  /**
+   * The word a dictionary index names in a message: a global word for {@code index >= 0}, else
+   * {@code words[-index - 1]}; null when the index is outside both (a malformed message).
+   */
+  public static String word(int index, List<String> words) {
+    if (index >= 0) {
+      return index < GlobalDictionary.SIZE ? GlobalDictionary.word(index) : null;
+    }
+    long slot = -(long) index - 1;
+    return slot < words.size() ? words.get((int) slot) : null;
+  }
+
   /** Adds one attribute to {@code b}, assigning words in {@code dict}. */
   static void put(CompressedAttributes.Builder b, Dictionary dict, String name, Object value) {
     requireNonNull(name, "name");

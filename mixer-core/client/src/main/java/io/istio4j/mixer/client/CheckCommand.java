@@ -1,7 +1,6 @@
 package io.istio4j.mixer.client;
 
 import io.istio4j.mixer.attribute.AttributesEncoder;
-import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.attribute.GoDuration;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CheckResponse;
@@ -141,11 +140,8 @@ final class CheckCommand extends MixerCommand {
   }
 
   private static String word(int index, List<String> words) {
-    if (index >= 0) {
-      return index < GlobalDictionary.SIZE ? GlobalDictionary.word(index) : "<bad global index " + index + ">";
-    }
-    int slot = -index - 1;
-    return slot < words.size() ? words.get(slot) : "<bad message index " + index + ">";
+    String w = AttributesEncoder.word(index, words);
+    return w != null ? w : index >= 0 ? "<bad global index " + index + ">" : "<bad message index " + index + ">";
   }
 
   private static Duration toDuration(com.google.protobuf.Duration d) {

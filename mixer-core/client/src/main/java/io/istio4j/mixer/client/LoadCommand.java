@@ -14,6 +14,11 @@ import io.istio4j.mixer.attribute.GoDuration;
 import io.istio4j.mixer.transport.RawMarshaller;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
+import io.istio4j.mixerclient.Attributes;
+import io.istio4j.mixerclient.CheckResult;
+import io.istio4j.mixerclient.ClientStats;
+import io.istio4j.mixerclient.FailPolicy;
+import io.istio4j.mixerclient.MixerClient;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
@@ -63,6 +68,11 @@ final class LoadCommand extends MixerCommand {
   @Option(names = "--warmup", defaultValue = "2s", description = "Unmeasured run time first (default: ${DEFAULT-VALUE}).")
   String warmup;
 
+  @Option(names = "--client-cache",
+      description = "Check through the Java client library (istio4j-mixer-client) with its Check cache and quota "
+          + "prefetch, --concurrency threads each calling check in a loop; prints the cache's hit ratio.")
+  boolean clientCache;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = out();
@@ -97,6 +107,12 @@ final class LoadCommand extends MixerCommand {
       return usageError(e);
     }
 
+    if (clientCache) {
+      if (loadTarget != LoadTarget.check) {
+        return usageError(new IllegalArgumentException("--client-cache: only with --target check"));
+      }
+      return runWithClient(out, warm, measured);
+    }
     ManagedChannel[] channels = new ManagedChannel[connections];
     for (int i = 0; i < connections; i++) {
       channels[i] = target.directChannel();
@@ -264,6 +280,94 @@ final class LoadCommand extends MixerCommand {
     done.await(waitNanos, TimeUnit.NANOSECONDS);
     Histogram h = recorder.getIntervalHistogram();
     return new Result(requests.get(), ok.get(), measured, h, rpcErrors, notOk);
+  }
+
+  /**
+   * The load through {@link MixerClient}: each of {@code --concurrency} threads calls {@code check}
+   * in a loop, so a cache hit costs what the library costs and a miss what Mixer costs.
+   */
+  private int runWithClient(PrintWriter out, Duration warm, Duration measured) throws InterruptedException {
+    Attributes.Builder b = Attributes.builder();
+    Map<String, Long> asked;
+    try {
+      attributeMap().forEach(b::put);
+      asked = CheckCommand.parseQuotas(quotas);
+    } catch (IllegalArgumentException e) {
+      return usageError(e);
+    }
+    Attributes attrs = b.build();
+    Map.Entry<String, Long> quota = asked.isEmpty() ? null : asked.entrySet().iterator().next();
+    ManagedChannel channel = target.channel();
+    MixerClient client = MixerClient.builder().channel(channel)
+        .checkTimeout(target.timeout).failPolicy(FailPolicy.CLOSE).build();
+    try {
+      CheckResult first = client.check(attrs, quota == null ? null : quota.getKey(), quota == null ? 0 : quota.getValue());
+      if (first.source() == CheckResult.Source.FAIL_CLOSE) {
+        spec.commandLine().getErr().println("mixc: load: the first check failed with: " + first.message()
+            + " (Mixer at " + target.mixer + ")");
+        spec.commandLine().getErr().flush();
+        return Mixc.RPC_FAILED;
+      }
+      Recorder recorder = new Recorder(3);
+      AtomicLong requests = new AtomicLong();
+      AtomicLong ok = new AtomicLong();
+      Map<String, Tally> rpcErrors = new ConcurrentHashMap<>();
+      Map<String, Tally> notOk = new ConcurrentHashMap<>();
+      long measureFrom = System.nanoTime() + warm.toNanos();
+      long end = measureFrom + measured.toNanos();
+      ClientStats[] atStart = new ClientStats[1];
+      Thread[] workers = new Thread[concurrency];
+      for (int w = 0; w < concurrency; w++) {
+        workers[w] = new Thread(() -> {
+          long n = 0;
+          long okCount = 0;
+          while (true) {
+            long t0 = System.nanoTime();
+            if (t0 >= end) {
+              break;
+            }
+            CheckResult r = client.check(attrs, quota == null ? null : quota.getKey(),
+                quota == null ? 0 : quota.getValue());
+            long t1 = System.nanoTime();
+            if (t0 >= measureFrom && t1 <= end) {
+              n++;
+              recorder.recordValue(Math.max(0, (t1 - t0) / 1000));
+              if (r.source() == CheckResult.Source.FAIL_CLOSE) {
+                rpcErrors.computeIfAbsent("UNAVAILABLE", k -> new Tally(" (" + r.message() + ")")).count.incrementAndGet();
+              } else if (r.allowed()) {
+                okCount++;
+              } else {
+                notOk.computeIfAbsent(r.toStatus().getCode().name(), k -> new Tally(" (" + r.message() + ")"))
+                    .count.incrementAndGet();
+              }
+            }
+          }
+          requests.addAndGet(n);
+          ok.addAndGet(okCount);
+        }, "mixc-load-" + w);
+      }
+      for (Thread t : workers) {
+        t.start();
+      }
+      Thread.sleep(Math.max(0, (measureFrom - System.nanoTime()) / 1_000_000));
+      atStart[0] = client.stats();
+      for (Thread t : workers) {
+        t.join();
+      }
+      ClientStats s = client.stats();
+      Result r = new Result(requests.get(), ok.get(), measured, recorder.getIntervalHistogram(), rpcErrors, notOk);
+      r.print(out, "check (client cache)", concurrency, 1, 0);
+      long checks = s.checks() - atStart[0].checks();
+      long hits = s.checkCacheHits() - atStart[0].checkCacheHits();
+      out.printf(Locale.ROOT, "%-12s %d of %d checks (%.2f%%), %d calls to Mixer, %d quota units from the pool%n",
+          "cache hits", hits, checks, checks == 0 ? 0.0 : 100.0 * hits / checks,
+          s.remoteChecks() - atStart[0].remoteChecks(), s.quotaPoolGrants() - atStart[0].quotaPoolGrants());
+      out.flush();
+      return r.exitCode();
+    } finally {
+      client.close();
+      channel.shutdownNow();
+    }
   }
 
   /** The status code name of an answer that is not OK, or null for OK. */

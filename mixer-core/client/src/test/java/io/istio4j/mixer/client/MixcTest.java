@@ -120,6 +120,16 @@ class MixcTest {
   }
 
   @Test
+  void loadThroughTheClientLibraryPrintsItsCacheHits() {
+    Run r = mixc("load", "-m", mixer(), "--client-cache", "--concurrency", "2", "--duration", "300ms",
+        "--warmup", "100ms", "-s", "destination.service=a.ns.svc.cluster.local", "-q", "RequestCount=1");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("check (client cache)").contains("cache hits").contains("\"errors\":0");
+    Run refused = mixc("load", "-m", mixer(), "--client-cache", "--target", "report");
+    assertThat(refused.exit()).isEqualTo(Mixc.USAGE);
+  }
+
+  @Test
   void loadBatchesReportRecords() {
     Run r = mixc("load", "-m", mixer(), "--target", "report", "--records", "10", "--concurrency", "2",
         "--duration", "300ms", "--warmup", "100ms", "-s", "destination.service=a.ns.svc.cluster.local");
