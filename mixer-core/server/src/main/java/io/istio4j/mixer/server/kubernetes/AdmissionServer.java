@@ -34,6 +34,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -58,9 +59,9 @@ import org.slf4j.LoggerFactory;
  * to broken or hostile clients:
  *
  * <ul>
- *   <li>a connection must finish its TLS handshake and deliver a complete request within the read
- *       timeout (from when it opened, or from its previous response), else it is closed: a client
- *       that trickles bytes holds a slot for that long only;
+ *   <li>a connection must finish its TLS handshake within the handshake timeout, and then deliver
+ *       each complete request within the read timeout (from the handshake, or from its previous
+ *       response), else it is closed: a client that trickles bytes holds a slot for that long only;
  *   <li>at most {@code maxConnections} connections; the request line and headers are bounded to 8
  *       KiB and the body to {@code maxRequestBytes} (413 beyond, before it is read), so memory is
  *       bounded by connections times body size;
@@ -87,19 +88,25 @@ public final class AdmissionServer implements AutoCloseable {
    * @param certFile the PEM certificate chain
    * @param keyFile the PEM private key (PKCS#8; PKCS#1 RSA keys too)
    * @param maxRequestBytes the largest body accepted
-   * @param readTimeout how long a connection has for its handshake and each complete request
+   * @param handshakeTimeout how long a new connection has to finish its TLS handshake
+   * @param readTimeout how long a connection has, after its handshake or its previous response,
+   *     to deliver a complete request
    * @param maxConnections open connections allowed
    * @param threads threads running reviews
    * @param queue reviews that may wait for a thread
    */
   public record Options(String host, int port, Path certFile, Path keyFile, int maxRequestBytes,
-      Duration readTimeout, int maxConnections, int threads, int queue) {
+      Duration handshakeTimeout, Duration readTimeout, int maxConnections, int threads, int queue) {
     /** Checks the parts. */
     public Options {
       requireNonNull(host, "host");
       requireNonNull(certFile, "certFile");
       requireNonNull(keyFile, "keyFile");
       requireNonNull(readTimeout, "readTimeout");
+      requireNonNull(handshakeTimeout, "handshakeTimeout");
+      if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+        throw new IllegalArgumentException("handshakeTimeout: " + handshakeTimeout + " (expected: > 0)");
+      }
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port: " + port + " (expected: 0-65535)");
       }
@@ -115,19 +122,25 @@ public final class AdmissionServer implements AutoCloseable {
       }
     }
 
-    /** 3 MiB bodies (the API server's own request limit), 10 s read timeout, 32 connections, 2 threads. */
+    /**
+     * 3 MiB bodies (the API server's own request limit), 10 s for the handshake and 10 s for each
+     * request, 32 connections, 2 review threads.
+     */
     public static Options of(String host, int port, Path certFile, Path keyFile) {
-      return new Options(host, port, certFile, keyFile, 3 * 1024 * 1024, Duration.ofSeconds(10), 32, 2, 16);
+      return new Options(host, port, certFile, keyFile, 3 * 1024 * 1024, Duration.ofSeconds(10),
+          Duration.ofSeconds(10), 32, 2, 16);
     }
 
-    /** A copy with another read timeout. */
-    public Options withReadTimeout(Duration timeout) {
-      return new Options(host, port, certFile, keyFile, maxRequestBytes, timeout, maxConnections, threads, queue);
+    /** A copy with other handshake and read timeouts. */
+    public Options withTimeouts(Duration handshake, Duration read) {
+      return new Options(host, port, certFile, keyFile, maxRequestBytes, handshake, read, maxConnections, threads,
+          queue);
     }
 
     /** A copy with another body limit. */
     public Options withMaxRequestBytes(int max) {
-      return new Options(host, port, certFile, keyFile, max, readTimeout, maxConnections, threads, queue);
+      return new Options(host, port, certFile, keyFile, max, handshakeTimeout, readTimeout, maxConnections, threads,
+          queue);
     }
   }
 
@@ -181,7 +194,7 @@ public final class AdmissionServer implements AutoCloseable {
               return;
             }
             SslHandler tls = currentSsl().newHandler(ch.alloc());
-            tls.setHandshakeTimeoutMillis(options.readTimeout().toMillis());
+            tls.setHandshakeTimeoutMillis(options.handshakeTimeout().toMillis());
             ch.pipeline()
                 .addLast("tls", tls)
                 .addLast("write-timeout", new WriteTimeoutHandler(30, TimeUnit.SECONDS))
@@ -260,9 +273,11 @@ public final class AdmissionServer implements AutoCloseable {
     private ScheduledFuture<?> deadline;
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
-      arm(ctx);
-      super.channelActive(ctx);
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (event instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+        arm(ctx); // the handshake had its own timeout; now the request's starts
+      }
+      super.userEventTriggered(ctx, event);
     }
 
     private void arm(ChannelHandlerContext ctx) {
