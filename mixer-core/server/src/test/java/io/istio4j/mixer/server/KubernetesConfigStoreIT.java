@@ -267,6 +267,36 @@ class KubernetesConfigStoreIT {
   }
 
   @Test
+  void anObjectThatIsNoConfigObjectIsReportedWithItsNameAndField() throws Exception {
+    MixerKind checknothing = KINDS.stream().filter(k -> k.name().equals("checknothing")).findFirst().orElseThrow();
+    GenericKubernetesResource odd = Serialization.unmarshal("""
+        apiVersion: config.istio.io/v1alpha2
+        kind: checknothing
+        metadata: {name: odd, namespace: istio-system}
+        spec: [not, a, map]
+        """, GenericKubernetesResource.class);
+    client.genericKubernetesResources(checknothing.context()).inNamespace("istio-system").resource(odd).create();
+    try (KubernetesStore store = new KubernetesStore(client, false, KINDS,
+        KubernetesStore.Options.defaults("istio-system"))) {
+      ConfigStore.Content first = store.start(c -> { });
+      assertThat(first.objects()).isEmpty();
+      assertThat(first.problems()).singleElement().satisfies(p -> {
+        assertThat(p.source()).startsWith("k8s:checknothings/istio-system/odd@");
+        assertThat(p.message()).isEqualTo("spec: must be a map");
+        assertThat(p.fqn()).isEqualTo("odd.checknothing.istio-system");
+      });
+    }
+  }
+
+  @Test
+  void configNamespacesNeedAKubernetesStore() {
+    assertThat(Mixs.withNamespaces("k8s://", List.of("a", "b"))).isEqualTo("k8s://?namespaces=a,b");
+    assertThat(Mixs.withNamespaces("k8s://?resync=1m", List.of("a"))).isEqualTo("k8s://?resync=1m&namespaces=a");
+    assertThatThrownBy(() -> Mixs.withNamespaces("fs:///etc/mixer", List.of("a")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only with a k8s:// --configStoreURL");
+  }
+
+  @Test
   void aBadConfigStoreUrlIsRefusedClearly() {
     assertThatThrownBy(() -> MixerServer.start(
             ServerOptions.ephemeral().withConfigStoreUrl("k8s:///no/such/kubeconfig")))
