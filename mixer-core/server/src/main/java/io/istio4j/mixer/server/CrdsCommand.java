@@ -1,10 +1,7 @@
 package io.istio4j.mixer.server;
 
-import io.istio4j.mixer.runtime.Adapters;
-import io.istio4j.mixer.runtime.Templates;
 import io.istio4j.mixer.server.kubernetes.MixerCrds;
 import io.istio4j.mixer.server.kubernetes.MixerKind;
-import java.util.ServiceConfigurationError;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -19,17 +16,11 @@ final class CrdsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ClassLoader loader = CrdsCommand.class.getClassLoader();
-    Templates templates;
-    Adapters adapters;
-    try {
-      templates = Templates.load(loader);
-      adapters = Adapters.load(loader, templates);
-    } catch (RuntimeException | ServiceConfigurationError e) {
-      System.err.println("mixs crds: this build is inconsistent: " + e.getMessage());
+    InventoryCommand.Build build = InventoryCommand.Build.load("crds");
+    if (build == null) {
       return 1;
     }
-    System.out.print(MixerCrds.yaml(MixerKind.of(templates, adapters)));
+    System.out.print(MixerCrds.yaml(MixerKind.of(build.templates(), build.adapters())));
     return 0;
   }
 }

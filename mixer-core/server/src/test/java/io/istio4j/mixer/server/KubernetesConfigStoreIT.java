@@ -13,15 +13,12 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.runtime.Adapters;
 import io.istio4j.mixer.runtime.Templates;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.server.kubernetes.KubernetesStore;
 import io.istio4j.mixer.server.kubernetes.MixerCrds;
 import io.istio4j.mixer.server.kubernetes.MixerKind;
-import io.istio4j.mixer.v1.CheckRequest;
-import io.istio4j.mixer.v1.MixerGrpc;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -112,11 +109,7 @@ class KubernetesConfigStoreIT {
   }
 
   private static String denial(ManagedChannel ch, String user) {
-    return MixerGrpc.newBlockingStub(ch).check(CheckRequest.newBuilder()
-        .setAttributes(AttributesEncoder.encode(
-            Map.of("destination.service", "ratings.default.svc.cluster.local", "source.user", user), 167))
-        .setGlobalWordCount(167)
-        .build()).getPrecondition().getStatus().getMessage();
+    return ConfigReloadTest.check(ch, user).getPrecondition().getStatus().getMessage();
   }
 
   private static String get(MixerServer server, String path) throws Exception {

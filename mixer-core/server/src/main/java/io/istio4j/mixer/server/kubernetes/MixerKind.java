@@ -77,14 +77,15 @@ public record MixerKind(String name, Role role, @Nullable Descriptor spec) {
   }
 
   /**
-   * Upstream's plural: {@code es} after {@code s} or {@code x}, {@code y} becomes {@code ies},
-   * else {@code s} ({@code prometheuses}, {@code listentries}, {@code rules}).
+   * Upstream's plural: {@code es} after {@code s} or {@code x}, a {@code y} after a consonant
+   * becomes {@code ies}, else {@code s} ({@code prometheuses}, {@code listentries}, {@code rules},
+   * {@code apikeys}: Istio's later install named that CRD so, not {@code apikeies}).
    */
   public static String plural(String kind) {
     if (kind.endsWith("s") || kind.endsWith("x")) {
       return kind + "es";
     }
-    if (kind.endsWith("y")) {
+    if (kind.endsWith("y") && (kind.length() < 2 || "aeiou".indexOf(kind.charAt(kind.length() - 2)) < 0)) {
       return kind.substring(0, kind.length() - 1) + "ies";
     }
     return kind + "s";

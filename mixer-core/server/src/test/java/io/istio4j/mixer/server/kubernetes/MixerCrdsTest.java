@@ -33,6 +33,7 @@ class MixerCrdsTest {
     assertThat(MixerKind.plural("rule")).isEqualTo("rules");
     assertThat(MixerKind.plural("attributemanifest")).isEqualTo("attributemanifests");
     assertThat(MixerKind.plural("stdio")).isEqualTo("stdios");
+    assertThat(MixerKind.plural("apikey")).isEqualTo("apikeys");
   }
 
   @Test
