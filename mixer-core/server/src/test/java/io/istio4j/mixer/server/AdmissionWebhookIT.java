@@ -289,7 +289,8 @@ class AdmissionWebhookIT {
     assertThat(tooLarge.statusCode()).isEqualTo(413);
 
     HttpResponse<String> get = http.send(HttpRequest.newBuilder(
-        URI.create("https://localhost:" + validator.port() + "/validate")).build(), HttpResponse.BodyHandlers.ofString());
+        URI.create("https://localhost:" + validator.port() + "/validate")).build(),
+        HttpResponse.BodyHandlers.ofString());
     assertThat(get.statusCode()).isEqualTo(405);
 
     HttpResponse<String> ready = http.send(HttpRequest.newBuilder(

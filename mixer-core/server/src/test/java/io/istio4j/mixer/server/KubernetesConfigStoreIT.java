@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -32,6 +34,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -279,6 +283,28 @@ class KubernetesConfigStoreIT {
         assertThat(p.fqn()).isEqualTo("odd.checknothing.istio-system");
       });
     }
+  }
+
+  @Test
+  void closingWhileWaitingForAnUnreachableApiServerEndsTheStart() throws Exception {
+    stopApi();
+    KubernetesClient unreachable = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig.toFile()))
+        .build();
+    KubernetesStore store = new KubernetesStore(unreachable, true, KINDS,
+        KubernetesStore.Options.defaults("istio-system"));
+    CompletableFuture<Throwable> started = CompletableFuture.supplyAsync(() -> {
+      try {
+        store.start(c -> { });
+        return null;
+      } catch (Throwable e) {
+        return e;
+      }
+    });
+    store.close(); // whether start is waiting already or not: it ends, with an IOException or refusal
+    assertThat(started.get(30, TimeUnit.SECONDS)).isNotNull()
+        .satisfiesAnyOf(e -> assertThat(e).isInstanceOf(IOException.class).hasMessageContaining("closed"),
+            e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("after close()"));
+    startApi(); // for @AfterEach
   }
 
   @Test

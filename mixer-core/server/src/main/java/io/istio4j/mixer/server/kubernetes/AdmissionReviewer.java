@@ -202,7 +202,8 @@ public final class AdmissionReviewer {
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new BadReviewException("request.object: not a Kubernetes object: " + e.getMessage());
     }
-    if (r.getMetadata() != null && (r.getMetadata().getNamespace() == null || r.getMetadata().getNamespace().isEmpty())) {
+    if (r.getMetadata() != null
+        && (r.getMetadata().getNamespace() == null || r.getMetadata().getNamespace().isEmpty())) {
       r.getMetadata().setNamespace(namespace);
     }
     List<ConfigStore.Problem> problems = new ArrayList<>();

@@ -271,6 +271,8 @@ public final class AdmissionServer implements AutoCloseable {
   /** One connection: requests one at a time, each within the read timeout. */
   private final class Connection extends SimpleChannelInboundHandler<FullHttpRequest> {
     private ScheduledFuture<?> deadline;
+    /** A request is being answered; a pipelined one meanwhile ends the connection (no client needs it). */
+    private boolean answering;
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
@@ -301,6 +303,11 @@ public final class AdmissionServer implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+      if (answering) {
+        ctx.close();
+        return;
+      }
+      answering = true;
       disarm();
       ctx.channel().config().setAutoRead(false); // one request at a time
       boolean keepAlive = HttpUtil.isKeepAlive(request);
@@ -378,6 +385,7 @@ public final class AdmissionServer implements AutoCloseable {
       response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
       HttpUtil.setContentLength(response, body.length);
       HttpUtil.setKeepAlive(response, keepAlive);
+      answering = false;
       ChannelFuture written = ctx.writeAndFlush(response);
       if (!keepAlive) {
         written.addListener(ChannelFutureListener.CLOSE);

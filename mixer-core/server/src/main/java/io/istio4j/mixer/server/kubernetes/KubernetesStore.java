@@ -58,6 +58,7 @@ public final class KubernetesStore implements ConfigStore {
 
   private static final Logger log = LoggerFactory.getLogger(KubernetesStore.class);
   private static final Duration PROGRESS_LOG_INTERVAL = Duration.ofSeconds(10);
+  private static final Duration WAIT_SLICE = Duration.ofMillis(200);
 
   /**
    * How the store watches.
@@ -152,8 +153,8 @@ public final class KubernetesStore implements ConfigStore {
   public synchronized Content start(Consumer<Content> changes, Consumer<Throwable> failures) throws IOException {
     this.onChange = requireNonNull(changes, "onChange");
     this.onFailure = requireNonNull(failures, "onFailure");
-    if (!watches.isEmpty()) {
-      throw new IllegalStateException("k8s:// store: started twice");
+    if (!watches.isEmpty() || closed) {
+      throw new IllegalStateException("k8s:// store: started twice, or after close()");
     }
     List<String> scopes = options.namespaces().isEmpty() ? List.of("") : options.namespaces();
     long resyncMs = options.resync().toMillis();
@@ -191,6 +192,7 @@ public final class KubernetesStore implements ConfigStore {
    */
   private void awaitListed() throws IOException {
     long started = System.nanoTime();
+    long nextLog = started + PROGRESS_LOG_INTERVAL.toNanos();
     for (;;) {
       List<Watch> waiting = new ArrayList<>();
       for (Watch w : watches) {
@@ -202,20 +204,25 @@ public final class KubernetesStore implements ConfigStore {
         return;
       }
       Duration waited = Duration.ofNanos(System.nanoTime() - started);
-      if (waited.compareTo(options.missingKindGrace()) >= 0 && waiting.stream().allMatch(w -> notFound(w.errors().last))) {
+      if (waited.compareTo(options.missingKindGrace()) >= 0
+          && waiting.stream().allMatch(w -> notFound(w.errors().last))) {
         log.warn("config {}: no CRD for {} (404 after {} s): going on without them; install them with "
             + "`mixs crds | kubectl apply -f -` and their objects apply as they appear",
             describe(), names(waiting), waited.toSeconds());
         return;
       }
       try {
+        // Short waits, so that close() during a long wait ends it promptly.
         CompletableFuture.allOf(waiting.stream().map(Watch::listed).toArray(CompletableFuture[]::new))
-            .get(PROGRESS_LOG_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            .get(WAIT_SLICE.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        Throwable last = waiting.stream().map(w -> w.errors().last).filter(t -> t != null).findFirst().orElse(null);
-        log.warn("config {}: still waiting to list {} after {} s{}; Mixer is not ready until then", describe(),
-            names(waiting), Duration.ofNanos(System.nanoTime() - started).toSeconds(),
-            last == null ? "" : " (last error: " + last + ")");
+        if (System.nanoTime() - nextLog >= 0) {
+          nextLog = System.nanoTime() + PROGRESS_LOG_INTERVAL.toNanos();
+          Throwable last = waiting.stream().map(w -> w.errors().last).filter(t -> t != null).findFirst().orElse(null);
+          log.warn("config {}: still waiting to list {} after {} s{}; Mixer is not ready until then", describe(),
+              names(waiting), Duration.ofNanos(System.nanoTime() - started).toSeconds(),
+              last == null ? "" : " (last error: " + last + ")");
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while listing config from " + describe(), e);
@@ -402,8 +409,14 @@ public final class KubernetesStore implements ConfigStore {
   }
 
   @Override
-  public synchronized void close() {
-    closed = true;
+  public void close() {
+    closed = true; // ends a start() still waiting for the first lists
+    synchronized (this) {
+      closeWatches();
+    }
+  }
+
+  private void closeWatches() {
     for (Watch w : watches) {
       w.informer().close();
     }

@@ -41,7 +41,8 @@ class MixerCrdsTest {
     List<CustomResourceDefinition> crds = parse(MixerCrds.yaml(KINDS));
     assertThat(crds).hasSize(2 + ADAPTERS.all().size() + TEMPLATES.all().size());
     assertThat(crds).extracting(c -> c.getMetadata().getName()).contains("rules.config.istio.io",
-        "attributemanifests.config.istio.io", "prometheuses.config.istio.io", "deniers.config.istio.io", "listentries.config.istio.io", "logentries.config.istio.io",
+        "attributemanifests.config.istio.io", "prometheuses.config.istio.io", "deniers.config.istio.io",
+        "listentries.config.istio.io", "logentries.config.istio.io",
         "metrics.config.istio.io", "testdenies.config.istio.io");
     CustomResourceDefinition prometheus = byName(crds, "prometheuses.config.istio.io");
     assertThat(prometheus.getApiVersion()).isEqualTo("apiextensions.k8s.io/v1");
