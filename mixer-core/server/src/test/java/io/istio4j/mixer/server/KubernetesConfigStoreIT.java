@@ -316,7 +316,12 @@ class KubernetesConfigStoreIT {
   }
 
   @Test
-  void aBadConfigStoreUrlIsRefusedClearly() {
+  void aBadConfigStoreUrlIsRefusedClearly() throws IOException {
+    Path garbage = kubeconfig.resolveSibling("garbage");
+    Files.writeString(garbage, "clusters: [this is {not a kubeconfig");
+    assertThatThrownBy(() -> MixerServer.start(ServerOptions.ephemeral().withConfigStoreUrl("k8s://" + garbage)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("kubeconfig " + garbage + " cannot be read: ");
     assertThatThrownBy(() -> MixerServer.start(
             ServerOptions.ephemeral().withConfigStoreUrl("k8s:///no/such/kubeconfig")))
         .isInstanceOf(IllegalArgumentException.class)

@@ -59,6 +59,12 @@ public record KubernetesLocation(@Nullable Path kubeconfig, List<String> namespa
         throw new IllegalArgumentException("configStoreURL: " + url + ": kubeconfig " + kubeconfig.toAbsolutePath()
             + " is not a file");
       }
+      try {
+        Config.fromKubeconfig(kubeconfig.toFile()); // read now: a broken file is a start-up error, not a hang
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("configStoreURL: " + url + ": kubeconfig " + kubeconfig.toAbsolutePath()
+            + " cannot be read: " + e.getMessage(), e);
+      }
     }
     List<String> namespaces = new ArrayList<>();
     Duration resync = null;
