@@ -86,6 +86,10 @@ public final class AdmissionReviewer {
   private final Clock clock;
   private final Map<String, MixerKind> byPlural = new HashMap<>();
   private final Map<String, Recent> recent = new HashMap<>();
+  private final SnapshotBuilder builder;
+  /** The config the last review found, and its rejections: most reviews find the same config. */
+  private Content lastBefore;
+  private Set<String> lastBeforeRejections = Set.of();
 
   /**
    * @param templates the build's templates
@@ -104,6 +108,7 @@ public final class AdmissionReviewer {
     for (MixerKind k : MixerKind.of(templates, adapters)) {
       byPlural.put(k.plural(), k);
     }
+    this.builder = SnapshotBuilder.forValidation(templates, adapters, options);
   }
 
   /**
@@ -291,12 +296,7 @@ public final class AdmissionReviewer {
    * them; those of {@code self} (when not null) count even when it was rejected before too.
    */
   private List<String> newRejections(Content before, Content after, String self) {
-    Set<String> old = new LinkedHashSet<>();
-    for (ObjectStatus s : build(before).statuses()) {
-      if (s.isRejection()) {
-        old.add(s.fqn() + "|" + s.field() + "|" + s.error());
-      }
-    }
+    Set<String> old = rejections(before);
     List<String> mine = new ArrayList<>();
     List<String> others = new ArrayList<>();
     for (ObjectStatus s : build(after).statuses()) {
@@ -313,8 +313,25 @@ public final class AdmissionReviewer {
     return mine;
   }
 
+  /** The rejections of {@code before}, from the last review when the config has not changed since. */
+  private Set<String> rejections(Content before) {
+    if (lastBefore != null && lastBefore.objects().equals(before.objects())
+        && lastBefore.problems().equals(before.problems())) {
+      return lastBeforeRejections;
+    }
+    Set<String> old = new LinkedHashSet<>();
+    for (ObjectStatus s : build(before).statuses()) {
+      if (s.isRejection()) {
+        old.add(s.fqn() + "|" + s.field() + "|" + s.error());
+      }
+    }
+    lastBefore = before;
+    lastBeforeRejections = old;
+    return old;
+  }
+
   private Snapshot build(Content content) {
-    return SnapshotBuilder.forValidation(templates, adapters, options).build(content, null, 1);
+    return builder.build(content, null, 1);
   }
 
   private static String limited(List<String> lines) {
