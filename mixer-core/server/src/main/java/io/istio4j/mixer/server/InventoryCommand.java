@@ -19,18 +19,27 @@ final class InventoryCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ClassLoader loader = InventoryCommand.class.getClassLoader();
-    Templates templates;
-    Adapters adapters;
-    try {
-      templates = Templates.load(loader);
-      adapters = Adapters.load(loader, templates);
-    } catch (RuntimeException | ServiceConfigurationError e) {
-      System.err.println("mixs inventory: this build is inconsistent: " + e.getMessage());
+    Build build = Build.load("inventory");
+    if (build == null) {
       return 1;
     }
-    print(System.out, templates, adapters);
+    print(System.out, build.templates(), build.adapters());
     return 0;
+  }
+
+  /** The templates and adapters on the class path; what {@code mixs inventory} lists. */
+  record Build(Templates templates, Adapters adapters) {
+    /** Loads them, or says on stderr why this build is inconsistent and returns null. */
+    static Build load(String command) {
+      ClassLoader loader = InventoryCommand.class.getClassLoader();
+      try {
+        Templates templates = Templates.load(loader);
+        return new Build(templates, Adapters.load(loader, templates));
+      } catch (RuntimeException | ServiceConfigurationError e) {
+        System.err.println("mixs " + command + ": this build is inconsistent: " + e.getMessage());
+        return null;
+      }
+    }
   }
 
   static void print(PrintStream out, Templates templates, Adapters adapters) {

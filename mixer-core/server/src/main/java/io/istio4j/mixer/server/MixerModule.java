@@ -10,6 +10,10 @@ import io.istio4j.mixer.runtime.Templates;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.runtime.config.FsStore;
 import io.istio4j.mixer.runtime.config.MemoryStore;
+import io.istio4j.mixer.server.kubernetes.KubernetesLocation;
+import io.istio4j.mixer.server.kubernetes.KubernetesStore;
+import io.istio4j.mixer.server.kubernetes.MixerKind;
+import java.io.IOException;
 import java.time.Clock;
 
 /**
@@ -50,9 +54,19 @@ final class MixerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  ConfigStore configStore() {
+  ConfigStore configStore(Templates templates, Adapters adapters) {
     if (location == null) {
       return new MemoryStore(options.configDefaultNamespace());
+    }
+    KubernetesLocation k8s = location.kubernetes();
+    if (k8s != null) {
+      try {
+        return new KubernetesStore(k8s.client(), true, MixerKind.of(templates, adapters),
+            k8s.storeOptions(options.configDefaultNamespace()));
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException("configStoreURL: " + location.url() + ": cannot make a Kubernetes client: "
+            + e.getMessage(), e);
+      }
     }
     return new FsStore(location.directory(), options.configDefaultNamespace(), MixerServer.CONFIG_POLL_INTERVAL);
   }

@@ -168,8 +168,8 @@ public final class MixerServer implements AutoCloseable {
     }
 
     if (store != null) {
-      log.info("config store {}: {} yaml file(s), snapshot {} live", options.configStoreUrl(),
-          store.yamlFileCount(), runtime == null ? "-" : runtime.snapshot().version());
+      log.info("config store {}: {}, snapshot {} live", options.configStoreUrl(),
+          store.describe(), runtime == null ? "-" : runtime.snapshot().version());
     }
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
     health.setStatus(MixerGrpc.SERVICE_NAME, ServingStatus.SERVING);

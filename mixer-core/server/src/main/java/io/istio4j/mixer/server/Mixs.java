@@ -20,7 +20,8 @@ import sun.misc.Signal;
 /** {@code mixs}: the Mixer server's command line. */
 @Command(name = "mixs", mixinStandardHelpOptions = true, versionProvider = Mixs.Version.class,
     description = "Mixer server: policy checks, quota and telemetry for the service mesh.",
-    subcommands = {Mixs.ServerCommand.class, ValidateCommand.class, InventoryCommand.class,
+    subcommands = {Mixs.ServerCommand.class, ValidateCommand.class, InventoryCommand.class, CrdsCommand.class,
+        ValidatorCommand.class,
         Mixs.VersionCommand.class})
 public final class Mixs implements Runnable {
 
@@ -88,8 +89,14 @@ public final class Mixs implements Runnable {
     String monitoringAddress;
 
     @Option(names = {"--configStoreURL", "--configStore2URL"},
-        description = "Config store, fs://DIR (a directory of .yaml files).")
+        description = "Config store: fs://DIR (a directory of .yaml files), k8s:// (custom resources; in a pod "
+            + "through its service account) or k8s:///path/to/kubeconfig.")
     String configStoreUrl;
+
+    @Option(names = "--configNamespace", paramLabel = "NS", split = ",",
+        description = "With k8s://: a namespace to read config from; repeatable or comma-separated "
+            + "(default: all namespaces).")
+    List<String> configNamespaces = new ArrayList<>();
 
     @Option(names = "--configDefaultNamespace", defaultValue = "istio-system",
         description = "Namespace whose rules apply to every request (default: ${DEFAULT-VALUE}).")
@@ -151,7 +158,8 @@ public final class Mixs implements Runnable {
       ServerOptions options;
       MixerServer server;
       try {
-        options = new ServerOptions(port, monitoringPort, configStoreUrl, configDefaultNamespace,
+        options = new ServerOptions(port, monitoringPort, withNamespaces(configStoreUrl, configNamespaces),
+            configDefaultNamespace,
             maxMessageSize, maxConcurrentStreams, shutdownGracePeriod, streamIdleTimeout,
             new RuntimeOptions(configDefaultNamespace, configIdentityAttribute, handlerTimeout,
                 handlerFailurePolicy, adapterWorkerPoolSize, configStrict
@@ -189,6 +197,21 @@ public final class Mixs implements Runnable {
       stopped.await();
       return 0;
     }
+  }
+
+  /**
+   * {@code url} with {@code --configNamespace}'s namespaces in its query, where {@link
+   * ConfigStoreLocation} reads them (so {@code k8s://?namespaces=a,b} works as well).
+   */
+  static String withNamespaces(String url, List<String> namespaces) {
+    if (namespaces.isEmpty()) {
+      return url;
+    }
+    if (url == null || !url.startsWith("k8s://")) {
+      throw new IllegalArgumentException("configNamespace: " + namespaces + " (expected: only with a k8s:// "
+          + "--configStoreURL; fs:// objects name their own namespaces)");
+    }
+    return url + (url.contains("?") ? "&" : "?") + "namespaces=" + String.join(",", namespaces);
   }
 
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {

@@ -58,7 +58,7 @@ class ConfigReloadTest {
         """.formatted(message);
   }
 
-  private static CheckResponse check(ManagedChannel ch, String user) {
+  static CheckResponse check(ManagedChannel ch, String user) {
     return MixerGrpc.newBlockingStub(ch).check(CheckRequest.newBuilder()
         .setAttributes(AttributesEncoder.encode(
             Map.of("destination.service", "ratings.default.svc.cluster.local", "source.user", user), 167))

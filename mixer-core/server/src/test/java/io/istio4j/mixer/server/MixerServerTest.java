@@ -178,10 +178,11 @@ class MixerServerTest {
     assertThatThrownBy(() -> MixerServer.start(o))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("is not a directory");
-    ServerOptions k8s = new ServerOptions(0, 0, "k8s://", "istio-system", 1 << 20, 16, Duration.ofSeconds(1));
-    assertThatThrownBy(() -> MixerServer.start(k8s))
+    ServerOptions redis = new ServerOptions(0, 0, "redis://localhost", "istio-system", 1 << 20, 16,
+        Duration.ofSeconds(1));
+    assertThatThrownBy(() -> MixerServer.start(redis))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("configStoreURL: k8s:// (expected: fs://DIR)");
+        .hasMessage("configStoreURL: redis://localhost (expected: fs://DIR, k8s:// or k8s:///path/to/kubeconfig)");
   }
 
   private static HttpResponse<String> get(MixerServer server, String path) throws Exception {

@@ -57,6 +57,23 @@ public final class YamlDocuments {
   }
 
   /**
+   * Reads one document that is already maps and lists (a Kubernetes object as its JSON gives it)
+   * exactly as {@link #parse} reads each document of a file: the object, or else one problem in
+   * {@code problems} naming the field and what was expected.
+   *
+   * @return the object, or null when {@code doc} is not a config object
+   */
+  public static ConfigObject read(Object doc, String source, String defaultNamespace,
+      List<ConfigStore.Problem> problems) {
+    try {
+      return object(doc, source, defaultNamespace);
+    } catch (IllegalArgumentException e) {
+      problems.add(new ConfigStore.Problem(source, e.getMessage(), identity(doc, defaultNamespace)));
+      return null;
+    }
+  }
+
+  /**
    * {@code file:LINE:COLUMN: not valid YAML: <the parser's whole message>}; the message keeps the
    * parser's context (which construct was open, where) and the snippet with its caret.
    */
