@@ -42,7 +42,10 @@ import org.slf4j.LoggerFactory;
  * (nothing is read); an index lower than the last one (a restored snapshot, another cluster) resets
  * the watch to 0, so the next request reads afresh; an index below 1 counts as 1; requests of one
  * watch are spaced by at least {@code minInterval}; failures back off from {@code retry} to
- * {@code maxRetry}. Unreachable, slow, garbage or oversized answers keep the last view.
+ * {@code maxRetry}, and so do answers with an unchanged index that come back long before
+ * {@code wait} (a server or proxy that does not hold requests), so nothing can make a watch spin;
+ * after a failure the next request does not block, so a server that is back is seen at once.
+ * Unreachable, slow, garbage or oversized answers keep the last view.
  */
 public final class ConsulRegistry extends RemoteRegistry {
   private static final Logger log = LoggerFactory.getLogger(ConsulRegistry.class);
@@ -103,6 +106,7 @@ public final class ConsulRegistry extends RemoteRegistry {
     boolean cancelled;
     long lastStart = Long.MIN_VALUE / 2;
     int failures;
+    int earlyAnswers;
     @Nullable BoundedBody inFlight;
 
     Watch(String path, Reader reader) {
@@ -168,9 +172,18 @@ public final class ConsulRegistry extends RemoteRegistry {
       long next = Math.max(1, header.getAsLong());
       if (index > 0 && next == index) {
         ok(); // the wait passed with no change
+        if (System.nanoTime() - lastStart < options.blockingWait().toNanos() / 2) {
+          // Unchanged long before the wait passed: not Consul's blocking behaviour (a proxy that
+          // does not hold requests, a misbehaving server). Back off as after a failure rather than spin.
+          earlyAnswers++;
+          schedule(this::send, backoff(earlyAnswers));
+          return;
+        }
+        earlyAnswers = 0;
         send();
         return;
       }
+      earlyAnswers = 0;
       JsonNode root;
       List<String> problems = new ArrayList<>();
       try {
@@ -204,18 +217,30 @@ public final class ConsulRegistry extends RemoteRegistry {
 
     private void ok() {
       failures = 0;
-      succeeded();
+      failing.remove(this);
+      if (failing.isEmpty()) {
+        succeeded(); // reachable only when no watch is failing
+      }
     }
 
     private void fail(String message) {
+      failing.add(this);
       failed(message);
+      // The next request reads without blocking: it answers at once, so a server that is back is
+      // known to be back (and its data read) without waiting for the next change.
+      index = 0;
       failures++;
-      long backoff = options.retry().toMillis() << Math.min(failures - 1, 20);
-      schedule(this::send, Duration.ofMillis(Math.min(backoff, options.maxRetry().toMillis())));
+      schedule(this::send, backoff(failures));
+    }
+
+    private Duration backoff(int attempts) {
+      long ms = options.retry().toMillis() << Math.min(attempts - 1, 20);
+      return Duration.ofMillis(Math.min(ms, options.maxRetry().toMillis()));
     }
 
     void cancel() {
       cancelled = true;
+      failing.remove(this);
       BoundedBody b = inFlight;
       if (b != null) {
         b.abort();
@@ -231,6 +256,7 @@ public final class ConsulRegistry extends RemoteRegistry {
   private final Map<String, Watch> watches = new HashMap<>();
   private final Map<String, RemoteRegistry.Host> known = new HashMap<>();
   private final Set<String> awaitingFirstAnswer = new HashSet<>();
+  private final Set<Watch> failing = new HashSet<>();
   private final Map<String, Set<String>> problemsByWatch = new HashMap<>();
   private long resets;
   private volatile int watchCount;
