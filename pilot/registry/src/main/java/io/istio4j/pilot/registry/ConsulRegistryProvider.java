@@ -2,15 +2,15 @@ package io.istio4j.pilot.registry;
 
 import io.istio4j.pilot.model.ServiceRegistry;
 import java.time.Duration;
-import java.util.Set;
+import java.util.List;
 
 /**
  * {@code consul://host:port[?health=true&wait=5m&timeout=30s&minInterval=100ms&retry=1s&maxRetry=30s
  * &syncTimeout=60s&maxBytes=64m]}: a {@link ConsulRegistry}.
  */
 public final class ConsulRegistryProvider implements RegistryProvider {
-  private static final Set<String> SETTINGS =
-      Set.of("health", "wait", "timeout", "minInterval", "retry", "maxRetry", "syncTimeout", "maxBytes");
+  private static final List<String> SETTINGS =
+      List.of("health", "wait", "timeout", "minInterval", "retry", "maxRetry", "syncTimeout", "maxBytes");
 
   @Override
   public String name() {
@@ -24,7 +24,7 @@ public final class ConsulRegistryProvider implements RegistryProvider {
 
   @Override
   public ServiceRegistry open(String spec, RegistryOptions options) {
-    RemoteSpec s = RemoteSpec.parse(spec, "consul", SETTINGS);
+    RemoteSpec s = RemoteSpec.parse(spec, "consul", false, SETTINGS);
     if (!s.path().isEmpty()) {
       throw new IllegalArgumentException("registry '" + spec + "': a path is not accepted (expected consul://HOST:PORT)");
     }

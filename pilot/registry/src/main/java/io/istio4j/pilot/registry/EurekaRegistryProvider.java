@@ -2,14 +2,14 @@ package io.istio4j.pilot.registry;
 
 import io.istio4j.pilot.model.ServiceRegistry;
 import java.time.Duration;
-import java.util.Set;
+import java.util.List;
 
 /**
  * {@code eureka://host:port[/PATH][?interval=2s&timeout=30s&syncTimeout=60s&maxBytes=64m]}: an
  * {@link EurekaRegistry}; without {@code PATH} the apps path is detected.
  */
 public final class EurekaRegistryProvider implements RegistryProvider {
-  private static final Set<String> SETTINGS = Set.of("interval", "timeout", "syncTimeout", "maxBytes");
+  private static final List<String> SETTINGS = List.of("interval", "timeout", "syncTimeout", "maxBytes");
 
   @Override
   public String name() {
@@ -23,7 +23,7 @@ public final class EurekaRegistryProvider implements RegistryProvider {
 
   @Override
   public ServiceRegistry open(String spec, RegistryOptions options) {
-    RemoteSpec s = RemoteSpec.parse(spec, "eureka", SETTINGS);
+    RemoteSpec s = RemoteSpec.parse(spec, "eureka", true, SETTINGS);
     String path = s.path();
     if (path.endsWith("/apps")) {
       path = path.substring(0, path.length() - "/apps".length());

@@ -6,9 +6,9 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,12 +28,16 @@ record RemoteSpec(String spec, URI base, String path, Map<String, String> params
    *
    * @throws IllegalArgumentException naming the element and what was expected
    */
-  static RemoteSpec parse(String spec, String scheme, Set<String> known) {
+  static RemoteSpec parse(String spec, String scheme, boolean pathAllowed, List<String> known) {
     requireNonNull(spec, "spec");
-    String usage = scheme + "://HOST:PORT[/PATH][?" + String.join("=..&", known) + "=..]";
+    String usage = scheme + "://HOST:PORT" + (pathAllowed ? "[/PATH]" : "") + "[?" + String.join("=..&", known) + "=..]";
     String prefix = scheme + "://";
     if (!spec.regionMatches(true, 0, prefix, 0, prefix.length())) {
       throw new IllegalArgumentException("registry '" + spec + "': expected " + usage);
+    }
+    String rest = spec.substring(prefix.length());
+    if (rest.isEmpty() || rest.startsWith("/") || rest.startsWith("?") || rest.startsWith(":")) {
+      throw new IllegalArgumentException("registry '" + spec + "': the host is missing (expected " + usage + ")");
     }
     URI uri;
     try {
@@ -70,6 +74,9 @@ record RemoteSpec(String spec, URI base, String path, Map<String, String> params
     String path = uri.getPath() == null ? "" : uri.getPath();
     while (path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
+    }
+    if (!pathAllowed && !path.isEmpty()) {
+      throw new IllegalArgumentException("registry '" + spec + "': a path is not accepted (expected " + usage + ")");
     }
     URI base = URI.create("http://" + uri.getRawAuthority());
     return new RemoteSpec(spec, base, path, params);
