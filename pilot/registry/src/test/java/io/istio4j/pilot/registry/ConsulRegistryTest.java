@@ -246,4 +246,25 @@ class ConsulRegistryTest {
     assertThat(r.syncErrors()).isZero();
     assertThat(r.reachable()).isTrue();
   }
+
+  @Test
+  void aSlowServerTimesOutAndTheViewIsKept() throws Exception {
+    FakeConsul consul = consul();
+    consul.register("reviews", instance("node-1", "10.0.0.1", Map.of(), "reviews-1", "", 9080));
+    ConsulRegistry r = new ConsulRegistry(new ConsulRegistry.Options(consul.uri(), true, Duration.ofMinutes(5),
+        Duration.ofMillis(300), Duration.ZERO, Duration.ofMillis(20), Duration.ofMillis(100), Duration.ZERO, 1 << 20));
+    closing.add(r);
+    r.start();
+    await(() -> r.hasSynced() && r.reachable());
+    // Every answer of the catalog now takes 5 s: after the first failure (the held request is
+    // answered at once with a 500) each non-blocking retry times out after 300 ms.
+    consul.override("/v1/catalog/services", new FakeConsul.CannedReply(500, "slow", 1000));
+    await(() -> !r.reachable());
+    consul.override("/v1/catalog/services", new FakeConsul.CannedReply(200, "{}", 1001, 5_000));
+    await(() -> String.valueOf(r.status().get("lastError")).contains("no complete answer within the timeout"));
+    assertThat(r.service(REVIEWS)).isPresent();
+    consul.override("/v1/catalog/services", null);
+    await(r::reachable);
+    assertThat(r.service(REVIEWS)).isPresent();
+  }
 }

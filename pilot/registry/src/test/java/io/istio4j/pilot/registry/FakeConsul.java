@@ -54,8 +54,15 @@ final class FakeConsul implements AutoCloseable {
   record Instance(String node, String nodeAddress, Map<String, String> nodeMeta, String id, String address, int port,
       List<String> tags, String status) {}
 
-  /** A canned answer replacing a path's real one, at once; {@code index} below 0 sends no X-Consul-Index. */
-  record CannedReply(int status, String body, long index) {}
+  /**
+   * A canned answer replacing a path's real one, after {@code delayMillis}; {@code index} below 0
+   * sends no X-Consul-Index.
+   */
+  record CannedReply(int status, String body, long index, long delayMillis) {
+    CannedReply(int status, String body, long index) {
+      this(status, body, index, 0);
+    }
+  }
 
   private final HttpServer server;
   private final ExecutorService executor = Executors.newCachedThreadPool(r -> {
@@ -215,6 +222,7 @@ final class FakeConsul implements AutoCloseable {
       String json;
       int status = 200;
       boolean withIndex = true;
+      long delay = 0;
       synchronized (lock) {
         requestsByPath.computeIfAbsent(path, p -> new AtomicLong()).incrementAndGet();
         long wanted = query.containsKey("index") ? Long.parseLong(query.get("index")) : 0;
@@ -245,6 +253,7 @@ final class FakeConsul implements AutoCloseable {
           json = o.body();
           withIndex = o.index() >= 0;
           answerIndex = o.index();
+          delay = o.delayMillis();
         } else if (path.equals("/v1/catalog/services")) {
           json = catalogServices();
         } else if (path.startsWith("/v1/catalog/service/")) {
@@ -255,6 +264,14 @@ final class FakeConsul implements AutoCloseable {
           status = 404;
           json = "Invalid URL path: not a recognized HTTP API endpoint";
           withIndex = false;
+        }
+      }
+      if (delay > 0) {
+        try {
+          Thread.sleep(delay); // a slow server: outside the lock, so other requests go on
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
         }
       }
       send(exchange, status, json, withIndex ? answerIndex : -1);
