@@ -8,6 +8,7 @@ import io.istio4j.pilot.model.Port;
 import io.istio4j.pilot.model.Service;
 import io.istio4j.pilot.model.ServiceInstance;
 import io.istio4j.pilot.model.ServiceRegistry;
+import io.istio4j.pilot.registry.AggregateRegistry;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,12 +45,21 @@ final class DebugPages {
     this.readiness = readiness;
   }
 
+  /**
+   * Every registry with its services, then the conflicts: hostnames served by more than one
+   * registry, with the one whose service is used (the first in {@code --registries}) and the ones
+   * shadowed.
+   */
   String registryz() {
+    List<ServiceRegistry> regs = registries.get();
     List<Object> out = new ArrayList<>();
-    for (ServiceRegistry r : registries.get()) {
+    for (ServiceRegistry r : regs) {
       out.add(view.describe(r));
     }
-    return write(Map.of("registries", out));
+    Map<String, Object> page = new LinkedHashMap<>();
+    page.put("registries", out);
+    page.put("conflicts", AggregateRegistry.conflictsView(AggregateRegistry.conflicts(regs)));
+    return write(page);
   }
 
   /** A registry's name, sync state, services and instances, sorted by hostname. */

@@ -39,7 +39,8 @@ final class DiscoveryCommand implements Callable<Integer> {
   @Option(names = "--registries", split = ",", paramLabel = "REGISTRY",
       defaultValue = "kubernetes",
       description = "Service registries, in priority order, joined by ',': file://DIR (Kubernetes v1 Service, "
-          + "Endpoints and Pod YAML), kubernetes (default: ${DEFAULT-VALUE}).")
+          + "Endpoints and Pod YAML), kubernetes, eureka://HOST:PORT[/PATH], consul://HOST:PORT "
+          + "(default: ${DEFAULT-VALUE}). A hostname in two registries is served by the first.")
   List<String> registries = new ArrayList<>();
 
   @Option(names = "--configStoreURL", paramLabel = "URL",

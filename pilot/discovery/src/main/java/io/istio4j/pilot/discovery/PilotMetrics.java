@@ -5,6 +5,8 @@ import io.istio4j.pilot.model.LabelsCollection;
 import io.istio4j.pilot.model.RegistryEvent;
 import io.istio4j.pilot.model.Service;
 import io.istio4j.pilot.model.ServiceRegistry;
+import io.istio4j.pilot.registry.AggregateRegistry;
+import io.istio4j.pilot.registry.SyncHealth;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -12,12 +14,14 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -93,6 +97,7 @@ final class PilotMetrics {
         .help("1 when every registry and the config store have synced and the xDS server serves (what /readyz says).")
         .callback(cb -> cb.call(readiness.get().ready() ? 1 : 0))
         .register(registry);
+    registerRegistryHealth(registries);
     registryEvents = Counter.builder()
         .name("pilot_registry_events")
         .help("Registry change events, by registry, kind (service, instances) and type.")
@@ -108,6 +113,73 @@ final class PilotMetrics {
 
   PrometheusRegistry registry() {
     return registry;
+  }
+
+  /**
+   * Conflicts between registries (the same hostname in two), and how registries fed by a remote
+   * server (Eureka, Consul) keep up with it.
+   */
+  private void registerRegistryHealth(Supplier<List<ServiceRegistry>> registries) {
+    GaugeWithCallback.builder()
+        .name("pilot_registry_conflicts")
+        .help("Hostnames a registry also has but another registry, earlier in --registries, serves "
+            + "(by the shadowed registry; /debug/registryz lists them).")
+        .labelNames("registry")
+        .callback(cb -> {
+          Map<String, Integer> shadowed = new TreeMap<>();
+          for (AggregateRegistry.Conflict c : AggregateRegistry.conflicts(registries.get())) {
+            for (String r : c.shadowed()) {
+              shadowed.merge(r, 1, Integer::sum);
+            }
+          }
+          for (ServiceRegistry r : registries.get()) {
+            cb.call(shadowed.getOrDefault(r.name(), 0), r.name());
+          }
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_registry_up")
+        .help("1 when the registry's last exchange with its server (Eureka, Consul) succeeded.")
+        .labelNames("registry")
+        .callback(cb -> forEachHealth(registries, (name, h) -> cb.call(h.reachable() ? 1 : 0, name)))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_registry_staleness_seconds")
+        .help("0 while the registry's server answers; else seconds since its view was last confirmed "
+            + "(the last known services are served meanwhile).")
+        .labelNames("registry")
+        .callback(cb -> forEachHealth(registries, (name, h) -> cb.call(h.stalenessSeconds(), name)))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_registry_last_sync_timestamp_seconds")
+        .help("When the registry's view was last confirmed by its server (Unix seconds; 0 if never).")
+        .labelNames("registry")
+        .callback(cb -> forEachHealth(registries, (name, h) -> {
+          Instant t = h.lastSuccessfulSync();
+          cb.call(t == null ? 0 : t.toEpochMilli() / 1000.0, name);
+        }))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("pilot_registry_requests")
+        .help("Requests the registry sent to its server (polls, blocking queries).")
+        .labelNames("registry")
+        .callback(cb -> forEachHealth(registries, (name, h) -> cb.call(h.requests(), name)))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("pilot_registry_sync_errors")
+        .help("Failed exchanges with the registry's server: unreachable, timed out, an error status, "
+            + "a body too large or not understood.")
+        .labelNames("registry")
+        .callback(cb -> forEachHealth(registries, (name, h) -> cb.call(h.syncErrors(), name)))
+        .register(registry);
+  }
+
+  private static void forEachHealth(Supplier<List<ServiceRegistry>> registries, BiConsumer<String, SyncHealth> action) {
+    for (ServiceRegistry r : registries.get()) {
+      if (r instanceof SyncHealth h) {
+        action.accept(r.name(), h);
+      }
+    }
   }
 
   void registryEvent(RegistryEvent e) {

@@ -10,23 +10,32 @@ import io.istio4j.pilot.model.ServiceInstance;
 import io.istio4j.pilot.model.ServiceRegistry;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Several registries seen as one, in order, as Istio 0.2's aggregate: {@link #services()}
- * concatenates (a hostname present in two registries appears twice); {@link #service} and
- * {@link #instances} answer from the first registry that has a (non-empty) answer;
- * {@link #hostInstances} concatenates; {@link #managementPorts} and {@link #serviceAccounts} take
- * the first non-empty answer. Events of every registry are forwarded to this registry's listeners,
- * one at a time. Synced once every registry is.
+ * Several registries seen as one service namespace, in order. A hostname belongs to the first
+ * registry (in {@code --registries} order) that has a service of that name, as Istio 0.2's
+ * {@code GetService} answered: {@link #services()} lists each hostname once, with that registry's
+ * service; {@link #instances} and {@link #serviceAccounts} answer from that registry too (0.2
+ * concatenated services and took the first non-empty instance list, which could pair one
+ * registry's service with another's endpoints). The same hostname in two registries is a
+ * {@link Conflict}: the later registry's service is shadowed, and {@link #conflicts} lists it for
+ * {@code /debug/registryz} and {@code /metrics}. {@link #hostInstances} concatenates, except the
+ * instances of shadowed services; {@link #managementPorts} takes the first non-empty answer.
+ * Events of every registry are forwarded to this registry's listeners, one at a time. Synced once
+ * every registry is.
  *
  * <pre>{@code
  * AggregateRegistry all = Registries.open("file:///etc/istio/services,kubernetes", "cluster.local");
@@ -98,16 +107,68 @@ public final class AggregateRegistry implements ServiceRegistry, RegistryStatus 
     return true;
   }
 
+  /**
+   * A hostname served by more than one registry.
+   *
+   * @param hostname the service hostname
+   * @param winner the registry whose service is used (the first in order)
+   * @param shadowed the later registries whose service of that name is ignored
+   */
+  public record Conflict(String hostname, String winner, List<String> shadowed) {
+    public Conflict {
+      requireNonNull(hostname, "hostname");
+      requireNonNull(winner, "winner");
+      shadowed = List.copyOf(shadowed);
+    }
+  }
+
+  /** The hostnames present in more than one of these registries, sorted, with who wins. */
+  public static List<Conflict> conflicts(List<? extends ServiceRegistry> registries) {
+    Map<String, String> owner = new HashMap<>();
+    Map<String, List<String>> shadowed = new TreeMap<>();
+    for (ServiceRegistry r : registries) {
+      for (Service s : r.services()) {
+        String first = owner.putIfAbsent(s.hostname(), r.name());
+        if (first != null && !first.equals(r.name())) {
+          shadowed.computeIfAbsent(s.hostname(), h -> new ArrayList<>()).add(r.name());
+        }
+      }
+    }
+    List<Conflict> out = new ArrayList<>(shadowed.size());
+    shadowed.forEach((h, l) -> out.add(new Conflict(h, owner.get(h), l)));
+    return out;
+  }
+
+  /** The conflicts among this aggregate's registries. */
+  public List<Conflict> conflicts() {
+    return conflicts(registries);
+  }
+
   @Override
   public List<Service> services() {
     if (registries.size() == 1) {
       return registries.get(0).services();
     }
     List<Service> out = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
     for (ServiceRegistry r : registries) {
-      out.addAll(r.services());
+      for (Service s : r.services()) {
+        if (seen.add(s.hostname())) {
+          out.add(s);
+        }
+      }
     }
     return out;
+  }
+
+  // The registry a hostname belongs to: the first that has its service.
+  private @Nullable ServiceRegistry owner(String hostname) {
+    for (ServiceRegistry r : registries) {
+      if (r.service(hostname).isPresent()) {
+        return r;
+      }
+    }
+    return null;
   }
 
   @Override
@@ -123,6 +184,13 @@ public final class AggregateRegistry implements ServiceRegistry, RegistryStatus 
 
   @Override
   public List<ServiceInstance> instances(String hostname, Set<String> portNames, LabelsCollection labels) {
+    if (registries.size() == 1) {
+      return registries.get(0).instances(hostname, portNames, labels);
+    }
+    ServiceRegistry owner = owner(hostname);
+    if (owner != null) {
+      return owner.instances(hostname, portNames, labels);
+    }
     for (ServiceRegistry r : registries) {
       List<ServiceInstance> l = r.instances(hostname, portNames, labels);
       if (!l.isEmpty()) {
@@ -139,7 +207,12 @@ public final class AggregateRegistry implements ServiceRegistry, RegistryStatus 
     }
     List<ServiceInstance> out = new ArrayList<>();
     for (ServiceRegistry r : registries) {
-      out.addAll(r.hostInstances(addresses));
+      for (ServiceInstance i : r.hostInstances(addresses)) {
+        ServiceRegistry owner = owner(i.service().hostname());
+        if (owner == null || owner == r) {
+          out.add(i);
+        }
+      }
     }
     return out;
   }
@@ -157,6 +230,10 @@ public final class AggregateRegistry implements ServiceRegistry, RegistryStatus 
 
   @Override
   public List<String> serviceAccounts(String hostname, Set<String> portNames) {
+    ServiceRegistry owner = registries.size() == 1 ? null : owner(hostname);
+    if (owner != null) {
+      return owner.serviceAccounts(hostname, portNames);
+    }
     for (ServiceRegistry r : registries) {
       List<String> l = r.serviceAccounts(hostname, portNames);
       if (!l.isEmpty()) {
@@ -176,6 +253,20 @@ public final class AggregateRegistry implements ServiceRegistry, RegistryStatus 
       list.add(RegistryDebug.header(r));
     }
     out.put("registries", list);
+    out.put("conflicts", conflictsView(conflicts()));
+    return out;
+  }
+
+  /** Conflicts as JSON-able maps: {@code {"hostname", "winner", "shadowed": [...]}}. */
+  public static List<Map<String, Object>> conflictsView(List<Conflict> conflicts) {
+    List<Map<String, Object>> out = new ArrayList<>(conflicts.size());
+    for (Conflict c : conflicts) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("hostname", c.hostname());
+      m.put("winner", c.winner());
+      m.put("shadowed", c.shadowed());
+      out.add(m);
+    }
     return out;
   }
 

@@ -4,9 +4,10 @@ import io.istio4j.pilot.model.ServiceRegistry;
 
 /**
  * Makes one kind of registry from one element of {@code --registries}. Built in: {@code file}
- * ({@code file://DIR}) and {@code kubernetes}; others (Consul, Eureka) plug in by implementing this
- * interface and listing the class in
- * {@code META-INF/services/io.istio4j.pilot.registry.RegistryProvider}.
+ * ({@code file://DIR}) and {@code kubernetes}; others plug in by implementing this interface and
+ * listing the class in {@code META-INF/services/io.istio4j.pilot.registry.RegistryProvider}, as
+ * {@link EurekaRegistryProvider} ({@code eureka://}) and {@link ConsulRegistryProvider}
+ * ({@code consul://}) do.
  *
  * <pre>{@code
  * public final class ConsulRegistryProvider implements RegistryProvider {

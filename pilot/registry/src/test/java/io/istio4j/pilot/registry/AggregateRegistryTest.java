@@ -26,7 +26,7 @@ class AggregateRegistryTest {
   }
 
   @Test
-  void answersAsIstio02sAggregate() {
+  void aHostnameBelongsToTheFirstRegistryThatHasItsService() {
     MemoryServiceRegistry a = new MemoryServiceRegistry("a");
     MemoryServiceRegistry b = new MemoryServiceRegistry("b");
     Service reviewsA = Service.of("reviews.default.svc.cluster.local", "10.0.0.3", List.of(HTTP));
@@ -40,22 +40,55 @@ class AggregateRegistryTest {
     a.setInstances("reviews.default.svc.cluster.local", List.of());
     AggregateRegistry all = new AggregateRegistry(List.of(a, b));
 
-    // Services concatenated, duplicates kept; GetService from the first that has it.
-    assertThat(all.services()).containsExactly(reviewsA, reviewsB, ratingsB);
+    // One service namespace: each hostname once, from the first registry that has it.
+    assertThat(all.services()).containsExactly(reviewsA, ratingsB);
     assertThat(all.service("reviews.default.svc.cluster.local")).contains(reviewsA);
     assertThat(all.service("ratings.default.svc.cluster.local")).contains(ratingsB);
-    // Instances: the first NON-EMPTY answer.
-    assertThat(all.instances("reviews.default.svc.cluster.local", Set.of(), LabelsCollection.ALL))
-        .extracting(i -> i.endpoint().address()).containsExactly("10.2.0.1");
-    // Host instances concatenated.
+    // Its instances too: a's (none), never b's endpoints under a's service (0.2 mixed them).
+    assertThat(all.instances("reviews.default.svc.cluster.local", Set.of(), LabelsCollection.ALL)).isEmpty();
+    assertThat(all.conflicts()).containsExactly(
+        new AggregateRegistry.Conflict("reviews.default.svc.cluster.local", "a", List.of("b")));
+    // Host instances concatenated, without those of shadowed services.
     a.setInstances("reviews.default.svc.cluster.local", List.of(instance(reviewsA, "10.1.0.1", "spiffe://a/sa")));
-    assertThat(all.hostInstances(List.of("10.1.0.1"))).extracting(i -> i.service().address())
+    assertThat(all.instances("reviews.default.svc.cluster.local", Set.of(), LabelsCollection.ALL))
+        .extracting(i -> i.endpoint().address()).containsExactly("10.1.0.1");
+    assertThat(all.hostInstances(List.of("10.1.0.1", "10.2.0.1"))).extracting(i -> i.service().address())
         .containsExactly("10.0.0.3", "10.9.0.4");
-    // Service accounts: first non-empty.
+    // Service accounts: the owner's.
     assertThat(all.serviceAccounts("reviews.default.svc.cluster.local", Set.of())).containsExactly("spiffe://a/sa");
     assertThat(all.serviceAccounts("ratings.default.svc.cluster.local", Set.of())).containsExactly("spiffe://b/ratings");
     assertThat(all.managementPorts("10.1.0.1")).isEmpty();
     assertThat(all.name()).isEqualTo("aggregate[a,b]");
+
+    // The first registry drops it: the second one's service takes over, and the conflict is gone.
+    a.removeService("reviews.default.svc.cluster.local");
+    assertThat(all.service("reviews.default.svc.cluster.local")).contains(reviewsB);
+    assertThat(all.instances("reviews.default.svc.cluster.local", Set.of(), LabelsCollection.ALL))
+        .extracting(i -> i.endpoint().address()).containsExactly("10.2.0.1");
+    assertThat(all.conflicts()).isEmpty();
+  }
+
+  @Test
+  void reportsEveryConflictWithItsWinnerInItsStatus() {
+    MemoryServiceRegistry k8s = new MemoryServiceRegistry("Kubernetes");
+    MemoryServiceRegistry consul = new MemoryServiceRegistry("consul:127.0.0.1:8500");
+    MemoryServiceRegistry eureka = new MemoryServiceRegistry("eureka:127.0.0.1:8761");
+    for (MemoryServiceRegistry r : List.of(k8s, consul, eureka)) {
+      r.putService(Service.of("shared.example.com", null, List.of(HTTP)));
+    }
+    consul.putService(Service.of("db.service.consul", null, List.of(HTTP)));
+    eureka.putService(Service.of("db.service.consul", null, List.of(HTTP)));
+    AggregateRegistry all = new AggregateRegistry(List.of(k8s, consul, eureka));
+    assertThat(all.conflicts()).containsExactly(
+        new AggregateRegistry.Conflict("db.service.consul", "consul:127.0.0.1:8500", List.of("eureka:127.0.0.1:8761")),
+        new AggregateRegistry.Conflict("shared.example.com", "Kubernetes",
+            List.of("consul:127.0.0.1:8500", "eureka:127.0.0.1:8761")));
+    assertThat(all.services()).hasSize(2);
+    assertThat(all.status().get("conflicts")).isEqualTo(List.of(
+        Map.of("hostname", "db.service.consul", "winner", "consul:127.0.0.1:8500",
+            "shadowed", List.of("eureka:127.0.0.1:8761")),
+        Map.of("hostname", "shared.example.com", "winner", "Kubernetes",
+            "shadowed", List.of("consul:127.0.0.1:8500", "eureka:127.0.0.1:8761"))));
   }
 
   @Test
