@@ -11,6 +11,7 @@ import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.LoadBalancingPolicy;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
@@ -24,6 +25,7 @@ import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.config.core.v3.UpstreamHttpProtocolOptions;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
@@ -50,6 +52,9 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.random.v3.Random;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
@@ -65,6 +70,7 @@ import io.istio4j.pilot.config.v1.DestinationWeight;
 import io.istio4j.pilot.config.v1.EgressRule;
 import io.istio4j.pilot.config.v1.HTTPFaultInjection;
 import io.istio4j.pilot.config.v1.IngressRule;
+import io.istio4j.pilot.config.v1.LoadBalancing;
 import io.istio4j.pilot.config.v1.RouteRule;
 import io.istio4j.pilot.config.v1.StringMatch;
 import io.istio4j.pilot.model.Config;
@@ -206,7 +212,7 @@ public final class Translator {
         c.setType(Cluster.DiscoveryType.EDS).setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder()
             .setEdsConfig(ADS).setServiceName(cla.getClusterName()));
       }
-      applyPolicy(c, policy, true);
+      applyPolicy(c, policy, true, node.proxyless());
       protocolOptions(c, p.protocol(), policy, false);
       clusters.put(name, c.build());
       return name;
@@ -503,7 +509,7 @@ public final class Translator {
           } else {
             cl.setType(Cluster.DiscoveryType.STRICT_DNS).setLoadAssignment(staticAssignment(name, host, ep.getPort()));
           }
-          applyPolicy(cl, policy, !wildcard);
+          applyPolicy(cl, policy, !wildcard, b.node.proxyless());
           if (protocol.get() == Protocol.HTTPS) {
             UpstreamTlsContext.Builder tls = UpstreamTlsContext.newBuilder();
             if (!wildcard) {
@@ -913,13 +919,39 @@ public final class Translator {
 
   // ---------------------------------------------------------------- clusters
 
+  /**
+   * Load balancing for gRPC clients, as a list they pick the first supported entry of (gRFC A52):
+   * the policy asked for, then round robin. gRPC has no RANDOM balancer at all, and grpc-js has no
+   * least-request one: the old {@code lb_policy} enum made grpc-java reject RANDOM clusters and
+   * grpc-js reject both, so a DestinationPolicy took the service away from those clients. The list
+   * lets each client take the closest policy it has (round robin spreads load as evenly as random).
+   */
+  private static LoadBalancingPolicy proxylessLb(LoadBalancing.SimpleLBPolicy name) {
+    LoadBalancingPolicy.Builder l = LoadBalancingPolicy.newBuilder();
+    if (name == LoadBalancing.SimpleLBPolicy.LEAST_CONN) {
+      l.addPolicies(lbPolicy("envoy.load_balancing_policies.least_request", Any.pack(LeastRequest.getDefaultInstance())));
+    } else if (name == LoadBalancing.SimpleLBPolicy.RANDOM) {
+      l.addPolicies(lbPolicy("envoy.load_balancing_policies.random", Any.pack(Random.getDefaultInstance())));
+    }
+    l.addPolicies(lbPolicy("envoy.load_balancing_policies.round_robin", Any.pack(RoundRobin.getDefaultInstance())));
+    return l.build();
+  }
+
+  private static LoadBalancingPolicy.Policy lbPolicy(String name, Any config) {
+    return LoadBalancingPolicy.Policy.newBuilder()
+        .setTypedExtensionConfig(TypedExtensionConfig.newBuilder().setName(name).setTypedConfig(config)).build();
+  }
+
   /** A destination policy's load balancing, circuit breaker and outlier detection. */
-  private static void applyPolicy(Cluster.Builder c, Optional<DestinationPolicy> policy, boolean lb) {
+  private static void applyPolicy(Cluster.Builder c, Optional<DestinationPolicy> policy, boolean lb, boolean proxyless) {
     if (policy.isEmpty()) {
       return;
     }
     DestinationPolicy p = policy.get();
-    if (lb && p.hasLoadBalancing() && p.getLoadBalancing().hasName()) {
+    if (lb && proxyless && p.hasLoadBalancing() && p.getLoadBalancing().hasName()
+        && p.getLoadBalancing().getName() != LoadBalancing.SimpleLBPolicy.ROUND_ROBIN) {
+      c.setLoadBalancingPolicy(proxylessLb(p.getLoadBalancing().getName()));
+    } else if (lb && p.hasLoadBalancing() && p.getLoadBalancing().hasName()) {
       switch (p.getLoadBalancing().getName()) {
         case LEAST_CONN -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
         case RANDOM -> c.setLbPolicy(Cluster.LbPolicy.RANDOM);
