@@ -9,6 +9,7 @@ import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import io.istio4j.testing.zipkin.ZipkinServer;
 import io.istio4j.testing.zipkin.ZipkinSpan;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,6 +81,58 @@ class TracingIT {
       assertThat(handlers).filteredOn(s -> s.name().startsWith("quota:")).singleElement()
           .satisfies(s -> assertThat(s.tags()).containsEntry("mixer.quota.amount", "1")
               .containsEntry("mixer.quota.granted", "1"));
+    }
+  }
+
+  @Test
+  void redisquotasRedisCallIsAChildOfItsHandlerSpan(@TempDir Path dir) throws Exception {
+    Path redisServer = Path.of("/usr/bin/redis-server");
+    assertThat(redisServer).as("redis-server is needed: apt-get install redis-server").exists();
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Process redis = new ProcessBuilder(redisServer.toString(), "--port", Integer.toString(port), "--save", "",
+        "--appendonly", "no", "--bind", "127.0.0.1").redirectErrorStream(true)
+        .redirectOutput(dir.resolve("redis.log").toFile()).start();
+    String traceId = "9af7183fb1d4cf5f";
+    try {
+      Files.writeString(dir.resolve("config.yaml"), TracingConfig.YAML.replace(
+          "kind: memquota\nmetadata: {name: limits, namespace: istio-system}\nspec:\n",
+          "kind: redisquota\nmetadata: {name: limits, namespace: istio-system}\nspec:\n  redisServerUrl: \"127.0.0.1:"
+              + port + "\"\n").replace("limits.memquota", "limits.redisquota"));
+      try (MixerServer server = MixerServer.start(ServerOptions.ephemeral().withConfigStoreUrl("fs://" + dir),
+          new TracingOptions(zipkin.spansUrl(), 1.0f))) {
+        ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+        try {
+          CheckResponse r = null;
+          long deadline = System.nanoTime() + 10_000_000_000L; // redis-server may still be starting
+          while (System.nanoTime() < deadline) {
+            r = MixerGrpc.newBlockingStub(ch)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
+                    TracingConfig.b3("b3", traceId + "-1111111111111111-1")))
+                .check(TracingConfig.check("alice"));
+            if (r.getQuotasMap().get("requestcount").getGrantedAmount() == 1) {
+              break;
+            }
+            Thread.sleep(200);
+          }
+          assertThat(r.getQuotasMap().get("requestcount").getGrantedAmount()).isEqualTo(1);
+        } finally {
+          ch.shutdownNow();
+        }
+      }
+      List<ZipkinSpan> trace = zipkin.awaitTrace(traceId,
+          t -> t.stream().anyMatch(s -> s.name().equals("redis evalsha")), Duration.ofSeconds(20));
+      ZipkinSpan redisSpan = trace.stream().filter(s -> s.name().equals("redis evalsha")).reduce((a, b) -> b)
+          .orElseThrow(() -> new AssertionError("no redis span in " + trace));
+      ZipkinSpan handler = trace.stream().filter(s -> s.id().equals(redisSpan.parentId())).findFirst().orElseThrow();
+      assertThat(handler.name()).isEqualTo("quota:limits.redisquota.istio-system(redisquota)");
+      assertThat(redisSpan.tags()).containsEntry("redisquota.granted", "1")
+          .containsEntry("redis.address", "redis://127.0.0.1:" + port + "/0");
+    } finally {
+      redis.destroy();
+      redis.waitFor();
     }
   }
 
