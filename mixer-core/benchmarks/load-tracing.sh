@@ -2,7 +2,8 @@
 # Check throughput with tracing off and on (docs/performance.md, issue 16).
 # Usage: mixer-core/benchmarks/load-tracing.sh [ROUNDS=3] [DURATION=10s] [CONCURRENCY=32] [MODES="off zipkin down slow"]
 # Modes: off (no --zipkinURL), zipkin (a real Zipkin, every call sampled), down (--zipkinURL to a closed
-# port), slow (a Zipkin stand-in that answers nothing for 30 s), rate:R (a real Zipkin, --traceSampleRate R).
+# port), slow (a Zipkin stand-in that answers nothing for 30 s), rate:R (a real Zipkin, --traceSampleRate R),
+# base (no flags, run with $BASE_MIXS: a build of the code before tracing, for before/after).
 # Each run starts its own mixs (bin/mixs, or $MIXS) with mixer-core/benchmarks/configs/policy.yaml, warms it
 # up, runs `mixc load --target check` and prints one JSON line with the server's CPU seconds and the
 # tracing counters from /metrics. mixc sends no B3 headers, so --traceSampleRate decides what is traced.
@@ -50,7 +51,7 @@ attrs=(-s "destination.service=ratings.default.svc.cluster.local,source.service=
 
 flags() {
   case "$1" in
-    off) ;;
+    off|base) ;;
     zipkin) echo "--zipkinURL http://127.0.0.1:$zport/api/v2/spans --traceSampleRate 1" ;;
     down) echo "--zipkinURL http://127.0.0.1:$closed/api/v2/spans --traceSampleRate 1" ;;
     slow) echo "--zipkinURL http://127.0.0.1:$sport/api/v2/spans --traceSampleRate 1" ;;
@@ -62,7 +63,9 @@ one() {
   local mode="$1" port mon mixs before after out
   port=$(free_port); mon=$(free_port)
   # shellcheck disable=SC2046
-  "$mixs_bin" server --port "$port" --monitoringPort "$mon" --configStoreURL "fs://$dir" $(flags "$mode") \
+  local bin="$mixs_bin"
+  [ "$mode" = base ] && bin="${BASE_MIXS:?BASE_MIXS must name the mixs launcher of the base build}"
+  "$bin" server --port "$port" --monitoringPort "$mon" --configStoreURL "fs://$dir" $(flags "$mode") \
     >"$dir/mixs-$mode.log" 2>&1 &
   mixs=$!
   for _ in $(seq 1 500); do curl -fs "localhost:$mon/readyz" >/dev/null 2>&1 && break; sleep 0.02; done

@@ -5,11 +5,16 @@ import static java.util.Objects.requireNonNull;
 import brave.Tracer;
 import io.istio4j.adapter.Span;
 
-/** The SDK's {@link Span} over a sampled Brave span: what handlers see of Mixer's trace. */
+/**
+ * The SDK's {@link Span} over a sampled Brave span: what handlers see of Mixer's trace. Tags and
+ * errors after {@link #finish()} are ignored: a finished span is already queued for the reporter's
+ * thread, which must not see it change.
+ */
 final class BraveSpan implements Span {
 
   private final Tracer tracer;
   private final brave.Span span;
+  private boolean finished; // guarded by this
 
   BraveSpan(Tracer tracer, brave.Span span) {
     this.tracer = tracer;
@@ -26,8 +31,12 @@ final class BraveSpan implements Span {
   }
 
   @Override
-  public Span tag(String key, String value) {
-    span.tag(requireNonNull(key, "key"), requireNonNull(value, "value"));
+  public synchronized Span tag(String key, String value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    if (!finished) {
+      span.tag(key, value);
+    }
     return this;
   }
 
@@ -37,14 +46,20 @@ final class BraveSpan implements Span {
   }
 
   @Override
-  public Span error(Throwable error) {
-    span.error(requireNonNull(error, "error"));
+  public synchronized Span error(Throwable error) {
+    requireNonNull(error, "error");
+    if (!finished) {
+      span.error(error);
+    }
     return this;
   }
 
   @Override
-  public void finish() {
-    span.finish(); // Brave ignores a second finish
+  public synchronized void finish() {
+    if (!finished) {
+      finished = true;
+      span.finish();
+    }
   }
 
   @Override

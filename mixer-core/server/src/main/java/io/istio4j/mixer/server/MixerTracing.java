@@ -193,14 +193,15 @@ final class MixerTracing implements AutoCloseable {
         span.remoteIpAndPort(inet.getAddress().getHostAddress(), inet.getPort());
       }
       span.start();
-      Context context = Context.current().withValue(GrpcCallContext.SPAN, new BraveSpan(tracer, span));
+      BraveSpan server = new BraveSpan(tracer, span);
+      Context context = Context.current().withValue(GrpcCallContext.SPAN, server);
       ServerCall<Q, R> traced = new SimpleForwardingServerCall<>(call) {
         @Override
         public void close(Status status, Metadata trailers) {
           try {
             super.close(status, trailers);
           } finally {
-            finish(span, status);
+            finish(server, status);
           }
         }
       };
@@ -211,13 +212,14 @@ final class MixerTracing implements AutoCloseable {
           try {
             super.onCancel();
           } finally {
-            finish(span, Status.CANCELLED);
+            finish(server, Status.CANCELLED);
           }
         }
       };
     }
 
-    private static void finish(Span span, Status status) {
+    /** Tags and finishes the server span once: a cancelled call may also be closed. */
+    private static void finish(BraveSpan span, Status status) {
       span.tag("grpc.status_code", status.getCode().name());
       if (!status.isOk()) {
         span.tag("error", status.getDescription() != null ? status.getDescription() : status.getCode().name());
