@@ -148,6 +148,16 @@ public final class Mixs implements Runnable {
         description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
     boolean exitWhenReady;
 
+    @Option(names = "--zipkinURL", paramLabel = "URL",
+        description = "Trace Check and Report calls to this Zipkin span endpoint, e.g. "
+            + "http://zipkin:9411/api/v2/spans; callers' B3 headers are honoured (default: no tracing).")
+    String zipkinUrl;
+
+    @Option(names = "--traceSampleRate", defaultValue = "1.0",
+        description = "Share of calls traced when the caller sent no sampling decision, 0.0-1.0 "
+            + "(default: ${DEFAULT-VALUE}); a caller's x-b3-sampled is always honoured.")
+    float traceSampleRate;
+
     @Option(names = "--shutdownGracePeriod", defaultValue = "10s",
         converter = DurationConverter.class,
         description = "Time in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
@@ -166,7 +176,7 @@ public final class Mixs implements Runnable {
                     ? RuntimeOptions.ConfigPolicy.STRICT : RuntimeOptions.ConfigPolicy.LAST_KNOWN_GOOD,
                 FileOutputPolicy.allowing(allowedOutputDirs)))
             .withAddress(address, port).withMonitoringAddress(monitoringAddress, monitoringPort);
-        server = MixerServer.start(options);
+        server = MixerServer.start(options, new TracingOptions(zipkinUrl, traceSampleRate));
       } catch (ConfigRejectedException e) {
         System.err.println("mixs: " + e.getMessage());
         return 1;
