@@ -2,8 +2,11 @@ package io.istio4j.mixer.server;
 
 import io.istio4j.adapter.FileOutputPolicy;
 import io.istio4j.mixer.attribute.GoDuration;
+import io.istio4j.mixer.runtime.Adapters;
 import io.istio4j.mixer.runtime.RuntimeOptions;
+import io.istio4j.mixer.runtime.Templates;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +40,14 @@ public final class Mixs implements Runnable {
    * The command line: {@code -V} prints the version on every subcommand (picocli gives a subcommand
    * no version of its own), and enum flag values match in any case ({@code --handlerFailurePolicy open}).
    */
+  /**
+   * Prints what {@code mixs inventory} prints for these templates and adapters (a Mixer build writes
+   * it to its distribution's inventory.txt).
+   */
+  public static void printInventory(PrintStream out, Templates templates, Adapters adapters) {
+    InventoryCommand.print(out, templates, adapters);
+  }
+
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Mixs());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
