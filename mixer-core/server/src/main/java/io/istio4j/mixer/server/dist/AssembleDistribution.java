@@ -42,6 +42,8 @@ public final class AssembleDistribution {
   static final String ADAPTER_SERVICE = "META-INF/services/" + Adapter.class.getName();
   static final String TEMPLATE_SERVICE = "META-INF/services/" + Template.class.getName();
 
+  static final Set<String> MIXER_SERVICES = Set.of(ADAPTER_SERVICE, TEMPLATE_SERVICE);
+
   private AssembleDistribution() {}
 
   /**
@@ -170,8 +172,12 @@ public final class AssembleDistribution {
     }
   }
 
-  /** Writes one file per service of lib/'s jars: each provider, with a comment naming its jar. */
-  static void writeMergedServices(Path lib, Path out) throws IOException {
+  /**
+   * Writes one file per service of lib/'s jars: each provider, with a comment naming its jar.
+   * Refuses an adapter or template provider found in two jars (two copies of one adapter under
+   * different coordinates): ServiceLoader would silently load whichever comes first.
+   */
+  static void writeMergedServices(Path lib, Path out) throws IOException, BuildException {
     Map<String, List<String>> merged = new TreeMap<>();
     List<Path> jars;
     try (Stream<Path> files = Files.list(lib)) {
@@ -197,9 +203,18 @@ public final class AssembleDistribution {
           List<String> providers = merged.computeIfAbsent(service, s -> new ArrayList<>());
           for (String l : text.split("\n")) {
             String provider = l.replaceFirst("#.*", "").strip();
-            if (!provider.isEmpty()) {
-              providers.add(provider + "  # " + jarPath.getFileName());
+            if (provider.isEmpty()) {
+              continue;
             }
+            String line = provider + "  # " + jarPath.getFileName();
+            for (String other : providers) {
+              if (other.startsWith(provider + "  # ") && MIXER_SERVICES.contains(name)) {
+                throw new BuildException("the Mixer build holds " + provider + " twice, in "
+                    + other.substring(other.indexOf("# ") + 2) + " and in " + jarPath.getFileName()
+                    + ": two copies of one adapter or template under different coordinates; list one");
+              }
+            }
+            providers.add(line);
           }
         }
       }
