@@ -125,7 +125,6 @@ public final class AssembleDistribution {
     if (cdsConfig != null) {
       Files.createDirectories(cdsConfig);
     }
-    System.out.print(inventory);
   }
 
   /**
