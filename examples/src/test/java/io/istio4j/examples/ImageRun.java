@@ -35,12 +35,18 @@ final class ImageRun {
     assertThat(shell.ok(scratch, podman + " image inspect --format '{{.Config.User}}' " + image).out().strip())
         .as("the image's user").isEqualTo("65532:65532");
 
+    // Run as root, mixs in the image refuses to start.
+    String limits = " --ulimit nofile=4096:4096 --ulimit nproc=4096:4096";
+    CustomMixerCheck.Result asRoot = shell.sh(scratch, podman + " run --rm --network=host --user 0" + limits + " "
+        + image + " inventory");
+    assertThat(asRoot.exit()).as(asRoot.out()).isNotZero();
+    assertThat(asRoot.out()).contains("mixs: refusing to run as root (uid 0)");
+
     int port = CustomMixerCheck.freePort();
     int monitoring = CustomMixerCheck.freePort();
     String name = "mixs-it-" + port;
     shell.ok(scratch, podman + " run -d --name " + name + " --network=host --read-only"
-        + " --ulimit nofile=4096:4096 --ulimit nproc=4096:4096"
-        + " -v " + config + ":/etc/mixer/config:ro " + image
+        + limits + " -v " + config + ":/etc/mixer/config:ro " + image
         + " server --configStoreURL=fs:///etc/mixer/config --port " + port + " --monitoringPort " + monitoring);
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
