@@ -134,7 +134,7 @@ final class CustomMixerCheck {
     return names;
   }
 
-  private Path copyExample(String name) throws IOException {
+  Path copyExample(String name) throws IOException {
     return copyExample(name, name);
   }
 
