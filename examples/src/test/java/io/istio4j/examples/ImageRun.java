@@ -29,7 +29,9 @@ final class ImageRun {
         + "(.ci/run installs them)").isZero();
     // Own storage under the scratch directory; vfs and cgroupfs work in an unprivileged sandbox.
     // The runtime sets no rlimit above what this process has (the sandbox refuses raising them).
-    String podman = "podman --root " + scratch.resolve("podman/root") + " --runroot " + scratch.resolve("podman/run")
+    // podman wants a run root shorter than 50 characters: one under /tmp.
+    Path runRoot = Files.createTempDirectory(Path.of("/tmp"), "mixs-podman");
+    String podman = "podman --root " + scratch.resolve("podman/root") + " --runroot " + runRoot
         + " --storage-driver=vfs --cgroup-manager=cgroupfs --events-backend=file";
     shell.ok(scratch, podman + " load -i " + tar);
     assertThat(shell.ok(scratch, podman + " image inspect --format '{{.Config.User}}' " + image).out().strip())
@@ -73,6 +75,7 @@ final class ImageRun {
       assertThat(allowed.out()).contains("Check status was OK");
     } finally {
       shell.sh(scratch, podman + " rm -f -t 5 " + name);
+      shell.sh(scratch, "rm -rf " + runRoot);
     }
   }
 }
