@@ -66,7 +66,8 @@ final class ImageRun {
           .matches("Uid:\\s+65532\\s+65532.*");
 
       String mixc = root.resolve("bin/mixc").toString();
-      CustomMixerCheck.Result denied = shell.ok(scratch, mixc + " check -m localhost:" + port
+      // mixc exits 1 when the status is not OK.
+      CustomMixerCheck.Result denied = shell.sh(scratch, mixc + " check -m localhost:" + port
           + " -s destination.service=ratings.default.svc.cluster.local"
           + " --stringmap_attributes request.headers=x-user:mallory");
       assertThat(denied.out()).contains("Check status was PERMISSION_DENIED (handler.denier.istio-system:Not allowed)");
