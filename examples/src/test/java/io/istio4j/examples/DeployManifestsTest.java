@@ -239,7 +239,8 @@ class DeployManifestsTest {
     if (kind.endsWith("s") || kind.endsWith("x")) {
       return kind + "es";
     }
-    if (kind.endsWith("y")) {
+    if (kind.endsWith("y") && kind.length() > 1 && "aeiou".indexOf(kind.charAt(kind.length() - 2)) < 0) {
+      // English, as mixs crds does: listentry -> listentries, apikey -> apikeys (docs/RATIONALE.md).
       return kind.substring(0, kind.length() - 1) + "ies";
     }
     return kind + "s";
