@@ -87,7 +87,7 @@ final class Fixtures {
 
   private static void strip(JsonNode node) {
     if (node instanceof ObjectNode o) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = o.properties().iterator(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         String k = e.getKey();
         JsonNode v = e.getValue();
