@@ -7,6 +7,7 @@ import io.istio4j.pilot.discovery.MeshSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,7 +50,8 @@ public final class SidecarInjectorMain implements Runnable {
     CommandLine cl = new CommandLine(new SidecarInjectorMain());
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
       if (e instanceof IllegalArgumentException || e instanceof IOException) {
-        line.getErr().println("sidecar-injector: " + e.getMessage());
+        // System.err, where kube-inject reports too: one stream for everything the operator reads.
+        System.err.println("sidecar-injector: " + e.getMessage());
         return 2;
       }
       throw e;
@@ -166,7 +168,14 @@ public final class SidecarInjectorMain implements Runnable {
     @Override
     public Integer call() throws Exception {
       SidecarInjector injector = injector();
-      String text = input.equals("-") ? new String(System.in.readAllBytes(), UTF_8) : Files.readString(Path.of(input));
+      String text;
+      try {
+        text = input.equals("-") ? new String(System.in.readAllBytes(), UTF_8) : Files.readString(Path.of(input));
+      } catch (NoSuchFileException e) {
+        throw new IllegalArgumentException("-f " + input + ": no such file", e);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("-f " + input + ": cannot read it: " + e.getMessage(), e);
+      }
       List<KubeInject.Outcome> outcomes = new ArrayList<>();
       String out;
       try {
