@@ -128,7 +128,8 @@ public final class KubeInject {
     if (namespace.isEmpty()) {
       namespace = defaultNamespace;
     }
-    Map<String, String> workloadAnnotations = object == t ? Map.of()
+    boolean isPod = kind.equals("Pod");
+    Map<String, String> workloadAnnotations = isPod ? Map.of()
         : SidecarInjector.strings(objectMeta.path("annotations"));
     SidecarInjector.Decision d = injector.decide(namespace, null, workloadAnnotations, podMeta, spec);
     if (outcomes != null) {
@@ -139,7 +140,7 @@ public final class KubeInject {
     }
     SidecarInjector.Injection injection = injector.injection(namespace, podMeta, spec);
     Patches.apply(injection, podMeta, spec);
-    if (object != t) {
+    if (!isPod) {
       Patches.annotate(objectMeta, injection.annotations());
     }
   }

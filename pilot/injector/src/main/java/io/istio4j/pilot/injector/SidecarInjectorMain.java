@@ -2,6 +2,8 @@ package io.istio4j.pilot.injector;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.istio4j.pilot.config.v1.MeshConfig;
 import io.istio4j.pilot.discovery.MeshSettings;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,7 +52,7 @@ public final class SidecarInjectorMain implements Runnable {
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new SidecarInjectorMain());
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
-      if (e instanceof IllegalArgumentException || e instanceof IOException) {
+      if (e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof IOException) {
         // System.err, where kube-inject reports too: one stream for everything the operator reads.
         System.err.println("sidecar-injector: " + e.getMessage());
         return 2;
@@ -123,6 +126,11 @@ public final class SidecarInjectorMain implements Runnable {
         description = "A namespace's policy, as its istio-injection label would say (repeatable).")
     Map<String, String> namespacePolicies = new HashMap<>();
 
+    @Option(names = "--watchNamespaces", defaultValue = "false",
+        description = "Read namespaces' istio-injection labels from the Kubernetes API (kubeconfig or in-cluster "
+            + "account; needs list and watch on namespaces). --namespacePolicy wins for the namespaces it names.")
+    boolean watchNamespaces;
+
     @Override
     public Integer call() throws Exception {
       SidecarInjector injector = injector();
@@ -134,7 +142,17 @@ public final class SidecarInjectorMain implements Runnable {
         }
         labels.put(ns, Map.of(SidecarInjector.NAMESPACE_LABEL, policy));
       });
-      AdmissionHandler handler = new AdmissionHandler(injector, NamespaceLabels.of(labels));
+      NamespaceLabels flags = NamespaceLabels.of(labels);
+      KubernetesClient client = null;
+      KubernetesNamespaceLabels watched = null;
+      NamespaceLabels namespaces = flags;
+      if (watchNamespaces) {
+        client = new KubernetesClientBuilder().build();
+        watched = KubernetesNamespaceLabels.start(client, Duration.ofSeconds(60));
+        KubernetesNamespaceLabels w = watched;
+        namespaces = ns -> labels.containsKey(ns) ? labels.get(ns) : w.labels(ns);
+      }
+      AdmissionHandler handler = new AdmissionHandler(injector, namespaces);
       InjectorServer.Options options = InjectorServer.Options.of(host, port, certFile, keyFile)
           .withMaxRequestBytes(maxRequestBytes);
       CountDownLatch stop = new CountDownLatch(1);
@@ -143,9 +161,16 @@ public final class SidecarInjectorMain implements Runnable {
             server.port(), injector.config().policy().label());
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "injector-shutdown"));
         stop.await();
-        AdmissionHandler.Counts c = handler.counts();
-        log.info("sidecar-injector: stopping; {} pods injected, {} left alone, {} refused", c.injected(),
-            c.skipped(), c.refused());
+        AdmissionHandler.Counts counts = handler.counts();
+        log.info("sidecar-injector: stopping; {} pods injected, {} left alone, {} refused", counts.injected(),
+            counts.skipped(), counts.refused());
+      } finally {
+        if (watched != null) {
+          watched.close();
+        }
+        if (client != null) {
+          client.close();
+        }
       }
       return 0;
     }

@@ -122,7 +122,7 @@ public final class SidecarTemplate {
         throw new IllegalArgumentException(where + ": line " + line(text, open) + ": '{{' without '}}'");
       }
       String tag = text.substring(open + 2, close).strip();
-      String[] words = tag.split("\\s+");
+      String[] words = tag.split("\\s+", -1);
       if (words.length == 2 && words[0].equals("if")) {
         if (inIf) {
           throw new IllegalArgumentException(where + ": line " + line(text, open)
