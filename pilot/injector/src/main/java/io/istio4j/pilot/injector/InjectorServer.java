@@ -85,7 +85,7 @@ public final class InjectorServer implements AutoCloseable {
    * @param host the address to listen on; empty for all interfaces
    * @param port the port; 0 picks a free one
    * @param certFile the PEM certificate chain
-   * @param keyFile the PEM private key (PKCS#8; PKCS#1 RSA keys too)
+   * @param keyFile the PEM private key (PKCS#8)
    * @param maxRequestBytes the largest body accepted
    * @param handshakeTimeout how long a new connection has to finish its TLS handshake
    * @param readTimeout how long a connection has, after its handshake or its previous response,
@@ -227,7 +227,8 @@ public final class InjectorServer implements AutoCloseable {
       return SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile()).build();
     } catch (IOException | RuntimeException e) {
       throw new IOException("injector: cannot use certificate " + options.certFile() + " and key "
-          + options.keyFile() + ": " + e.getMessage(), e);
+          + options.keyFile() + ": " + e.getMessage() + " (expected: a PEM certificate chain and a PEM PKCS#8 key; "
+          + "convert a PKCS#1 'RSA PRIVATE KEY' with: openssl pkcs8 -topk8 -nocrypt -in KEY)", e);
     }
   }
 

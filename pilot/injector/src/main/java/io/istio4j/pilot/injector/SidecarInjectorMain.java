@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -156,10 +157,19 @@ public final class SidecarInjectorMain implements Runnable {
       InjectorServer.Options options = InjectorServer.Options.of(host, port, certFile, keyFile)
           .withMaxRequestBytes(maxRequestBytes);
       CountDownLatch stop = new CountDownLatch(1);
+      CountDownLatch stopped = new CountDownLatch(1);
       try (InjectorServer server = InjectorServer.start(options, handler)) {
         log.info("sidecar-injector: serving AdmissionReviews on https port {} (POST /inject); policy {}",
             server.port(), injector.config().policy().label());
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "injector-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stop.countDown();
+          try {
+            // The JVM halts when the hooks return: let the server close and the last line be logged.
+            stopped.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "injector-shutdown"));
         stop.await();
         AdmissionHandler.Counts counts = handler.counts();
         log.info("sidecar-injector: stopping; {} pods injected, {} left alone, {} refused", counts.injected(),
@@ -171,6 +181,7 @@ public final class SidecarInjectorMain implements Runnable {
         if (client != null) {
           client.close();
         }
+        stopped.countDown();
       }
       return 0;
     }
