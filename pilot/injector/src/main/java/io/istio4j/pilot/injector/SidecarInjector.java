@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -82,6 +83,16 @@ public final class SidecarInjector {
   private final MeshConfig mesh;
   private final SidecarTemplate template;
   private final Set<String> sidecarNames;
+  /**
+   * Rendered sidecars by the only values that come from the pod: rendering parses YAML (about 0.1
+   * ms), and a deployment's pods all render the same. Bounded by emptying it when full; the
+   * sidecars in it are never changed (callers copy what they add to a pod).
+   */
+  private final Map<PodValues, Sidecar> rendered = new ConcurrentHashMap<>();
+
+  private static final int MAX_RENDERED = 1024;
+
+  private record PodValues(String serviceCluster, String serviceAccount, String namespace) {}
 
   /** An injector for this config, mesh config and template. */
   public SidecarInjector(InjectorConfig config, MeshConfig mesh, SidecarTemplate template) {
@@ -198,10 +209,19 @@ public final class SidecarInjector {
         serviceCluster = app.asText();
       }
     }
-    Map<String, Object> values = new HashMap<>(values(config, mesh, serviceCluster, namespace));
-    values.put("serviceAccount", sa);
-    values.put("certSecretName", "istio." + sa);
-    Sidecar sidecar = template.render(values);
+    String account = sa;
+    PodValues key = new PodValues(serviceCluster == null ? "" : serviceCluster, account, namespace);
+    Sidecar sidecar = rendered.get(key);
+    if (sidecar == null) {
+      Map<String, Object> values = new HashMap<>(values(config, mesh, serviceCluster, namespace));
+      values.put("serviceAccount", account);
+      values.put("certSecretName", "istio." + account);
+      sidecar = template.render(values);
+      if (rendered.size() >= MAX_RENDERED) {
+        rendered.clear();
+      }
+      rendered.put(key, sidecar);
+    }
     return new Injection(sidecar, Map.of(STATUS_ANNOTATION, "injected-version-" + config.params().version()));
   }
 
