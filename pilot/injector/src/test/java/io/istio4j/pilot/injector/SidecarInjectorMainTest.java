@@ -92,4 +92,18 @@ class SidecarInjectorMainTest {
     assertThat(run(err, "kube-inject", "-f", bad.toString(), "--template", template.toString())).isEqualTo(2);
     assertThat(err.toString()).contains("--template " + template + ": line 2: unknown value 'nope'");
   }
+
+  @Test
+  void serveRefusesBadFlagsAndCertificatesBeforeListening(@TempDir Path tmp) throws Exception {
+    Path cert = Files.writeString(tmp.resolve("tls.crt"), "not a certificate");
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "serve", "--port", "0", "--tlsCertFile", cert.toString(), "--tlsKeyFile", cert.toString(),
+        "--namespacePolicy", "legacy=maybe")).isEqualTo(2);
+    assertThat(err.toString()).contains("--namespacePolicy legacy=maybe (expected: enabled or disabled)");
+
+    err = new StringWriter();
+    assertThat(run(err, "serve", "--port", "0", "--tlsCertFile", cert.toString(), "--tlsKeyFile",
+        cert.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("injector: cannot use certificate " + cert, "PKCS#8");
+  }
 }
