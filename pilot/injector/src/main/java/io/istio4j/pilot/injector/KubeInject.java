@@ -3,12 +3,14 @@ package io.istio4j.pilot.injector;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +61,7 @@ public final class KubeInject {
   public String inject(String yaml, @Nullable List<Outcome> outcomes) {
     requireNonNull(yaml, "yaml");
     StringBuilder out = new StringBuilder(yaml.length() * 4);
+    refuseAliases(yaml);
     List<JsonNode> docs = new ArrayList<>();
     try (MappingIterator<JsonNode> it = YAML_IN.readerFor(JsonNode.class).readValues(yaml)) {
       while (it.hasNextValue()) {
@@ -92,6 +95,34 @@ public final class KubeInject {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * Jackson's YAML trees keep an alias ({@code *name}) as the string {@code name}, not as the value
+   * it names: writing such a tree back would silently change the object, so such input is refused.
+   */
+  static void refuseAliases(String yaml) {
+    try (YAMLParser p = (YAMLParser) YAML_IN.getFactory().createParser(yaml)) {
+      for (int nulls = 0; nulls < 2; ) {
+        JsonToken t;
+        try {
+          t = p.nextToken();
+        } catch (IOException | RuntimeException e) {
+          return; // not YAML: the real parse below reports it, with its document number
+        }
+        if (t == null) {
+          nulls++;
+          continue;
+        }
+        nulls = 0;
+        if (p.isCurrentAlias()) {
+          throw new IllegalArgumentException("line " + p.currentTokenLocation().getLineNr() + ": YAML alias *" + p.getText()
+              + " (expected: plain values; expand anchors and aliases first, as kubectl get -o yaml writes them)");
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read the input: " + e.getMessage(), e);
+    }
   }
 
   private void injectObject(JsonNode doc, @Nullable List<Outcome> outcomes) {

@@ -148,7 +148,13 @@ public final class SidecarTemplate {
       throw new IllegalArgumentException(where + ": '{{ if }}' without '{{ end }}'");
     }
     SidecarTemplate t = new SidecarTemplate(text, List.copyOf(parts));
-    t.render(SidecarInjector.sampleValues(), where);
+    String sample = t.text(SidecarInjector.sampleValues());
+    try {
+      KubeInject.refuseAliases(sample);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
+    parseRendered(sample, where);
     return t;
   }
 
@@ -185,6 +191,11 @@ public final class SidecarTemplate {
   }
 
   private Sidecar render(Map<String, Object> values, String where) {
+    return parseRendered(text(values), where);
+  }
+
+  /** The template's text with these values. */
+  private String text(Map<String, Object> values) {
     StringBuilder out = new StringBuilder(source.length() + 512);
     boolean skipping = false;
     for (Part p : parts) {
@@ -204,9 +215,13 @@ public final class SidecarTemplate {
         default -> throw new AssertionError(p.kind());
       }
     }
+    return out.toString();
+  }
+
+  private static Sidecar parseRendered(String text, String where) {
     JsonNode tree;
     try {
-      tree = YAML.readTree(out.toString());
+      tree = YAML.readTree(text);
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException(where + ": the rendered text is not YAML: " + e.getOriginalMessage(), e);
     }

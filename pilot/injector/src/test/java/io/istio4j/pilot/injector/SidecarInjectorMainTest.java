@@ -87,6 +87,12 @@ class SidecarInjectorMainTest {
     assertThat(run(err, "kube-inject", "-f", bad.toString())).isEqualTo(1);
     assertThat(err.toString()).contains("document 1 (Deployment web): containers: expected a list");
 
+    Path alias = Files.writeString(tmp.resolve("alias.yaml"), "kind: Service\n---\nkind: ConfigMap\n"
+        + "data:\n  base: &b hello\n  copy: *b\n");
+    err = new StringWriter();
+    assertThat(run(err, "kube-inject", "-f", alias.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("alias.yaml: line 6: YAML alias *b (expected: plain values;");
+
     Path template = Files.writeString(tmp.resolve("t.yaml"), "containers:\n- name: \"{{ nope }}\"\n");
     err = new StringWriter();
     assertThat(run(err, "kube-inject", "-f", bad.toString(), "--template", template.toString())).isEqualTo(2);

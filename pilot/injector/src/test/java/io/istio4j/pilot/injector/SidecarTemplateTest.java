@@ -29,6 +29,8 @@ class SidecarTemplateTest {
         .hasMessageStartingWith("t: the rendered text is not YAML: ");
     assertThatThrownBy(() -> SidecarTemplate.parse("containers: []\nserviceAccount: x\n", "t"))
         .hasMessage("t: unknown key 'serviceAccount' (expected: [initContainers, containers, volumes])");
+    assertThatThrownBy(() -> SidecarTemplate.parse("volumes:\n- &v {name: a}\n- *v\n", "t"))
+        .hasMessageStartingWith("t: line 3: YAML alias *v");
     assertThatThrownBy(() -> SidecarTemplate.parse("containers:\n- image: x\n", "t"))
         .hasMessage("t: containers[0]: expected a mapping with a name");
   }
