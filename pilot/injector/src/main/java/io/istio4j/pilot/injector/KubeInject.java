@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import com.fasterxml.jackson.dataformat.yaml.util.StringQuotingChecker;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,28 @@ public final class KubeInject {
       .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
       .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+      .stringQuotingChecker(new QuoteNumberLike())
       .build());
+
+  /**
+   * Also quotes strings that a YAML 1.1 reader (kubectl's) would take for something else: dates
+   * ({@code 2017-11-21}), base-60 numbers ({@code 12:30}) and the like all start with a digit, a
+   * sign or a dot.
+   */
+  private static final class QuoteNumberLike extends StringQuotingChecker.Default {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public boolean needToQuoteValue(String value) {
+      if (!value.isEmpty()) {
+        char c = value.charAt(0);
+        if ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.') {
+          return true;
+        }
+      }
+      return super.needToQuoteValue(value);
+    }
+  }
   /** Kinds whose pod template is {@code spec.template}. */
   private static final Set<String> TEMPLATED = Set.of("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
       "ReplicationController", "Job");
