@@ -3,6 +3,8 @@ package io.istio4j.pilot.injector;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -16,6 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * containers, volumes, annotations, workloads left alone).
  */
 class KubeInjectUpstreamTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   static Stream<Arguments> cases() {
     return Stream.of(
@@ -78,5 +82,63 @@ class KubeInjectUpstreamTest {
 
     assertThat(Fixtures.docs(twice)).isEqualTo(Fixtures.docs(once));
     assertThat(outcomes).noneMatch(o -> o.decision().inject());
+  }
+
+  /**
+   * Upstream 0.2's {@code TestInitialize} table: the object's namespace, the policy and the
+   * namespace lists decide; where upstream patched, the sidecar added is the one in its patch.
+   */
+  static Stream<Arguments> initializerCases() {
+    return Stream.of(
+        Arguments.of("required.yaml", InjectionPolicy.ENABLED, List.of(), List.of(), "default", true),
+        Arguments.of("required.yaml", InjectionPolicy.ENABLED, List.of("default"), List.of(), "default", true),
+        Arguments.of("first-initializer.yaml", InjectionPolicy.ENABLED, List.of("default"), List.of(), "default",
+            true),
+        Arguments.of("skip-object-from-non-include-namespace.yaml", InjectionPolicy.ENABLED, List.of("default"),
+            List.of(), "not-default", false),
+        Arguments.of("exclude-specific-namespace-from-initialization.yaml", InjectionPolicy.ENABLED, List.of(),
+            List.of("default"), "default", false),
+        Arguments.of("skip-initialization-with-policy-disabled.yaml", InjectionPolicy.DISABLED, List.of(), List.of(),
+            "default", false),
+        Arguments.of("initialization-with-policy-disabled.yaml", InjectionPolicy.DISABLED, List.of(), List.of(),
+            "default", true),
+        Arguments.of("deploy-in-non-included-namespace.yaml", InjectionPolicy.ENABLED, List.of("bar"), List.of(),
+            "foo", false),
+        Arguments.of("deploy-in-non-excluded-namespace.yaml", InjectionPolicy.ENABLED, List.of(), List.of("bar"),
+            "foo", true));
+  }
+
+  @ParameterizedTest(name = "{0} in {4}")
+  @MethodSource("initializerCases")
+  void decidesAsUpstreamsInitializer(String in, InjectionPolicy policy, List<String> include, List<String> exclude,
+      String namespace, boolean injected) throws Exception {
+    InjectorConfig d = Fixtures.config02(false, "IfNotPresent", false);
+    InjectorConfig.Params p = d.params();
+    if (in.startsWith("initialization-") || in.startsWith("deploy-")) {
+      // upstream's wantDebug: the debug image, without debug mode's privileges
+      p = new InjectorConfig.Params(p.initImage(), "docker.io/istio/proxy_debug:unittest", p.imagePullPolicy(),
+          p.verbosity(), p.sidecarProxyUID(), p.version(), p.includeIPRanges(), false, false);
+    }
+    KubeInject kubeInject = new KubeInject(Fixtures.injector(new InjectorConfig(policy, include, exclude,
+        d.ignoredNamespaces(), p)), namespace);
+    // Upstream created the object in the test's namespace, whatever its YAML said.
+    ObjectNode object = (ObjectNode) Fixtures.docs(Fixtures.upstream(in)).get(0);
+    ((ObjectNode) object.get("metadata")).remove("namespace");
+
+    JsonNode out = Fixtures.docs(kubeInject.inject(Fixtures.YAML.writeValueAsString(object), null)).get(0);
+
+    JsonNode patch = JSON.readTree(Fixtures.upstream(in + ".patch"));
+    assertThat(patch.at("/spec/template/spec").isObject()).as("upstream patched " + in).isEqualTo(injected);
+    JsonNode spec = out.at("/spec/template/spec");
+    if (!injected) {
+      assertThat(spec).isEqualTo(object.at("/spec/template/spec"));
+      return;
+    }
+    JsonNode want = Fixtures.normalize(patch.at("/spec/template/spec"));
+    JsonNode containers = spec.get("containers");
+    assertThat(containers.get(containers.size() - 1)).isEqualTo(want.at("/containers/0"));
+    assertThat(spec.get("initContainers")).isEqualTo(want.get("initContainers"));
+    assertThat(spec.get("volumes")).isEqualTo(want.get("volumes"));
+    assertThat(out.at("/spec/template/metadata/annotations")).isEqualTo(patch.at("/spec/template/metadata/annotations"));
   }
 }
