@@ -8,38 +8,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.StringWriter;
-import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,28 +44,10 @@ class SidecarInjectorWebhookIT {
 
   @BeforeEach
   void start(@TempDir Path tmp) throws Exception {
-    KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
-    gen.initialize(2048);
-    KeyPair keys = gen.generateKeyPair();
-    Instant now = Instant.now();
-    X500Name name = new X500Name("CN=istio-sidecar-injector.istio-system.svc");
-    JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
-        Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)), name, keys.getPublic());
-    b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-        new GeneralName(GeneralName.dNSName, "localhost"), new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
-    X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
-        b.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
-    Path certFile = tmp.resolve("tls.crt");
-    Path keyFile = tmp.resolve("tls.key");
-    Files.writeString(certFile, pem(cert));
-    Files.writeString(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null).generate()));
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    ks.load(null, null);
-    ks.setCertificateEntry("injector", cert);
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
-    SSLContext trust = SSLContext.getInstance("TLS");
-    trust.init(null, tmf.getTrustManagers(), null);
+    TestCertificate tls = TestCertificate.write(tmp);
+    Path certFile = tls.certFile();
+    Path keyFile = tls.keyFile();
+    SSLContext trust = tls.trust();
     http = HttpClient.newBuilder().sslContext(trust).build();
     handler = new AdmissionHandler(Fixtures.injector(Fixtures.config02(false, "IfNotPresent", false)),
         NamespaceLabels.of(Map.of(
@@ -97,14 +60,6 @@ class SidecarInjectorWebhookIT {
   @AfterEach
   void stop() {
     server.close();
-  }
-
-  private static String pem(Object o) throws Exception {
-    StringWriter w = new StringWriter();
-    try (JcaPEMWriter p = new JcaPEMWriter(w)) {
-      p.writeObject(o);
-    }
-    return w.toString();
   }
 
   /** The pod a workload's controller would create: the template's metadata and spec. */
