@@ -136,6 +136,12 @@ public final class InjectorServer implements AutoCloseable {
           queue);
     }
 
+    /** A copy allowing another number of open connections. */
+    public Options withMaxConnections(int max) {
+      return new Options(host, port, certFile, keyFile, maxRequestBytes, handshakeTimeout, readTimeout, max, threads,
+          queue);
+    }
+
     /** A copy with another body limit. */
     public Options withMaxRequestBytes(int max) {
       return new Options(host, port, certFile, keyFile, max, handshakeTimeout, readTimeout, maxConnections, threads,

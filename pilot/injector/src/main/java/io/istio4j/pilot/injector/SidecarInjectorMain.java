@@ -123,6 +123,10 @@ public final class SidecarInjectorMain implements Runnable {
         description = "The largest AdmissionReview accepted (default: ${DEFAULT-VALUE}, the API server's own limit).")
     int maxRequestBytes;
 
+    @Option(names = "--maxConnections", defaultValue = "32",
+        description = "Open connections allowed; more are closed at once (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     @Option(names = "--namespacePolicy", paramLabel = "NAMESPACE=enabled|disabled",
         description = "A namespace's policy, as its istio-injection label would say (repeatable).")
     Map<String, String> namespacePolicies = new HashMap<>();
@@ -155,7 +159,7 @@ public final class SidecarInjectorMain implements Runnable {
       }
       AdmissionHandler handler = new AdmissionHandler(injector, namespaces);
       InjectorServer.Options options = InjectorServer.Options.of(host, port, certFile, keyFile)
-          .withMaxRequestBytes(maxRequestBytes);
+          .withMaxRequestBytes(maxRequestBytes).withMaxConnections(maxConnections);
       CountDownLatch stop = new CountDownLatch(1);
       CountDownLatch stopped = new CountDownLatch(1);
       try (InjectorServer server = InjectorServer.start(options, handler)) {
