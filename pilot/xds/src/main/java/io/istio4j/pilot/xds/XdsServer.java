@@ -477,6 +477,7 @@ public final class XdsServer implements AutoCloseable {
     for (Map.Entry<String, Group> e : groups.entrySet()) {
       build(ctx, e.getKey(), e.getValue());
     }
+    stats.ingressRulesNotServed(ctx.ingressProblems.size());
     interner.endPush();
     pushedOnce = true;
     log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
