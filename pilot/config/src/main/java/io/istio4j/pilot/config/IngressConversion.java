@@ -54,6 +54,8 @@ public final class IngressConversion {
 
   private static final Pattern HOST = Pattern.compile(
       "(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  /** A URL path (RFC 3986 pchar and '/'): what an Exact or Prefix path may hold. */
+  private static final Pattern URL_PATH = Pattern.compile("/[A-Za-z0-9/\\-._~%!$&'()*+,;=:@]*");
   /** The characters Go's regexp.QuoteMeta escapes: 0.2's test for "is a regular expression". */
   private static final String REGEX_META = "\\.+*?()|[]{}^$";
   /** Not copied into every rule: kubectl's copy of the whole object. */
@@ -200,6 +202,17 @@ public final class IngressConversion {
     if (!path.isEmpty() && !path.startsWith("/")) {
       errors.add(new FieldError(at + ".path", "'" + path + "' (expected: an absolute path starting with '/')"));
       return null;
+    }
+    if ((pathType.equals("Exact") || pathType.equals("Prefix")) && !path.isEmpty() && !URL_PATH.matcher(path).matches()) {
+      errors.add(new FieldError(at + ".path", "'" + path + "' has characters a URL path cannot hold "
+          + "(expected: '/', letters, digits and -._~%!$&'()*+,;=:@)"));
+      return null;
+    }
+    for (int i = 0; i < path.length(); i++) {
+      if (Character.isISOControl(path.charAt(i)) || Character.isWhitespace(path.charAt(i))) {
+        errors.add(new FieldError(at + ".path", "'" + path.strip() + "' holds whitespace or a control character"));
+        return null;
+      }
     }
     switch (pathType) {
       case "Exact" -> {

@@ -225,6 +225,8 @@ class IngressConversionTest {
               - {path: /p, pathType: Exact, backend: {service: {name: s, port: {number: 70000}}}}
               - {path: /t, pathType: Fancy, backend: {service: {name: s, port: {number: 80}}}}
               - {path: /good, pathType: Exact, backend: {service: {name: s, port: {number: 80}}}}
+              - {path: "/a?b", pathType: Prefix, backend: {service: {name: s, port: {number: 80}}}}
+              - {path: "/a b", backend: {service: {name: s, port: {number: 80}}}}
         """;
     ParsedFile f = parser.parse("bad.yaml", yaml);
     assertThat(names(f)).containsExactly("bad-2-6");
@@ -239,7 +241,11 @@ class IngressConversionTest {
         "bad.yaml:1: ingress-rule web/bad-2-3: spec.rules[1].http.paths[2].backend.service.name: required",
         "bad.yaml:1: ingress-rule web/bad-2-4: spec.rules[1].http.paths[3].backend.service.port: 70000 (expected: 1-65535)",
         "bad.yaml:1: ingress-rule web/bad-2-5: spec.rules[1].http.paths[4].pathType: 'Fancy' "
-            + "(expected: Exact, Prefix or ImplementationSpecific)");
+            + "(expected: Exact, Prefix or ImplementationSpecific)",
+        "bad.yaml:1: ingress-rule web/bad-2-7: spec.rules[1].http.paths[6].path: '/a?b' has characters a URL path "
+            + "cannot hold (expected: '/', letters, digits and -._~%!$&'()*+,;=:@)",
+        "bad.yaml:1: ingress-rule web/bad-2-8: spec.rules[1].http.paths[7].path: '/a b' holds whitespace or a "
+            + "control character");
     assertThat(spec(rules(yaml).get("bad-2-6")).getTlsSecret()).as("a tls entry without hosts covers every rule")
         .isEqualTo("any-tls.web");
   }

@@ -655,10 +655,12 @@ public final class Translator {
         continue;
       }
       String pathType = c.meta().annotations().getOrDefault(INGRESS_PATH_TYPE, "");
-      if (pathType.equals("Prefix") && route.getMatch().hasPrefix() && !route.getMatch().getPrefix().equals("/")) {
+      String prefix = route.getMatch().getPrefix();
+      if (pathType.equals("Prefix") && route.getMatch().hasPrefix() && !prefix.equals("/") && !prefix.endsWith("/")
+          && prefix.indexOf('?') < 0 && prefix.indexOf('#') < 0) {
         // Kubernetes' Prefix matches whole path elements: /foo is /foo and /foo/..., not /foobar.
         route = route.toBuilder().setMatch(route.getMatch().toBuilder()
-            .setPathSeparatedPrefix(route.getMatch().getPrefix())).build();
+            .setPathSeparatedPrefix(prefix)).build();
       }
       // Route rules for the destination decide the split, as 0.2's ingress did.
       for (Config rc : ctx.routeRules(host, b.sources)) {

@@ -561,6 +561,9 @@ public final class XdsServer implements AutoCloseable {
 
   private void build(PushContext ctx, String key, Group g) {
     ProxyResources t = translate(ctx, g.node);
+    if (g.node.type() == ProxyNode.Type.INGRESS) {
+      stats.ingressRulesNotServed(ctx.ingressProblems.size());
+    }
     // Equal resources become the same instances as last push's: the checks below and the
     // serializer's cache then work by reference.
     // Sidecars of one view share list instances: each is interned once per push.
