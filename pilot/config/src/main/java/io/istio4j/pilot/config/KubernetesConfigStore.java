@@ -89,7 +89,7 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
   private volatile boolean synced;
   private @Nullable SharedIndexInformer<Ingress> ingressInformer;
   private @Nullable SharedIndexInformer<Secret> secretInformer;
-  /** The IngressRule keys each Ingress ({@code namespace/name}) produced. */
+  /** The IngressRule keys (served or rejected) each Ingress ({@code namespace/name}) produced. */
   private final Map<String, Set<String>> rulesOfIngress = new ConcurrentHashMap<>();
   /** Valid TLS secrets by {@code <name>.<namespace>}. */
   private final Map<String, TlsSecret> secrets = new ConcurrentHashMap<>();
@@ -293,8 +293,8 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
           continue;
         }
         String key = d.key();
+        keys.add(key);
         if (d.status() == ConfigDocument.Status.VALID) {
-          keys.add(key);
           statuses.put(key, new ConfigObjectStatus(key, source, ConfigObjectStatus.State.VALID, List.of(), ""));
           cache.put(d.config());
         } else {
@@ -302,23 +302,18 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
           log.warn("config {}: rejected: {}", key, d.describe().replace('\n', ';'));
           statuses.put(key, new ConfigObjectStatus(key, source, ConfigObjectStatus.State.REJECTED,
               List.of(d.describe().split("\n")), ""));
+          cache.remove(key);
         }
       }
       Set<String> before = rulesOfIngress.put(id, keys);
       if (before != null) {
         for (String key : before) {
           if (!keys.contains(key)) {
+            statuses.remove(key);
             cache.remove(key);
           }
         }
       }
-      for (ConfigDocument d : docs) {
-        if (d.status() != ConfigDocument.Status.VALID && d.hasIdentity() && !keys.contains(d.key())) {
-          cache.remove(d.key());
-        }
-      }
-      statuses.keySet().removeIf(k -> k.startsWith(ConfigKind.INGRESS_RULE.type() + "/" + id + "-")
-          && !docs.stream().anyMatch(d -> d.hasIdentity() && d.key().equals(k)));
     } catch (RuntimeException e) {
       log.error("config {}: cannot be read", source, e);
     }
@@ -326,9 +321,9 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
 
   private void removeIngress(String id) {
     Set<String> keys = rulesOfIngress.remove(id);
-    statuses.keySet().removeIf(k -> k.startsWith(ConfigKind.INGRESS_RULE.type() + "/" + id + "-"));
     if (keys != null) {
       for (String key : keys) {
+        statuses.remove(key);
         cache.remove(key);
       }
     }

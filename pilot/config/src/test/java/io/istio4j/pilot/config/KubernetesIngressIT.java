@@ -128,14 +128,23 @@ class KubernetesIngressIT {
     nextEvent();
     nextEvent();
 
+    // An Ingress whose name extends this one's: deleting "shop" must leave "shop-x" alone.
+    Ingress shopX = ingress("istio", "/x", 80);
+    shopX.getMetadata().setName("shop-x");
+    client.network().v1().ingresses().inNamespace("web").resource(shopX).create();
+    nextEvent();
+    nextEvent();
+
     client.secrets().inNamespace("web").withName("shop-tls").delete();
     client.network().v1().ingresses().inNamespace("web").withName("shop").delete();
-    for (int i = 0; i < 3000 && !store.list(ConfigKind.INGRESS_RULE, "").isEmpty(); i++) {
+    for (int i = 0; i < 3000 && store.list(ConfigKind.INGRESS_RULE, "").size() != 2; i++) {
       Thread.sleep(10);
     }
-    assertThat(store.list(ConfigKind.INGRESS_RULE, "")).isEmpty();
+    assertThat(store.list(ConfigKind.INGRESS_RULE, "")).extracting(c -> c.meta().name())
+        .containsExactly("shop-x-1-1", "shop-x-1-2");
     assertThat(store.tlsSecret("shop-tls.web")).isEmpty();
-    assertThat(store.statuses()).noneMatch(s -> s.key().startsWith("ingress-rule/web/shop") || s.key().startsWith("secret/"));
+    assertThat(store.statuses()).extracting(ConfigObjectStatus::key)
+        .containsExactly("ingress-rule/web/shop-x-1-1", "ingress-rule/web/shop-x-1-2");
   }
 
   @Test
