@@ -445,8 +445,13 @@ public final class FsConfigStore implements ValidatingConfigStore {
           continue; // an IngressRule written by hand: validated, not served
         }
         if (!d.hasIdentity()) {
-          problems.add(new ConfigObjectStatus("", d.source(), ConfigObjectStatus.State.REJECTED,
-              lines(d), ""));
+          // A refused TLS Secret is listed under its own name, as k8s:// lists it.
+          boolean secret = d.kubernetesKind().equals("Secret") && !d.name().isEmpty();
+          if (secret) {
+            log.warn("config {}", d.describe().replace('\n', ';'));
+          }
+          problems.add(new ConfigObjectStatus(secret ? "secret/" + d.namespace() + "/" + d.name() : "", d.source(),
+              ConfigObjectStatus.State.REJECTED, lines(d), ""));
           continue;
         }
         String key = d.key();

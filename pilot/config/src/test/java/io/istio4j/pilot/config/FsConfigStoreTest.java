@@ -412,6 +412,7 @@ class FsConfigStoreTest {
     assertThat(eventList()).containsExactly("UPDATE ingress-rule/default/shop-1-1");
     assertThat(store.tlsSecret("shop-tls.default")).isEmpty();
     assertThat(store.statuses()).anySatisfy(st -> {
+      assertThat(st.key()).isEqualTo("secret/default/shop-tls");
       assertThat(st.state()).isEqualTo(ConfigObjectStatus.State.REJECTED);
       assertThat(st.errors()).anyMatch(e -> e.contains("TLS secret default/shop-tls cannot be served"));
     });
