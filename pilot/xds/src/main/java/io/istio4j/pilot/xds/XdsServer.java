@@ -477,6 +477,7 @@ public final class XdsServer implements AutoCloseable {
     for (Map.Entry<String, Group> e : groups.entrySet()) {
       build(ctx, e.getKey(), e.getValue());
     }
+    stats.ingressRulesNotServed(ctx.ingressProblems.size());
     interner.endPush();
     pushedOnce = true;
     log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
@@ -560,6 +561,9 @@ public final class XdsServer implements AutoCloseable {
 
   private void build(PushContext ctx, String key, Group g) {
     ProxyResources t = translate(ctx, g.node);
+    if (g.node.type() == ProxyNode.Type.INGRESS) {
+      stats.ingressRulesNotServed(ctx.ingressProblems.size());
+    }
     // Equal resources become the same instances as last push's: the checks below and the
     // serializer's cache then work by reference.
     // Sidecars of one view share list instances: each is interned once per push.
