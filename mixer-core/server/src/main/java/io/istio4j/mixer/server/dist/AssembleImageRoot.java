@@ -120,7 +120,9 @@ public final class AssembleImageRoot {
     if (!unknown.isEmpty()) {
       List<String> args = new ArrayList<>(List.of("--ignore-missing-deps", "--print-module-deps",
           "--multi-release", "17"));
-      args.addAll(unknown);
+      // Over every jar, not only the unknown ones: a modular jar among them (jackson's jsr310, say)
+      // requires modules of known jars, and jdeps fails to resolve it without them.
+      args.addAll(jars);
       // jdeps prints warnings (split packages...) before the list, which is its last line.
       String[] lines = run("jdeps", args).strip().split("\n");
       String found = lines[lines.length - 1].strip();
