@@ -106,8 +106,9 @@ class DeveloperGuideIT {
     }
     assertThat(commands).isGreaterThanOrEqualTo(3);
     assertThat(Files.exists(repo.resolve("io/istio4j/istio4j-bom"))).as("istio4j published to the scratch repo").isTrue();
+    // The mvn shim runs "$ISTIO4J/mvnw": the custom build's commands need ISTIO4J too.
     published = new CustomMixerCheck(ROOT, SCRATCH, Map.of("PATH", shims + ":" + System.getenv("PATH"),
-        "MAVEN_ARGS", "-B -s " + settings + " -Dmaven.repo.local=" + repo));
+        "MAVEN_ARGS", "-B -s " + settings + " -Dmaven.repo.local=" + repo, "ISTIO4J", ROOT.toString()));
     acmeProject = project;
   }
 
