@@ -1,13 +1,12 @@
 package io.istio4j.mixer.server;
 
+import io.istio4j.http.WebhookServer;
 import io.istio4j.mixer.runtime.Adapters;
-import io.istio4j.mixer.runtime.Readiness;
 import io.istio4j.mixer.runtime.RuntimeOptions;
 import io.istio4j.mixer.runtime.Templates;
 import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.runtime.config.FsStore;
 import io.istio4j.mixer.server.kubernetes.AdmissionReviewer;
-import io.istio4j.mixer.server.kubernetes.AdmissionServer;
 import io.istio4j.mixer.server.kubernetes.KubernetesLocation;
 import io.istio4j.mixer.server.kubernetes.KubernetesStore;
 import io.istio4j.mixer.server.kubernetes.MixerKind;
@@ -73,7 +72,7 @@ final class ValidatorCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Validator validator;
     try {
-      validator = Validator.start(AdmissionServer.Options.of(address, port, tlsCert, tlsKey)
+      validator = Validator.start(WebhookServer.Options.of(address, port, tlsCert, tlsKey)
               .withMaxRequestBytes(maxRequestBytes),
           ConfigStoreLocation.parse(configStoreUrl, configNamespaces), configDefaultNamespace);
     } catch (IllegalArgumentException | IOException e) {
@@ -92,17 +91,21 @@ final class ValidatorCommand implements Callable<Integer> {
   }
 
   /** A running webhook: the config store it follows and its HTTPS server. */
+  /** The validator's webhook: its name in logs, its port flag and {@code POST /validate}. */
+  static final WebhookServer.Endpoint VALIDATOR =
+      new WebhookServer.Endpoint("validator", "validator --port", "/validate");
+
   static final class Validator implements AutoCloseable {
     private final ConfigStore store;
-    private final AdmissionServer server;
+    private final WebhookServer server;
 
-    private Validator(ConfigStore store, AdmissionServer server) {
+    private Validator(ConfigStore store, WebhookServer server) {
       this.store = store;
       this.server = server;
     }
 
     /** Reads the config (the first list of a k8s:// store included), then serves. */
-    static Validator start(AdmissionServer.Options options, ConfigStoreLocation location, String defaultNamespace)
+    static Validator start(WebhookServer.Options options, ConfigStoreLocation location, String defaultNamespace)
         throws IOException {
       ClassLoader loader = ValidatorCommand.class.getClassLoader();
       Templates templates = Templates.load(loader);
@@ -120,9 +123,9 @@ final class ValidatorCommand implements Callable<Integer> {
         current.set(store.start(current::set));
         AdmissionReviewer reviewer = new AdmissionReviewer(templates, adapters,
             RuntimeOptions.DEFAULTS.withDefaultNamespace(defaultNamespace), current::get, Clock.systemUTC());
-        AdmissionServer server = AdmissionServer.start(options, reviewer,
-            () -> Readiness.ready("config from " + location.url() + ": " + current.get().objects().size()
-                + " object(s)"));
+        WebhookServer server = WebhookServer.start(VALIDATOR, options, reviewer,
+            () -> new WebhookServer.Readiness(true, "config from " + location.url() + ": "
+                + current.get().objects().size() + " object(s)"));
         log.info("mixs validator {} serving HTTPS on port {}, validating against {} ({} objects)", BuildInfo.version(),
             server.port(), location.url(), current.get().objects().size());
         return new Validator(store, server);

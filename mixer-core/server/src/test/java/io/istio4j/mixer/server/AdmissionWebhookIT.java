@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.istio4j.mixer.server.kubernetes.AdmissionServer;
+import io.istio4j.http.WebhookServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -95,7 +95,7 @@ class AdmissionWebhookIT {
     trust = SSLContext.getInstance("TLS");
     trust.init(null, tmf.getTrustManagers(), null);
     http = HttpClient.newBuilder().sslContext(trust).build();
-    validator = ValidatorCommand.Validator.start(AdmissionServer.Options.of("127.0.0.1", 0, certFile, keyFile)
+    validator = ValidatorCommand.Validator.start(WebhookServer.Options.of("127.0.0.1", 0, certFile, keyFile)
             .withMaxRequestBytes(64 * 1024).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2)),
         ConfigStoreLocation.parse("fs://" + dir), "istio-system");
   }

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.istio4j.http.WebhookServer;
+import io.istio4j.http.WebhookServer.BadReviewException;
 import java.io.IOException;
 import java.util.Base64;
 import java.util.Locale;
@@ -26,7 +28,12 @@ import org.slf4j.LoggerFactory;
  * is allowed unchanged. A pod whose service account or {@code app} label cannot be used is refused
  * with the reason (the API server would refuse it too, a moment later).
  */
-public final class AdmissionHandler {
+public final class AdmissionHandler implements WebhookServer.Reviewer {
+
+  /** The injector's webhook: its name in logs, its port flag and {@code POST /inject}. */
+  public static final WebhookServer.Endpoint ENDPOINT =
+      new WebhookServer.Endpoint("injector", "sidecar-injector --port", "/inject");
+
 
   private static final Logger log = LoggerFactory.getLogger(AdmissionHandler.class);
   /** Nesting bounded well above any pod's, so a hostile body cannot exhaust the stack. */
@@ -35,15 +42,6 @@ public final class AdmissionHandler {
           .build())
       .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
       .build();
-
-  /** A body that is not an AdmissionReview: answered with HTTP 400 and this message. */
-  public static final class BadReviewException extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    BadReviewException(String message) {
-      super(message);
-    }
-  }
 
   private final SidecarInjector injector;
   private final NamespaceLabels namespaces;
@@ -70,6 +68,7 @@ public final class AdmissionHandler {
    *
    * @throws BadReviewException when the body is not JSON, not an AdmissionReview, or has no request uid
    */
+  @Override
   public byte[] review(byte[] body) throws BadReviewException {
     JsonNode review;
     try {
@@ -176,5 +175,16 @@ public final class AdmissionHandler {
       }
     }
     return (ns.isEmpty() ? "" : ns + "/") + n;
+  }
+
+  /**
+   * Serves this handler over HTTPS. The template and mesh config were checked before: listening
+   * means ready.
+   *
+   * @throws IOException when the certificate or key cannot be read, or the port cannot be bound
+   */
+  public WebhookServer serve(WebhookServer.Options options) throws IOException {
+    return WebhookServer.start(ENDPOINT, options, this,
+        () -> new WebhookServer.Readiness(true, "template and mesh config loaded"));
   }
 }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.istio4j.http.WebhookServer;
 import io.istio4j.pilot.config.v1.MeshConfig;
 import io.istio4j.pilot.discovery.MeshSettings;
 import java.io.IOException;
@@ -158,11 +159,11 @@ public final class SidecarInjectorMain implements Runnable {
         namespaces = ns -> labels.containsKey(ns) ? labels.get(ns) : w.labels(ns);
       }
       AdmissionHandler handler = new AdmissionHandler(injector, namespaces);
-      InjectorServer.Options options = InjectorServer.Options.of(host, port, certFile, keyFile)
+      WebhookServer.Options options = WebhookServer.Options.of(host, port, certFile, keyFile)
           .withMaxRequestBytes(maxRequestBytes).withMaxConnections(maxConnections);
       CountDownLatch stop = new CountDownLatch(1);
       CountDownLatch stopped = new CountDownLatch(1);
-      try (InjectorServer server = InjectorServer.start(options, handler)) {
+      try (WebhookServer server = handler.serve(options)) {
         log.info("sidecar-injector: serving AdmissionReviews on https port {} (POST /inject); policy {}",
             server.port(), injector.config().policy().label());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.istio4j.http.WebhookServer;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -38,7 +39,7 @@ class SidecarInjectorWebhookIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BODY = 64 * 1024;
 
-  private InjectorServer server;
+  private WebhookServer server;
   private HttpClient http;
   private AdmissionHandler handler;
 
@@ -53,8 +54,8 @@ class SidecarInjectorWebhookIT {
         NamespaceLabels.of(Map.of(
             "legacy", Map.of(SidecarInjector.NAMESPACE_LABEL, "disabled"),
             "mesh", Map.of(SidecarInjector.NAMESPACE_LABEL, "enabled", "team", "a"))));
-    server = InjectorServer.start(InjectorServer.Options.of("127.0.0.1", 0, certFile, keyFile)
-        .withMaxRequestBytes(MAX_BODY).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(3)), handler);
+    server = handler.serve(WebhookServer.Options.of("127.0.0.1", 0, certFile, keyFile)
+        .withMaxRequestBytes(MAX_BODY).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(3)));
   }
 
   @AfterEach

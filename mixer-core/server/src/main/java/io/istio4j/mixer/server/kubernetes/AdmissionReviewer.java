@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.istio4j.http.WebhookServer;
+import io.istio4j.http.WebhookServer.BadReviewException;
 import io.istio4j.mixer.runtime.Adapters;
 import io.istio4j.mixer.runtime.ObjectStatus;
 import io.istio4j.mixer.runtime.RuntimeOptions;
@@ -54,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * {@code kubectl apply} of a handler and then a rule is not refused because the handler's watch
  * event has not arrived yet.
  */
-public final class AdmissionReviewer {
+public final class AdmissionReviewer implements WebhookServer.Reviewer {
 
   private static final Logger log = LoggerFactory.getLogger(AdmissionReviewer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,15 +68,6 @@ public final class AdmissionReviewer {
   static final Set<String> DELETE_EXEMPT = Set.of(
       "system:serviceaccount:kube-system:namespace-controller",
       "system:serviceaccount:kube-system:generic-garbage-collector");
-
-  /** A review that cannot be answered: not JSON, not an AdmissionReview, no uid. */
-  public static final class BadReviewException extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    BadReviewException(String message) {
-      super(message);
-    }
-  }
 
   /** A recently allowed version of an object; null object for a delete. */
   private record Recent(ConfigObject object, Instant until) {}
@@ -116,6 +109,7 @@ public final class AdmissionReviewer {
    *
    * @throws BadReviewException naming what is wrong with the review itself
    */
+  @Override
   public byte[] review(byte[] body) throws BadReviewException {
     JsonNode review;
     try {

@@ -1,9 +1,8 @@
-package io.istio4j.pilot.injector;
+package io.istio4j.http;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
-import io.istio4j.http.ListenAddress;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -48,14 +47,15 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The injection webhook's HTTPS server: {@code POST /inject} answers AdmissionReviews with an {@link
- * AdmissionHandler}; {@code GET /healthz} and {@code /readyz} serve probes. The same design as
- * mixs's validating webhook server (see docs/RATIONALE.md), built to stay up next to broken or
- * hostile clients:
+ * An HTTPS server for one Kubernetes admission webhook: {@code POST <path>} answers AdmissionReviews
+ * with a {@link Reviewer}; {@code GET /healthz} and {@code /readyz} serve probes. Used by mixs's
+ * validating webhook ({@code /validate}) and Pilot's sidecar injector ({@code /inject}). Built to stay
+ * up next to broken or hostile clients:
  *
  * <ul>
  *   <li>a connection must finish its TLS handshake within the handshake timeout, and then deliver
@@ -71,13 +71,68 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The certificate and key are read again when their files change (checked at most every 10
  * seconds, as connections arrive), so a rotated certificate (cert-manager, a Secret volume) is
- * used without a restart.
+ * used without a restart; a half-written or broken pair is logged and the one in use stays.
  */
-public final class InjectorServer implements AutoCloseable {
+public final class WebhookServer implements AutoCloseable {
 
-  private static final Logger log = LoggerFactory.getLogger(InjectorServer.class);
+  private static final Logger log = LoggerFactory.getLogger(WebhookServer.class);
   private static final Duration CERT_CHECK_INTERVAL = Duration.ofSeconds(10);
   private static final int MAX_HEADER_BYTES = 8192;
+
+  /** Answers one AdmissionReview. Called on the server's review threads, never on its I/O thread. */
+  @FunctionalInterface
+  public interface Reviewer {
+    /**
+     * Reviews one request body.
+     *
+     * @param body the request body, {@code application/json}
+     * @return the AdmissionReview to answer with (HTTP 200)
+     * @throws BadReviewException when the body is not an AdmissionReview (HTTP 400 with its message)
+     */
+    byte[] review(byte[] body) throws BadReviewException;
+  }
+
+  /** A body that is not an AdmissionReview: answered with HTTP 400 and this message. */
+  public static class BadReviewException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** A review refused for the reason given, which names what is wrong. */
+    public BadReviewException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * What {@code /readyz} answers.
+   *
+   * @param ready whether the webhook can answer reviews (HTTP 200, else 503)
+   * @param reason what the probe body says
+   */
+  public record Readiness(boolean ready, String reason) {
+    /** Checks the parts. */
+    public Readiness {
+      requireNonNull(reason, "reason");
+    }
+  }
+
+  /**
+   * What the server serves and how it names itself.
+   *
+   * @param name the webhook's name in logs and answers, such as {@code validator}
+   * @param portFlag the flag that sets the port, named when it cannot be bound
+   * @param path the review path, such as {@code /validate}
+   */
+  public record Endpoint(String name, String portFlag, String path) {
+    /** Checks the parts. */
+    public Endpoint {
+      requireNonNull(name, "name");
+      requireNonNull(portFlag, "portFlag");
+      requireNonNull(path, "path");
+      if (!path.startsWith("/") || path.equals("/healthz") || path.equals("/readyz")) {
+        throw new IllegalArgumentException("path: '" + path + "' (expected: an absolute path other than the probes)");
+      }
+    }
+  }
 
   /**
    * How the server listens and what it tolerates.
@@ -85,7 +140,7 @@ public final class InjectorServer implements AutoCloseable {
    * @param host the address to listen on; empty for all interfaces
    * @param port the port; 0 picks a free one
    * @param certFile the PEM certificate chain
-   * @param keyFile the PEM private key (PKCS#8)
+   * @param keyFile the PEM private key (PKCS#8; PKCS#1 RSA keys too where BouncyCastle is on the class path)
    * @param maxRequestBytes the largest body accepted
    * @param handshakeTimeout how long a new connection has to finish its TLS handshake
    * @param readTimeout how long a connection has, after its handshake or its previous response,
@@ -136,21 +191,23 @@ public final class InjectorServer implements AutoCloseable {
           queue);
     }
 
-    /** A copy allowing another number of open connections. */
-    public Options withMaxConnections(int max) {
-      return new Options(host, port, certFile, keyFile, maxRequestBytes, handshakeTimeout, readTimeout, max, threads,
-          queue);
-    }
-
     /** A copy with another body limit. */
     public Options withMaxRequestBytes(int max) {
       return new Options(host, port, certFile, keyFile, max, handshakeTimeout, readTimeout, maxConnections, threads,
           queue);
     }
+
+    /** A copy allowing another number of open connections. */
+    public Options withMaxConnections(int max) {
+      return new Options(host, port, certFile, keyFile, maxRequestBytes, handshakeTimeout, readTimeout, max, threads,
+          queue);
+    }
   }
 
+  private final Endpoint endpoint;
   private final Options options;
-  private final AdmissionHandler reviewer;
+  private final Reviewer reviewer;
+  private final Supplier<Readiness> readiness;
   private final EventLoopGroup group;
   private final ThreadPoolExecutor workers;
   private final AtomicInteger open = new AtomicInteger();
@@ -161,17 +218,20 @@ public final class InjectorServer implements AutoCloseable {
   private volatile long certStamp;
   private volatile long nextCertCheck;
 
-  private InjectorServer(Options options, AdmissionHandler reviewer) throws IOException {
+  private WebhookServer(Endpoint endpoint, Options options, Reviewer reviewer, Supplier<Readiness> readiness)
+      throws IOException {
+    this.endpoint = endpoint;
     this.options = options;
     this.reviewer = reviewer;
+    this.readiness = readiness;
     this.ssl = sslContext();
     this.certStamp = stamp();
     this.nextCertCheck = System.nanoTime() + CERT_CHECK_INTERVAL.toNanos();
-    InetSocketAddress address = ListenAddress.resolve(options.host(), options.port(), "sidecar-injector --port");
+    InetSocketAddress address = ListenAddress.resolve(options.host(), options.port(), endpoint.portFlag());
     workers = new ThreadPoolExecutor(options.threads(), options.threads(), 30, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(options.queue()), new DefaultThreadFactory("injector-review", true));
+        new ArrayBlockingQueue<>(options.queue()), new DefaultThreadFactory(endpoint.name() + "-review", true));
     workers.allowCoreThreadTimeOut(true);
-    group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("injector-io", true),
+    group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(endpoint.name() + "-io", true),
         NioIoHandler.newFactory());
     HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxInitialLineLength(MAX_HEADER_BYTES)
         .setMaxHeaderSize(MAX_HEADER_BYTES).setMaxChunkSize(64 * 1024);
@@ -190,8 +250,8 @@ public final class InjectorServer implements AutoCloseable {
               long last = lastRejectWarning.get();
               if (System.nanoTime() - last >= TimeUnit.MINUTES.toNanos(1)
                   && lastRejectWarning.compareAndSet(last, System.nanoTime())) {
-                log.warn("injector: {} connections open (expected: at most {}); closing new ones (logged at most "
-                    + "once a minute)", now - 1, options.maxConnections());
+                log.warn("{}: {} connections open (expected: at most {}); closing new ones (logged at most "
+                    + "once a minute)", endpoint.name(), now - 1, options.maxConnections());
               }
               return;
             }
@@ -209,7 +269,7 @@ public final class InjectorServer implements AutoCloseable {
     if (!bound.isSuccess()) {
       workers.shutdownNow();
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      throw ListenAddress.cannotListen(address, "sidecar-injector --port", bound.cause());
+      throw ListenAddress.cannotListen(address, endpoint.portFlag(), bound.cause());
     }
     channel = bound.channel();
   }
@@ -217,10 +277,17 @@ public final class InjectorServer implements AutoCloseable {
   /**
    * Starts serving.
    *
+   * @param endpoint the webhook's name, port flag and review path
+   * @param options how to listen and what to tolerate
+   * @param reviewer answers the reviews
+   * @param readiness what {@code /readyz} answers, asked at each probe
+   * @return the running server
    * @throws IOException when the certificate or key cannot be read, or the port cannot be bound
    */
-  public static InjectorServer start(Options options, AdmissionHandler reviewer) throws IOException {
-    return new InjectorServer(requireNonNull(options, "options"), requireNonNull(reviewer, "reviewer"));
+  public static WebhookServer start(Endpoint endpoint, Options options, Reviewer reviewer,
+      Supplier<Readiness> readiness) throws IOException {
+    return new WebhookServer(requireNonNull(endpoint, "endpoint"), requireNonNull(options, "options"),
+        requireNonNull(reviewer, "reviewer"), requireNonNull(readiness, "readiness"));
   }
 
   /** The port in use. */
@@ -232,7 +299,7 @@ public final class InjectorServer implements AutoCloseable {
     try {
       return SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile()).build();
     } catch (IOException | RuntimeException e) {
-      throw new IOException("injector: cannot use certificate " + options.certFile() + " and key "
+      throw new IOException(endpoint.name() + ": cannot use certificate " + options.certFile() + " and key "
           + options.keyFile() + ": " + e.getMessage() + " (expected: a PEM certificate chain and a PEM PKCS#8 key; "
           + "convert a PKCS#1 'RSA PRIVATE KEY' with: openssl pkcs8 -topk8 -nocrypt -in KEY)", e);
     }
@@ -259,7 +326,7 @@ public final class InjectorServer implements AutoCloseable {
       try {
         ssl = sslContext();
         certStamp = s;
-        log.info("injector: certificate {} changed; new connections use it", options.certFile());
+        log.info("{}: certificate {} changed; new connections use it", endpoint.name(), options.certFile());
       } catch (IOException e) {
         // Half-written during a rotation, perhaps: keep the one in use and look again later.
         log.warn("{}; the certificate in use stays", e.getMessage());
@@ -323,15 +390,25 @@ public final class InjectorServer implements AutoCloseable {
       }
       switch (path) {
         case "/healthz" -> send(ctx, HttpResponseStatus.OK, "text/plain; charset=utf-8", bytes("ok\n"), keepAlive);
-        // The template and mesh config were checked before the port opened: listening means ready.
-        case "/readyz" -> send(ctx, HttpResponseStatus.OK, "text/plain; charset=utf-8", bytes("ready\n"), keepAlive);
-        case "/inject" -> inject(ctx, request, keepAlive);
-        default -> send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain; charset=utf-8",
-            bytes("no such path: " + path + " (expected: /inject, /healthz, /readyz)\n"), keepAlive);
+        case "/readyz" -> {
+          Readiness r = readiness.get();
+          send(ctx, r.ready() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+              "text/plain; charset=utf-8", bytes((r.ready() ? "ready: " : "not ready: ") + r.reason() + "\n"),
+              keepAlive);
+        }
+        default -> {
+          if (path.equals(endpoint.path())) {
+            review(ctx, request, keepAlive);
+          } else {
+            send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain; charset=utf-8",
+                bytes("no such path: " + path + " (expected: " + endpoint.path() + ", /healthz, /readyz)\n"),
+                keepAlive);
+          }
+        }
       }
     }
 
-    private void inject(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) {
+    private void review(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) {
       if (!HttpMethod.POST.equals(request.method())) {
         send(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
             bytes("method " + request.method() + " (expected: POST)\n"), keepAlive);
@@ -353,12 +430,12 @@ public final class InjectorServer implements AutoCloseable {
           try {
             answer = reviewer.review(body);
             status = HttpResponseStatus.OK;
-          } catch (AdmissionHandler.BadReviewException e) {
+          } catch (BadReviewException e) {
             status = HttpResponseStatus.BAD_REQUEST;
             contentType = "text/plain; charset=utf-8";
             answer = bytes("not an AdmissionReview: " + e.getMessage() + "\n");
           } catch (RuntimeException | StackOverflowError e) {
-            log.error("injector: reviewing a request failed", e);
+            log.error("{}: reviewing a request failed", endpoint.name(), e);
             status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
             contentType = "text/plain; charset=utf-8";
             answer = bytes("review failed: " + e + "\n");
@@ -370,7 +447,7 @@ public final class InjectorServer implements AutoCloseable {
         });
       } catch (RejectedExecutionException e) {
         send(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
-            bytes("injector busy: too many reviews waiting; retry\n"), keepAlive);
+            bytes(endpoint.name() + " busy: too many reviews waiting; retry\n"), keepAlive);
       }
     }
 
@@ -399,7 +476,8 @@ public final class InjectorServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       // TLS garbage, a reset, a write timeout: this connection ends, the server goes on.
-      log.debug("injector: connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+      log.debug("{}: connection from {} failed: {}", endpoint.name(), ctx.channel().remoteAddress(),
+          cause.toString());
       ctx.close();
     }
   }
