@@ -47,7 +47,7 @@ final class Clients implements AutoCloseable {
    * @param endpoint host:port, or empty for each API's default
    * @param plaintext no TLS and no credentials (an emulator or a test fake)
    * @param timeout the deadline of one call, retries included
-   * @param maxAttempts attempts of a call answered UNAVAILABLE
+   * @param maxAttempts attempts of a call answered UNAVAILABLE or DEADLINE_EXCEEDED
    */
   record Connection(String endpoint, boolean plaintext, Duration timeout, int maxAttempts) {}
 
@@ -80,12 +80,15 @@ final class Clients implements AutoCloseable {
 
   static Clients create(StackdriverConfig config, Connection connection) throws IOException {
     CredentialsProvider credentials = connection.plaintext() ? NoCredentialsProvider.create() : credentials(config);
+    // Each attempt gets its share of the call's deadline, so an attempt that hits it (a stalled
+    // API) leaves time for another; all attempts together stay within the configured timeout.
+    Duration attempt = connection.timeout().dividedBy(Math.max(1, connection.maxAttempts()));
     RetrySettings retry = RetrySettings.newBuilder()
         .setInitialRetryDelayDuration(Duration.ofMillis(100))
         .setRetryDelayMultiplier(2)
         .setMaxRetryDelayDuration(Duration.ofSeconds(2))
-        .setInitialRpcTimeoutDuration(connection.timeout())
-        .setMaxRpcTimeoutDuration(connection.timeout())
+        .setInitialRpcTimeoutDuration(attempt)
+        .setMaxRpcTimeoutDuration(attempt)
         .setRpcTimeoutMultiplier(1)
         .setTotalTimeoutDuration(connection.timeout())
         .setMaxAttempts(connection.maxAttempts())
@@ -120,7 +123,10 @@ final class Clients implements AutoCloseable {
   }
 
   private static void retry(UnaryCallSettings.Builder<?, ?> settings, RetrySettings retry) {
-    settings.setRetryableCodes(StatusCode.Code.UNAVAILABLE).setRetrySettings(retry);
+    // Only outages are retried: INVALID_ARGUMENT and the like would be refused again, and a partly
+    // refused CreateTimeSeries has written its good points already.
+    settings.setRetryableCodes(StatusCode.Code.UNAVAILABLE, StatusCode.Code.DEADLINE_EXCEEDED)
+        .setRetrySettings(retry);
   }
 
   private static <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> void configure(

@@ -10,7 +10,7 @@ import java.util.List;
  *
  * @param instance the metric instance's fully qualified name
  * @param metricType {@code custom.googleapis.com/<instance>}
- * @param kind GAUGE, DELTA or CUMULATIVE
+ * @param kind GAUGE, DELTA or CUMULATIVE, as configured (how values are aggregated)
  * @param valueType BOOL, INT64, DOUBLE, STRING or DISTRIBUTION
  * @param labelKeys the instance's dimensions, in sorted order: the metric's labels
  * @param buckets the bucket options of a DISTRIBUTION (else the default instance)
@@ -18,6 +18,15 @@ import java.util.List;
  */
 record MetricTarget(String instance, String metricType, MetricKind kind, ValueType valueType,
     List<String> labelKeys, BucketOptions buckets, double[] bounds) {
+
+  /**
+   * The kind written to Cloud Monitoring. It refuses DELTA for user-defined metrics ("the DELTA
+   * metric kind is not supported for custom metrics"), so a DELTA metric is written as CUMULATIVE
+   * whose start time is reset every push: each point still holds one interval's sum.
+   */
+  MetricKind writtenKind() {
+    return kind == MetricKind.DELTA ? MetricKind.CUMULATIVE : kind;
+  }
 
   /** Buckets of the series: one underflow, the finite ones, one overflow. */
   int bucketCount() {

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.istio4j.adapter.GoValues;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -27,6 +27,8 @@ import java.util.Map;
  * }</pre>
  */
 final class PayloadTemplate {
+
+  private static final ZoneId UTC = ZoneId.of("UTC");
 
   /** What rendering a missing variable prints, as Go does for a map. */
   static final String NO_VALUE = "<no value>";
@@ -299,7 +301,8 @@ final class PayloadTemplate {
           throw error(".Format needs a quoted Go time layout");
         }
         DateTimeFormatter format = GoTimeLayout.toFormatter(quoted());
-        return v -> v.get(name) instanceof Instant t ? format.format(t.atOffset(ZoneOffset.UTC)) : null;
+        // A zone id (not just an offset), so that MST-style zone names (Go's UnixDate layout) print "UTC".
+        return v -> v.get(name) instanceof Instant t ? format.format(t.atZone(UTC)) : null;
       }
       return v -> v.get(name);
     }

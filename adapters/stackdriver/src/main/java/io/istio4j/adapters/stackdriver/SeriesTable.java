@@ -26,8 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * for the API: {@link #collect} (the pusher's thread) reads and resets the cells and builds one
  * point per series.
  *
- * <p>GAUGE keeps the last value; DELTA sums since the last push (the point's interval starts where
- * the previous one ended); CUMULATIVE sums since the series appeared and keeps that start time for
+ * <p>GAUGE keeps the last value; DELTA sums since the last push and is written as a CUMULATIVE
+ * point reset every push (its interval starts a millisecond after the previous one ended, as Cloud
+ * Monitoring requires of a reset); CUMULATIVE sums since the series appeared and keeps that start time for
  * as long as the handler lives. A GAUGE or DELTA series that saw nothing during an interval is
  * forgotten, so the table holds what is active; a CUMULATIVE one is kept (dropping it would reset
  * its start time). At most {@code maxSeries} are held; instances of new series beyond it are
@@ -95,7 +96,7 @@ final class SeriesTable {
           size.decrementAndGet();
           continue;
         }
-        if (key.target().kind() == MetricKind.CUMULATIVE && !now.isAfter(c.start)) {
+        if ((key.target().kind() == MetricKind.CUMULATIVE || c.reset) && !now.isAfter(c.start)) {
           continue; // a point needs end > start; it is reported next time
         }
         value = c.value();
@@ -112,7 +113,7 @@ final class SeriesTable {
       out.add(TimeSeries.newBuilder()
           .setMetric(Metric.newBuilder().setType(key.target().metricType()).putAllLabels(labels(key)))
           .setResource(MonitoredResource.newBuilder().setType(key.resourceType()).putAllLabels(key.resourceLabels()))
-          .setMetricKind(key.target().kind())
+          .setMetricKind(key.target().writtenKind())
           .setValueType(key.target().valueType())
           .addPoints(Point.newBuilder().setInterval(interval).setValue(value))
           .build());
@@ -142,6 +143,8 @@ final class SeriesTable {
     private Instant start;
     private boolean touched;
     private boolean retired;
+    /** A DELTA cell that has written a point: its start follows that point's end. */
+    private boolean reset;
     private double sum;
     private double sumOfSquares;
     private long count;
@@ -183,7 +186,10 @@ final class SeriesTable {
     }
 
     void reset(Instant now) {
-      start = now;
+      // The next interval is written as a CUMULATIVE reset, whose start must be at least a
+      // millisecond after the previous point's end.
+      start = now.plusMillis(1);
+      reset = true;
       sum = 0;
       sumOfSquares = 0;
       count = 0;

@@ -187,6 +187,14 @@ final class StackdriverBuilder implements MetricHandlerBuilder<Params>, LogEntry
     } else {
       connection = new Clients.Connection(params.getEndpoint(), false, validated.timeout(), validated.maxAttempts());
     }
+    for (MetricTarget t : validated.metrics().values()) {
+      if (t.kind() == MetricKind.DELTA) {
+        // Upstream's own stackdriver.yaml says DELTA; today's API answers INVALID_ARGUMENT to it.
+        env.logger().warn("metric_info[{}].kind: DELTA is not supported by Cloud Monitoring for user-defined"
+            + " metrics; {} is written as CUMULATIVE with its start time reset every push_interval, so each"
+            + " point still holds one interval's sum", t.instance(), t.metricType());
+      }
+    }
     StackdriverHandler handler = new StackdriverHandler(validated, Clients.create(validated, connection), env);
     handler.start();
     return handler;

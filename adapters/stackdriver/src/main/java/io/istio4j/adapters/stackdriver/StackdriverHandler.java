@@ -15,10 +15,12 @@ import com.google.logging.type.LogSeverity;
 import com.google.logging.v2.LogEntry;
 import com.google.logging.v2.WriteLogEntriesRequest;
 import com.google.monitoring.v3.CreateTimeSeriesRequest;
+import com.google.monitoring.v3.CreateTimeSeriesSummary;
 import com.google.monitoring.v3.TimeSeries;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import com.google.rpc.Code;
 import io.istio4j.adapter.Counter;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.GoValues;
@@ -78,7 +80,12 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
   static final String BAD_VALUE = "bad_value";
   static final String NO_CONFIG = "no_config";
   static final String BUFFER_FULL = "buffer_full";
+  /** A call failed for a reason that may pass (unavailable, deadline, internal), after its retries. */
   static final String API_ERROR = "api_error";
+  /** The API refused these points or entries as invalid: retrying cannot help. */
+  static final String REJECTED = "rejected";
+  /** The API refused the caller (permission, credentials, project not found): the operator must act. */
+  static final String DENIED = "denied";
 
   private final StackdriverConfig config;
   private final Clients clients;
@@ -166,7 +173,15 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
         drop(LOG, NO_CONFIG, "no log_info for instance '{}'", instance.name());
         continue;
       }
-      if (!entries.offer(entry(target, instance))) {
+      LogEntry entry;
+      try {
+        entry = entry(target, instance);
+      } catch (RuntimeException e) {
+        // A template that cannot render this instance must not fail the Report.
+        drop(LOG, BAD_VALUE, "instance '{}': cannot build the log entry: {}", instance.name(), e.toString());
+        continue;
+      }
+      if (!entries.offer(entry)) {
         drop(LOG, BUFFER_FULL, "{} log entries wait for Cloud Logging (max_buffered_entries); dropping",
             config.maxBufferedEntries());
         continue;
@@ -441,15 +456,26 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
     return entries.size();
   }
 
-  /** Pushes one point per active series: descriptors first, then batches of at most 200 series. */
+  /**
+   * Pushes one point per active series: descriptors first, then batches of at most 200 series. A
+   * batch the API partly refuses is not sent again (its good points are written; resending them
+   * would be refused as out of order): the summary in the error's details says how many points were
+   * written and why the others were not. Once a batch fails because the API is down or too slow,
+   * the rest of this push is dropped at once rather than waiting out a deadline per batch.
+   */
   void pushMetrics() {
     flushing.lock();
     try {
       ensureDescriptors();
       List<TimeSeries> all = series.collect(clock.instant());
       String project = "projects/" + config.projectId();
+      boolean outage = false;
       for (int from = 0; from < all.size(); from += MAX_SERIES_PER_REQUEST) {
         List<TimeSeries> batch = all.subList(from, Math.min(all.size(), from + MAX_SERIES_PER_REQUEST));
+        if (outage) {
+          dropped.labelValues(METRIC, API_ERROR).inc(batch.size());
+          continue;
+        }
         try {
           clients.metrics.createTimeSeries(CreateTimeSeriesRequest.newBuilder().setName(project)
               .addAllTimeSeries(batch).build());
@@ -457,13 +483,63 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
           apiDown = false;
           env.clearError();
         } catch (ApiException e) {
-          dropped.labelValues(METRIC, API_ERROR).inc(batch.size());
+          countFailedPoints(batch.size(), e);
           failed("CreateTimeSeries", batch.size() + " time series", e);
+          outage = isOutage(e);
         }
       }
     } finally {
       flushing.unlock();
     }
+  }
+
+  /**
+   * Counts the points of a failed CreateTimeSeries: written and dropped per cause from the
+   * CreateTimeSeriesSummary the API puts in the error's details, else all dropped for the call's
+   * own status.
+   */
+  private void countFailedPoints(int points, ApiException e) {
+    CreateTimeSeriesSummary summary = summary(e);
+    if (summary == null) {
+      dropped.labelValues(METRIC, reason(e.getStatusCode().getCode())).inc(points);
+      return;
+    }
+    int success = Math.max(0, Math.min(points, summary.getSuccessPointCount()));
+    written.labelValues(METRIC).inc(success);
+    int accounted = success;
+    for (CreateTimeSeriesSummary.Error error : summary.getErrorsList()) {
+      int n = Math.max(0, Math.min(points - accounted, error.getPointCount()));
+      Code code = Code.forNumber(error.getStatus().getCode());
+      dropped.labelValues(METRIC, reason(code == null ? StatusCode.Code.UNKNOWN
+          : StatusCode.Code.valueOf(code.name()))).inc(n);
+      accounted += n;
+    }
+    if (accounted < points) {
+      dropped.labelValues(METRIC, reason(e.getStatusCode().getCode())).inc(points - accounted);
+    }
+  }
+
+  private static CreateTimeSeriesSummary summary(ApiException e) {
+    try {
+      return e.getErrorDetails() == null ? null : e.getErrorDetails().getMessage(CreateTimeSeriesSummary.class);
+    } catch (RuntimeException unreadable) {
+      return null;
+    }
+  }
+
+  /** The {@code reason} label of points or entries a call with this status did not write. */
+  static String reason(StatusCode.Code code) {
+    return switch (code) {
+      case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, ALREADY_EXISTS -> REJECTED;
+      case PERMISSION_DENIED, UNAUTHENTICATED, NOT_FOUND -> DENIED;
+      default -> API_ERROR;
+    };
+  }
+
+  /** Whether the API looks down or stalled: then the rest of a round is not attempted. */
+  private static boolean isOutage(ApiException e) {
+    StatusCode.Code code = e.getStatusCode().getCode();
+    return code == StatusCode.Code.UNAVAILABLE || code == StatusCode.Code.DEADLINE_EXCEEDED;
   }
 
   private void ensureDescriptors() {
@@ -477,7 +553,7 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
           clients.metrics.getMetricDescriptor(name);
         } catch (NotFoundException missing) {
           MetricDescriptor.Builder d = MetricDescriptor.newBuilder()
-              .setType(t.metricType()).setMetricKind(t.kind()).setValueType(t.valueType())
+              .setType(t.metricType()).setMetricKind(t.writtenKind()).setValueType(t.valueType())
               .setDisplayName(t.instance()).setDescription("Istio metric instance " + t.instance());
           for (String label : t.labelKeys()) {
             d.addLabels(LabelDescriptor.newBuilder().setKey(label).setValueType(LabelDescriptor.ValueType.STRING));
@@ -503,8 +579,11 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
           written.labelValues(LOG).inc(batch.size());
           apiDown = false;
         } catch (ApiException e) {
-          dropped.labelValues(LOG, API_ERROR).inc(batch.size());
+          dropped.labelValues(LOG, reason(e.getStatusCode().getCode())).inc(batch.size());
           failed("WriteLogEntries", batch.size() + " log entries", e);
+          if (isOutage(e)) {
+            return; // the rest stays queued (bounded) for the next flush instead of waiting out deadlines now
+          }
         }
         batch.clear();
       }
@@ -524,8 +603,11 @@ final class StackdriverHandler implements MetricHandler, LogEntryHandler, TraceS
               .setName("projects/" + config.projectId()).addAllSpans(batch).build());
           written.labelValues(SPAN).inc(batch.size());
         } catch (ApiException e) {
-          dropped.labelValues(SPAN, API_ERROR).inc(batch.size());
+          dropped.labelValues(SPAN, reason(e.getStatusCode().getCode())).inc(batch.size());
           failed("BatchWriteSpans", batch.size() + " spans", e);
+          if (isOutage(e)) {
+            return;
+          }
         }
         batch.clear();
       }

@@ -10,19 +10,24 @@ import com.google.logging.v2.WriteLogEntriesRequest;
 import com.google.logging.v2.WriteLogEntriesResponse;
 import com.google.monitoring.v3.CreateMetricDescriptorRequest;
 import com.google.monitoring.v3.CreateTimeSeriesRequest;
+import com.google.monitoring.v3.CreateTimeSeriesSummary;
 import com.google.monitoring.v3.GetMetricDescriptorRequest;
 import com.google.monitoring.v3.MetricServiceGrpc;
 import com.google.monitoring.v3.Point;
 import com.google.monitoring.v3.TimeSeries;
+import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
 import com.google.protobuf.util.Timestamps;
+import com.google.rpc.Code;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.ProtoUtils;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -31,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -64,6 +70,8 @@ public final class FakeGoogleCloud implements AutoCloseable {
   public final List<WriteLogEntriesRequest> logRequests = new CopyOnWriteArrayList<>();
   /** Every BatchWriteSpans request accepted. */
   public final List<BatchWriteSpansRequest> spanRequests = new CopyOnWriteArrayList<>();
+  /** CreateTimeSeries calls received, refused ones included. */
+  public final AtomicInteger createTimeSeriesCalls = new AtomicInteger();
   /** Metric descriptors by type. */
   public final Map<String, MetricDescriptor> descriptors = new HashMap<>();
 
@@ -73,8 +81,8 @@ public final class FakeGoogleCloud implements AutoCloseable {
   private volatile CountDownLatch stall = new CountDownLatch(0);
   private final AtomicInteger stalled = new AtomicInteger();
 
-  private FakeGoogleCloud() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+  private FakeGoogleCloud(int port) throws IOException {
+    server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
         .addService(new Monitoring())
         .addService(logging())
         .addService(new Trace())
@@ -84,7 +92,40 @@ public final class FakeGoogleCloud implements AutoCloseable {
 
   /** Starts a fake on a free localhost port. */
   public static FakeGoogleCloud start() throws IOException {
-    return new FakeGoogleCloud();
+    return new FakeGoogleCloud(0);
+  }
+
+  /**
+   * Runs the fake as a stand-alone emulator on localhost:{@code args[0]} (default 8085) for {@code
+   * STACKDRIVER_EMULATOR_HOST}, printing what it accepts and refuses every second, e.g. {@code
+   * ./mvnw -pl adapters/stackdriver exec:java -Dexec.classpathScope=test
+   * -Dexec.mainClass=io.istio4j.adapters.stackdriver.FakeGoogleCloud -Dexec.args=8085}.
+   */
+  public static void main(String[] args) throws Exception {
+    try (FakeGoogleCloud fake = new FakeGoogleCloud(args.length > 0 ? Integer.parseInt(args[0]) : 8085)) {
+      System.out.println("FakeGoogleCloud listening on " + fake.endpoint());
+      int series = 0;
+      int entries = 0;
+      int refused = 0;
+      while (!Thread.currentThread().isInterrupted()) {
+        List<TimeSeries> ts = fake.timeSeries();
+        for (TimeSeries t : ts.subList(series, ts.size())) {
+          System.out.println("time series " + t.getMetric().getType() + " " + t.getMetric().getLabelsMap() + " "
+              + t.getMetricKind() + " " + t.getPoints(0).getValue().toString().replace('\n', ' '));
+        }
+        series = ts.size();
+        List<LogEntry> es = fake.logEntries();
+        for (LogEntry e : es.subList(entries, es.size())) {
+          System.out.println("log entry " + e.getLogName() + " " + e.getSeverity() + " " + e.getTextPayload()
+              + " " + e.getHttpRequest().toString().replace('\n', ' '));
+        }
+        entries = es.size();
+        List<String> rs = List.copyOf(fake.refusals);
+        rs.subList(refused, rs.size()).forEach(r -> System.out.println("refused " + r));
+        refused = rs.size();
+        Thread.sleep(1000);
+      }
+    }
   }
 
   /** host:port to point clients at. */
@@ -203,6 +244,12 @@ public final class FakeGoogleCloud implements AutoCloseable {
             + " \"METRIC_KIND_UNSPECIFIED\": The metric kind must be specified."));
         return;
       }
+      if (d.getMetricKind() == MetricKind.DELTA && isUserDefined(d.getType())) {
+        refuse("CreateMetricDescriptor", response, invalid("Field metricDescriptor.metricKind had an invalid value of"
+            + " \"DELTA\": When creating metric " + d.getType() + ": the DELTA metric kind is not supported for"
+            + " custom metrics."));
+        return;
+      }
       if (d.getLabelsCount() > 30) {
         refuse("CreateMetricDescriptor", response, invalid("Field metricDescriptor.labels had an invalid value:"
             + " The metric descriptor has " + d.getLabelsCount() + " labels; the maximum is 30."));
@@ -217,19 +264,52 @@ public final class FakeGoogleCloud implements AutoCloseable {
 
     @Override
     public void createTimeSeries(CreateTimeSeriesRequest request, StreamObserver<Empty> response) {
+      createTimeSeriesCalls.incrementAndGet();
       if (!gate("CreateTimeSeries", response)) {
         return;
       }
       synchronized (FakeGoogleCloud.this) {
-        String problem = check(request);
-        if (problem != null) {
-          refuse("CreateTimeSeries", response, invalid("One or more TimeSeries could not be written: " + problem));
+        if (request.getTimeSeriesCount() > 200) {
+          refuse("CreateTimeSeries", response, invalid("Field timeSeries had an invalid value: A maximum of 200"
+              + " TimeSeries can be written in a single request."));
           return;
         }
-        for (TimeSeries ts : request.getTimeSeriesList()) {
+        // Like the real service, each series is judged on its own: the good ones are written, and
+        // the refusal lists the others and carries a CreateTimeSeriesSummary in its details.
+        CreateTimeSeriesRequest.Builder accepted = request.toBuilder().clearTimeSeries();
+        List<String> problems = new ArrayList<>();
+        Map<String, Integer> pointsByProblem = new LinkedHashMap<>();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < request.getTimeSeriesCount(); i++) {
+          TimeSeries ts = request.getTimeSeries(i);
+          String problem = check(ts, "timeSeries[" + i + "]", seen);
+          if (problem == null) {
+            accepted.addTimeSeries(ts);
+          } else {
+            problems.add(problem + ": timeSeries[" + i + "]");
+            pointsByProblem.merge(problem, Math.max(1, ts.getPointsCount()), Integer::sum);
+          }
+        }
+        for (TimeSeries ts : accepted.getTimeSeriesList()) {
           lastPoint.put(seriesKey(ts), ts.getPoints(0));
         }
-        timeSeriesRequests.add(request);
+        if (accepted.getTimeSeriesCount() > 0) {
+          timeSeriesRequests.add(accepted.build());
+        }
+        if (!problems.isEmpty()) {
+          CreateTimeSeriesSummary.Builder summary = CreateTimeSeriesSummary.newBuilder()
+              .setTotalPointCount(request.getTimeSeriesList().stream().mapToInt(TimeSeries::getPointsCount).sum())
+              .setSuccessPointCount(accepted.getTimeSeriesCount());
+          pointsByProblem.forEach((problem, points) -> summary.addErrors(CreateTimeSeriesSummary.Error.newBuilder()
+              .setStatus(com.google.rpc.Status.newBuilder().setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(problem))
+              .setPointCount(points)));
+          String message = "One or more TimeSeries could not be written: " + String.join("; ", problems);
+          refusals.add("CreateTimeSeries: INVALID_ARGUMENT: " + message);
+          response.onError(StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+              .setCode(Code.INVALID_ARGUMENT_VALUE).setMessage(message).addDetails(Any.pack(summary.build()))
+              .build()));
+          return;
+        }
       }
       response.onNext(Empty.getDefaultInstance());
       response.onCompleted();
@@ -241,76 +321,78 @@ public final class FakeGoogleCloud implements AutoCloseable {
         + ts.getResource().getLabelsMap();
   }
 
-  /** The first rule {@code request} breaks, in the service's words, or null. */
-  private String check(CreateTimeSeriesRequest request) {
-    if (request.getTimeSeriesCount() > 200) {
-      return "Field timeSeries had an invalid value: A maximum of 200 TimeSeries can be written in a single request.";
+  /** The first rule series {@code ts} (at {@code at} in its request) breaks, in the service's words, or null. */
+  private String check(TimeSeries ts, String at, Set<String> seen) {
+    if (ts.getPointsCount() != 1) {
+      return "Field " + at + ".points had an invalid value: Only one point can be written per TimeSeries per"
+          + " request.";
     }
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < request.getTimeSeriesCount(); i++) {
-      TimeSeries ts = request.getTimeSeries(i);
-      String at = "timeSeries[" + i + "]";
-      if (ts.getPointsCount() != 1) {
-        return "Field " + at + ".points had an invalid value: Only one point can be written per TimeSeries per"
-            + " request.";
+    String key = seriesKey(ts);
+    if (!seen.add(key)) {
+      return "Field " + at + " had an invalid value: Duplicate TimeSeries encountered. Only one point can be"
+          + " written per TimeSeries per request.";
+    }
+    for (Map.Entry<String, String> label : ts.getMetric().getLabelsMap().entrySet()) {
+      if (label.getValue().length() > 1024) {
+        return "Field " + at + ".metric.labels[" + label.getKey() + "] had an invalid value: Label value"
+            + " exceeds the maximum length of 1024.";
       }
-      String key = seriesKey(ts);
-      if (!seen.add(key)) {
-        return "Field " + at + " had an invalid value: Duplicate TimeSeries encountered. Only one point can be"
-            + " written per TimeSeries per request.";
-      }
-      for (Map.Entry<String, String> label : ts.getMetric().getLabelsMap().entrySet()) {
-        if (label.getValue().length() > 1024) {
-          return "Field " + at + ".metric.labels[" + label.getKey() + "] had an invalid value: Label value"
-              + " exceeds the maximum length of 1024.";
-        }
-      }
-      MetricDescriptor d = descriptors.get(ts.getMetric().getType());
-      if (d != null && (d.getMetricKind() != ts.getMetricKind() || d.getValueType() != ts.getValueType())) {
-        return "Field " + at + " had an invalid value: Value type for metric " + d.getType() + " must be "
-            + d.getValueType() + " and kind " + d.getMetricKind() + ", but is " + ts.getValueType() + " and "
-            + ts.getMetricKind() + ".";
-      }
-      Point p = ts.getPoints(0);
-      Timestamp start = p.getInterval().getStartTime();
-      Timestamp end = p.getInterval().getEndTime();
-      boolean hasStart = p.getInterval().hasStartTime();
-      switch (ts.getMetricKind()) {
-        case GAUGE -> {
-          if (hasStart && !start.equals(end)) {
-            return "Field " + at + ".points[0].interval.start_time had an invalid value: The start time must be"
-                + " equal to the end time for the gauge metric " + ts.getMetric().getType() + ".";
-          }
-        }
-        case DELTA, CUMULATIVE -> {
-          if (!hasStart || Timestamps.compare(start, end) >= 0) {
-            return "Field " + at + ".points[0].interval.end_time had an invalid value: The end time must be later"
-                + " than the start time for the " + ts.getMetricKind() + " metric " + ts.getMetric().getType() + ".";
-          }
-        }
-        default -> {
-          return "Field " + at + ".metricKind had an invalid value: " + ts.getMetricKind();
+    }
+    if (ts.getMetricKind() == MetricKind.DELTA && isUserDefined(ts.getMetric().getType())) {
+      return "Field " + at + ".metricKind had an invalid value of \"DELTA\": the DELTA metric kind is not"
+          + " supported for custom metrics.";
+    }
+    MetricDescriptor d = descriptors.get(ts.getMetric().getType());
+    if (d != null && (d.getMetricKind() != ts.getMetricKind() || d.getValueType() != ts.getValueType())) {
+      return "Field " + at + " had an invalid value: Value type for metric " + d.getType() + " must be "
+          + d.getValueType() + " and kind " + d.getMetricKind() + ", but is " + ts.getValueType() + " and "
+          + ts.getMetricKind() + ".";
+    }
+    Point p = ts.getPoints(0);
+    Timestamp start = p.getInterval().getStartTime();
+    Timestamp end = p.getInterval().getEndTime();
+    boolean hasStart = p.getInterval().hasStartTime();
+    switch (ts.getMetricKind()) {
+      case GAUGE -> {
+        if (hasStart && !start.equals(end)) {
+          return "Field " + at + ".points[0].interval.start_time had an invalid value: The start time must be"
+              + " equal to the end time for the gauge metric " + ts.getMetric().getType() + ".";
         }
       }
-      Point last = lastPoint.get(key);
-      if (last != null) {
-        Timestamp lastEnd = last.getInterval().getEndTime();
-        if (Timestamps.compare(end, lastEnd) <= 0) {
-          return "Points must be written in order. One or more of the points specified had an older start time"
-              + " than the most recent point.";
+      case DELTA, CUMULATIVE -> {
+        if (!hasStart || Timestamps.compare(start, end) >= 0) {
+          return "Field " + at + ".points[0].interval.end_time had an invalid value: The end time must be later"
+              + " than the start time for the " + ts.getMetricKind() + " metric " + ts.getMetric().getType() + ".";
         }
-        if (ts.getMetricKind() == MetricKind.DELTA && Timestamps.compare(start, lastEnd) < 0) {
-          return "Field " + at + ".points[0].interval.start_time had an invalid value: The start time overlaps"
-              + " the previous point of the DELTA metric " + ts.getMetric().getType() + ".";
-        }
-        if (ts.getMetricKind() == MetricKind.CUMULATIVE
-            && !start.equals(last.getInterval().getStartTime()) && Timestamps.compare(start, lastEnd) < 0) {
-          return "Field " + at + ".points[0].interval.start_time had an invalid value: The start time of a"
-              + " CUMULATIVE point must stay the same or follow the previous end time (a reset).";
-        }
+      }
+      default -> {
+        return "Field " + at + ".metricKind had an invalid value: " + ts.getMetricKind();
+      }
+    }
+    Point last = lastPoint.get(key);
+    if (last != null) {
+      Timestamp lastEnd = last.getInterval().getEndTime();
+      if (Timestamps.compare(end, lastEnd) <= 0) {
+        return "Points must be written in order. One or more of the points specified had an older start time"
+            + " than the most recent point.";
+      }
+      if (ts.getMetricKind() == MetricKind.DELTA && Timestamps.compare(start, lastEnd) < 0) {
+        return "Field " + at + ".points[0].interval.start_time had an invalid value: The start time overlaps"
+            + " the previous point of the DELTA metric " + ts.getMetric().getType() + ".";
+      }
+      if (ts.getMetricKind() == MetricKind.CUMULATIVE && !start.equals(last.getInterval().getStartTime())
+          && Timestamps.compare(start, Timestamps.add(lastEnd, Durations.fromMillis(1))) < 0) {
+        return "Field " + at + ".points[0].interval.start_time had an invalid value: The start time of a"
+            + " CUMULATIVE point must stay the same, or be at least a millisecond after the previous end time"
+            + " (a reset).";
       }
     }
     return null;
+  }
+
+  /** Custom and external metrics are user-defined: the kinds Cloud Monitoring takes for them are GAUGE and CUMULATIVE. */
+  static boolean isUserDefined(String metricType) {
+    return metricType.startsWith("custom.googleapis.com/") || metricType.startsWith("external.googleapis.com/");
   }
 
   private ServerServiceDefinition logging() {

@@ -1,17 +1,21 @@
 package io.istio4j.adapters.stackdriver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
 
 import com.google.api.Distribution;
+import com.google.api.MetricDescriptor;
 import com.google.api.MetricDescriptor.MetricKind;
 import com.google.api.MetricDescriptor.ValueType;
+import com.google.api.gax.rpc.InvalidArgumentException;
 import com.google.devtools.cloudtrace.v2.Span;
 import com.google.logging.type.LogSeverity;
 import com.google.logging.v2.LogEntry;
 import com.google.monitoring.v3.CreateTimeSeriesRequest;
 import com.google.monitoring.v3.TimeSeries;
 import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
 import io.istio4j.adapter.testkit.TestEnv;
 import io.istio4j.adapters.stackdriver.config.Params;
 import io.istio4j.adapters.stackdriver.config.Params.LogInfo;
@@ -125,7 +129,10 @@ class StackdriverHandlerTest {
     assertThat(ratings.getMetric().getLabelsMap()).containsEntry("response_code", "200");
     assertThat(ratings.getResource().getType()).isEqualTo("global");
     assertThat(ratings.getResource().getLabelsMap()).containsEntry("project_id", "test-project");
-    assertThat(ratings.getMetricKind()).isEqualTo(MetricKind.DELTA);
+    // DELTA is configured; Cloud Monitoring takes only GAUGE and CUMULATIVE for custom metrics.
+    assertThat(ratings.getMetricKind()).isEqualTo(MetricKind.CUMULATIVE);
+    assertThat(fake.descriptors.get("custom.googleapis.com/" + COUNT).getMetricKind())
+        .isEqualTo(MetricKind.CUMULATIVE);
     Distribution d = find(series, DURATION, "ratings").getPoints(0).getValue().getDistributionValue();
     assertThat(d.getCount()).isEqualTo(5);
     assertThat(d.getMean()).isCloseTo(0.15, offset(1e-9));
@@ -158,8 +165,9 @@ class StackdriverHandlerTest {
         .filter(t -> t.getMetric().getType().endsWith(COUNT)).toList();
     assertThat(deltas).extracting(t -> t.getPoints(0).getValue().getInt64Value()).containsExactly(1L, 1L, 1L);
     for (int i = 1; i < deltas.size(); i++) {
-      assertThat(deltas.get(i).getPoints(0).getInterval().getStartTime())
-          .isEqualTo(deltas.get(i - 1).getPoints(0).getInterval().getEndTime());
+      // A CUMULATIVE reset: the start is a millisecond after the previous end.
+      assertThat(Timestamps.between(deltas.get(i - 1).getPoints(0).getInterval().getEndTime(),
+          deltas.get(i).getPoints(0).getInterval().getStartTime())).isEqualTo(Durations.fromMillis(1));
     }
   }
 
@@ -271,7 +279,9 @@ class StackdriverHandlerTest {
 
   @Test
   void aStalledApiNeverBlocksTheRequestPath() throws Exception {
-    StackdriverHandler h = handler(params().setMaxBufferedEntries(100).setBatchSize(10).build());
+    // A generous deadline: the stalled call must still be waiting when the test releases it.
+    StackdriverHandler h = handler(params().setMaxBufferedEntries(100).setBatchSize(10)
+        .setTimeout(Durations.fromSeconds(120)).setMaxAttempts(1).build());
     fake.stall();
     h.handleLogEntry(List.of(access(0)));
     CompletableFuture<Void> flushing = CompletableFuture.runAsync(h::writeEntries);
@@ -309,7 +319,8 @@ class StackdriverHandlerTest {
     assertThat(fake.refusals).singleElement().asString().contains("INVALID_ARGUMENT")
         .contains("Value type for metric custom.googleapis.com/" + COUNT + " must be DOUBLE");
     assertThat(env.reportedError()).startsWith("CreateTimeSeries refused: INVALID_ARGUMENT");
-    assertThat(dropped("metric", "api_error")).isEqualTo(1);
+    assertThat(dropped("metric", "rejected")).isEqualTo(1);
+    assertThat(dropped("metric", "api_error")).isZero();
   }
 
   @Test
@@ -332,5 +343,107 @@ class StackdriverHandlerTest {
     h.pushMetrics();
     assertThat(fake.refusals).isEmpty();
     assertThat(fake.timeSeries().get(0).getMetric().getLabelsMap().get("destination_service")).hasSize(1024);
+  }
+
+  @Test
+  void theFakeRefusesDeltaForCustomMetricsAsCloudMonitoringDoes() throws Exception {
+    StackdriverBuilder b = new StackdriverBuilder(Map.<String, String>of()::get);
+    b.setAdapterConfig(params().build());
+    assertThat(b.validate().errors()).isEmpty();
+    try (Clients clients = Clients.create(b.validated(),
+        new Clients.Connection(fake.endpoint(), true, Duration.ofSeconds(5), 1))) {
+      assertThatThrownBy(() -> clients.metrics.createMetricDescriptor("projects/test-project",
+          MetricDescriptor.newBuilder().setType("custom.googleapis.com/x").setMetricKind(MetricKind.DELTA)
+              .setValueType(ValueType.INT64).build()))
+          .isInstanceOf(InvalidArgumentException.class)
+          .hasMessageContaining("Field metricDescriptor.metricKind had an invalid value of \"DELTA\": When creating"
+              + " metric custom.googleapis.com/x: the DELTA metric kind is not supported for custom metrics.");
+    }
+  }
+
+  @Test
+  void aPartlyRefusedRequestCountsWrittenAndRejectedPointsAndIsNotRetried() throws Exception {
+    StackdriverHandler h = handler(params().build());
+    h.handleMetric(List.of(metric(COUNT, 1L, "ratings", 200), metric(TOTAL, 1L, "ratings", 200)));
+    env.advance(Duration.ofMinutes(1));
+    h.pushMetrics();
+    assertThat(env.counterValue(StackdriverHandler.WRITTEN_METRIC, "signal", "metric")).isEqualTo(2);
+    // Someone else redefined one metric: its series are refused, the others are written.
+    synchronized (fake) {
+      fake.descriptors.put("custom.googleapis.com/" + TOTAL, fake.descriptors.get("custom.googleapis.com/" + TOTAL)
+          .toBuilder().setValueType(ValueType.DOUBLE).build());
+    }
+    int callsBefore = fake.createTimeSeriesCalls.get();
+    h.handleMetric(List.of(metric(COUNT, 1L, "ratings", 200), metric(COUNT, 1L, "reviews", 200),
+        metric(TOTAL, 1L, "ratings", 200), metric(TOTAL, 1L, "reviews", 200)));
+    env.advance(Duration.ofMinutes(1));
+    h.pushMetrics();
+
+    assertThat(fake.createTimeSeriesCalls.get() - callsBefore).as("calls for one batch: no retry").isEqualTo(1);
+    assertThat(fake.refusals).singleElement().asString()
+        .startsWith("CreateTimeSeries: INVALID_ARGUMENT: One or more TimeSeries could not be written: Field timeSeries[")
+        .contains("Value type for metric custom.googleapis.com/" + TOTAL + " must be DOUBLE");
+    assertThat(fake.timeSeries()).hasSize(2 + 2);
+    assertThat(env.counterValue(StackdriverHandler.WRITTEN_METRIC, "signal", "metric")).isEqualTo(2 + 2);
+    assertThat(dropped("metric", "rejected")).isEqualTo(2);
+    assertThat(dropped("metric", "api_error")).isZero();
+    assertThat(env.reportedError()).startsWith("CreateTimeSeries refused: INVALID_ARGUMENT");
+  }
+
+  @Test
+  void aSlowApiIsRetriedOnDeadlineAndTheRestOfThePushIsDroppedAtOnce() throws Exception {
+    StackdriverHandler h = handler(params().setTimeout(Durations.fromMillis(1000)).setMaxAttempts(2).build());
+    h.handleMetric(List.of(metric(COUNT, 1L, "ratings", 200)));
+    env.advance(Duration.ofMinutes(1));
+    h.pushMetrics(); // descriptors exist from now on
+    List<MetricInstance> batch = new ArrayList<>();
+    for (int i = 0; i < 450; i++) {
+      batch.add(metric(COUNT, 1L, "svc-" + i, 200));
+    }
+    h.handleMetric(batch);
+    env.advance(Duration.ofMinutes(1));
+    int callsBefore = fake.createTimeSeriesCalls.get();
+    fake.stall();
+    try {
+      h.pushMetrics();
+    } finally {
+      fake.release();
+    }
+    // The first batch of 200: two attempts, each cut by its deadline; the other two batches are not sent.
+    assertThat(fake.createTimeSeriesCalls.get() - callsBefore).isEqualTo(2);
+    assertThat(dropped("metric", "api_error")).isEqualTo(450);
+    h.handleMetric(List.of(metric(COUNT, 1L, "ratings", 200)));
+    env.advance(Duration.ofMinutes(1));
+    h.pushMetrics();
+    assertThat(fake.timeSeries()).filteredOn(t -> t.getMetric().getLabelsMap().get("destination_service")
+        .equals("ratings")).hasSize(2);
+  }
+
+  @Test
+  void tenThousandLabelSetsAreHeldAndPushedIn50Requests() throws Exception {
+    StackdriverHandler h = handler(params().build()); // max_series: 10000 by default
+    List<MetricInstance> batch = new ArrayList<>();
+    for (int i = 0; i < 10_001; i++) {
+      batch.add(metric(COUNT, 1L, "svc-" + i, 200));
+    }
+    h.handleMetric(batch);
+    assertThat(h.seriesHeld()).isEqualTo(10_000);
+    assertThat(dropped("metric", "series_limit")).isEqualTo(1);
+    env.advance(Duration.ofMinutes(1));
+    h.pushMetrics();
+    assertThat(fake.refusals).isEmpty();
+    assertThat(fake.timeSeriesRequests).hasSize(50);
+    assertThat(env.counterValue(StackdriverHandler.WRITTEN_METRIC, "signal", "metric")).isEqualTo(10_000);
+  }
+
+  @Test
+  void aTemplateThatCannotRenderAnInstanceNeverFailsTheReport() throws Exception {
+    StackdriverHandler h = handler(params().putLogInfo(ACCESS, LogInfo.newBuilder()
+        .setPayloadTemplate("{{.timestamp.Format \"Mon Jan _2 15:04:05 MST 2006\"}} {{.url.Format \"2006\"}}").build())
+        .build());
+    h.handleLogEntry(List.of(access(1)));
+    h.writeEntries();
+    assertThat(fake.logEntries()).singleElement().extracting(LogEntry::getTextPayload)
+        .isEqualTo("Tue Oct 10 10:11:12 UTC 2017 <no value>");
   }
 }

@@ -74,7 +74,7 @@ class StackdriverScenarioTest {
     TimeSeries ok = series.stream().filter(t -> t.getMetric().getType()
             .equals("custom.googleapis.com/stackdriverrequestcount.metric.istio-system")
             && t.getMetric().getLabelsMap().get("response_code").equals("200")).findFirst().orElseThrow();
-    assertThat(ok.getMetricKind()).isEqualTo(MetricKind.DELTA);
+    assertThat(ok.getMetricKind()).isEqualTo(MetricKind.CUMULATIVE); // upstream's DELTA, as today's API takes it
     assertThat(ok.getPoints(0).getValue().getInt64Value()).isEqualTo(2);
     assertThat(ok.getMetric().getLabelsMap()).containsExactlyInAnyOrderEntriesOf(Map.of(
         "source_service", "reviews.default.svc.cluster.local", "source_version", "v2",
