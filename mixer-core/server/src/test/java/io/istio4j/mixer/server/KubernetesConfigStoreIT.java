@@ -286,6 +286,49 @@ class KubernetesConfigStoreIT {
   }
 
   @Test
+  void aKindWhoseCrdIsMissingIsAProblemNamingTheCrdUntilItIsInstalled() throws Exception {
+    MixerKind denier = KINDS.stream().filter(k -> k.name().equals("testdeny")).findFirst().orElseThrow();
+    CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions()
+        .withName(denier.crdName()).get();
+    client.apiextensions().v1().customResourceDefinitions().withName(denier.crdName()).delete();
+    apply(ConfigReloadTest.MANIFEST);
+    AtomicReference<ConfigStore.Content> latest = new AtomicReference<>();
+    // No grace: start goes on as soon as the missing kind's list has failed with 404.
+    try (KubernetesStore store = new KubernetesStore(api.createClient(), true, KINDS, new KubernetesStore.Options(
+        List.of(), "istio-system", Duration.ofMillis(50), Duration.ofMinutes(5), Duration.ZERO))) {
+      ConfigStore.Content first = store.start(latest::set);
+      assertThat(first.problems()).singleElement().satisfies(p -> {
+        assertThat(p.source()).isEqualTo("k8s:" + denier.plural());
+        assertThat(p.message()).isEqualTo("no CRD " + denier.crdName() + " in the API server (404): objects of kind "
+            + "testdeny are ignored until it is installed (mixs crds | kubectl apply -f -)");
+      });
+      assertThat(first.objects()).isNotEmpty(); // the other kinds are read
+
+      // The same problem through the whole pipeline: /debug/config lists it as rejected.
+      // Installing the CRD takes the problem away, even before an object of the kind exists.
+      client.apiextensions().v1().customResourceDefinitions().resource(crd.edit().editMetadata()
+          .withResourceVersion(null).endMetadata().build()).create();
+      assertThat(eventually(() -> latest.get() != null && latest.get().problems().isEmpty(), true)).isTrue();
+      apply(ConfigReloadTest.policy("go away"));
+      assertThat(eventually(() -> latest.get().objects().stream().anyMatch(o -> o.kind().equals("testdeny")), true))
+          .isTrue();
+    }
+  }
+
+  @Test
+  void aMissingCrdShowsOnDebugConfigOfAServingMixer() throws Exception {
+    MixerKind denier = KINDS.stream().filter(k -> k.name().equals("testdeny")).findFirst().orElseThrow();
+    client.apiextensions().v1().customResourceDefinitions().withName(denier.crdName()).delete();
+    apply(ConfigReloadTest.MANIFEST);
+    try (MixerServer server = MixerServer.start(ServerOptions.ephemeral()
+        .withConfigStoreUrl("k8s://" + kubeconfig + "?missingCrdGrace=0s"))) {
+      String debug = get(server, "/debug/config");
+      assertThat(debug).contains("k8s:" + denier.plural()).contains("no CRD " + denier.crdName());
+      assertThat(get(server, "/metrics")).contains("mixer_config_objects{state=\"rejected\"} 1.0");
+    }
+  }
+
+  @Test
   void closingWhileWaitingForAnUnreachableApiServerEndsTheStart() throws Exception {
     stopApi();
     KubernetesClient unreachable = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig.toFile()))

@@ -70,14 +70,15 @@ import org.slf4j.LoggerFactory;
  *       that is not an AdmissionReview 400 with the reason; the server keeps serving.
  * </ul>
  *
- * <p>The certificate and key are read again when their files change (checked at most every 10
- * seconds, as connections arrive), so a rotated certificate (cert-manager, a Secret volume) is
- * used without a restart.
+ * <p>The certificate and key are read again when their files change (their modification times
+ * and sizes, looked at as each connection arrives: two {@code stat}s, nothing beside a TLS
+ * handshake), so a rotated certificate (cert-manager, a Secret volume) is used by the next
+ * connection without a restart. Files that do not make a TLS context (garbage, half written, a
+ * key that is not the certificate's) are logged once per version and the certificate in use stays.
  */
 public final class AdmissionServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(AdmissionServer.class);
-  private static final Duration CERT_CHECK_INTERVAL = Duration.ofSeconds(10);
   private static final int MAX_HEADER_BYTES = 8192;
 
   /**
@@ -154,8 +155,10 @@ public final class AdmissionServer implements AutoCloseable {
   private final AtomicLong lastRejectWarning = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(1));
   private final Channel channel;
   private volatile SslContext ssl;
-  private volatile long certStamp;
-  private volatile long nextCertCheck;
+  /** The files' version in use; the I/O thread alone reads and writes these three. */
+  private String certStamp;
+  /** A version of the files that failed, not tried again until they change. */
+  private String badStamp = "";
 
   private AdmissionServer(Options options, AdmissionReviewer reviewer, Supplier<Readiness> readiness)
       throws IOException {
@@ -164,7 +167,6 @@ public final class AdmissionServer implements AutoCloseable {
     this.readiness = readiness;
     this.ssl = sslContext();
     this.certStamp = stamp();
-    this.nextCertCheck = System.nanoTime() + CERT_CHECK_INTERVAL.toNanos();
     InetSocketAddress address = ListenAddress.resolve(options.host(), options.port(), "validator --port");
     workers = new ThreadPoolExecutor(options.threads(), options.threads(), 30, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(options.queue()), new DefaultThreadFactory("validator-review", true));
@@ -238,31 +240,28 @@ public final class AdmissionServer implements AutoCloseable {
     }
   }
 
-  private long stamp() {
+  /** The files' modification times and sizes (symbolic links followed, as a Secret volume's are). */
+  private String stamp() {
     try {
-      return Files.getLastModifiedTime(options.certFile()).toMillis() * 31
-          + Files.getLastModifiedTime(options.keyFile()).toMillis();
+      return Files.getLastModifiedTime(options.certFile()) + "/" + Files.size(options.certFile()) + " "
+          + Files.getLastModifiedTime(options.keyFile()) + "/" + Files.size(options.keyFile());
     } catch (IOException e) {
-      return certStamp;
+      return certStamp; // a file missing for a moment during a rotation: keep what is in use
     }
   }
 
-  /** The TLS context, read again when the files changed (checked at most every 10 s). */
+  /** The TLS context, read again when the files changed since it was made. */
   private SslContext currentSsl() {
-    long now = System.nanoTime();
-    if (now - nextCertCheck < 0) {
-      return ssl;
-    }
-    nextCertCheck = now + CERT_CHECK_INTERVAL.toNanos();
-    long s = stamp();
-    if (s != certStamp) {
+    String s = stamp();
+    if (!s.equals(certStamp) && !s.equals(badStamp)) {
       try {
         ssl = sslContext();
         certStamp = s;
         log.info("validator: certificate {} changed; new connections use it", options.certFile());
       } catch (IOException e) {
-        // Half-written during a rotation, perhaps: keep the one in use and look again later.
-        log.warn("{}; the certificate in use stays", e.getMessage());
+        // Half written during a rotation, perhaps: keep the one in use; a further change is tried.
+        badStamp = s;
+        log.error("{}; the certificate in use stays until the files change again", e.getMessage());
       }
     }
     return ssl;
