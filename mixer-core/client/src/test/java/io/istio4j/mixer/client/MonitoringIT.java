@@ -130,6 +130,9 @@ class MonitoringIT {
     try (PrometheusProcess prometheus = PrometheusProcess.start(work, Map.of(
         "mixer", "localhost:" + monitoringPort, "istio-mesh", "localhost:" + adapterPort))) {
       awaitReady(monitoringPort, mixs, mixsLog);
+      // The config is as meant: the one broken rule rejected, nothing else.
+      assertThat(http(monitoringPort, "/metrics").body()).as(http(monitoringPort, "/debug/config").body())
+          .contains("mixer_config_objects{state=\"rejected\"} 1.0");
       channel = NettyChannelBuilder.forAddress("localhost", mixerPort).usePlaintext().build();
       prometheus.await("sum(up)", r -> r.size() == 1 && r.get(0).at("/value/1").asText().equals("2"),
           "both targets up");
@@ -309,6 +312,8 @@ class MonitoringIT {
     Map<String, Object> failed = new LinkedHashMap<>(request);
     failed.put("response.code", 503L);
     mixer.report(ReportCommand.batch(failed, 2));
+    // No request.time: the access log's instance (timestamp: request.time, no default) is not built.
+    mixer.report(ReportCommand.build(ok));
   }
 
   /** Waits until Prometheus has scraped round {@code n} of {@link #traffic} from both ports. */
@@ -330,14 +335,24 @@ class MonitoringIT {
     String withPort = telemetry.replaceFirst("(kind: prometheus\\n(?:.*\\n)*?spec:\\n)", "$1  port: " + adapterPort + "\n");
     assertThat(withPort).as("the prometheus handler of the quickstart").isNotEqualTo(telemetry);
     Files.writeString(config.resolve("telemetry.yaml"), withPort);
-    String policy = Files.readString(quickstart.resolve("policy.yaml"));
-    String redis = policy.replaceFirst("kind: memquota\\n((?:.*\\n)*?)spec:\\n", """
-        kind: redisquota
-        $1spec:
-          redisServerUrl: "127.0.0.1:%d"
-          failurePolicy: GRANT
-        """.formatted(redisPort))
-        .replace("handler: handler.memquota", "handler: handler.redisquota");
+    List<String> policy = new ArrayList<>();
+    for (String doc : Files.readString(quickstart.resolve("policy.yaml")).split("(?m)^---\\n")) {
+      policy.add(!doc.contains("kind: memquota") ? doc : """
+          apiVersion: "config.istio.io/v1alpha2"
+          kind: redisquota
+          metadata:
+            name: handler
+            namespace: istio-system
+          spec:
+            redisServerUrl: "127.0.0.1:%d"
+            failurePolicy: GRANT
+            quotas:
+            - name: requestcount.quota.istio-system
+              maxAmount: 100
+              validDuration: 1s
+          """.formatted(redisPort));
+    }
+    String redis = String.join("---\n", policy).replace("handler: handler.memquota", "handler: handler.redisquota");
     assertThat(redis).as("the memquota handler of the quickstart").contains("kind: redisquota")
         .doesNotContain("memquota");
     Files.writeString(config.resolve("policy.yaml"), redis);
