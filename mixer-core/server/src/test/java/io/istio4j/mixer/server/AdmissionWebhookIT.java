@@ -407,6 +407,7 @@ class AdmissionWebhookIT {
     Tls third = Tls.create();
     Files.writeString(certFile, pem(third.cert()));
     assertThat(healthz(second.trusting())).isEqualTo(200);
+    http = HttpClient.newBuilder().sslContext(second.trusting()).build();
     assertThat(answer(review("CREATE", "rules", "admin", RULE_WITH_MISSING_HANDLER)).path("allowed").asBoolean())
         .isFalse(); // the reviews go on meanwhile (over the second certificate, which the client trusts)
   }

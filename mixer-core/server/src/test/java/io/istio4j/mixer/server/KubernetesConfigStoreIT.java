@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.istio4j.mixer.runtime.Adapters;
@@ -34,10 +36,14 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +61,23 @@ class KubernetesConfigStoreIT {
   private static final Templates TEMPLATES = Templates.load(LOADER);
   private static final List<MixerKind> KINDS = MixerKind.of(TEMPLATES, Adapters.load(LOADER, TEMPLATES));
 
-  private final KubernetesCrudDispatcher state = new KubernetesCrudDispatcher();
+  /** Plurals whose CRD the API server does not have: it answers 404 for them, as a real one does. */
+  private final Set<String> missingCrds = ConcurrentHashMap.newKeySet();
+  // The CRUD mock serves any resource whether its CRD exists or not; this one does not.
+  private final KubernetesCrudDispatcher state = new KubernetesCrudDispatcher() {
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      Matcher m = CUSTOM_RESOURCE.matcher(request.getPath());
+      if (m.find() && missingCrds.contains(m.group(1))) {
+        return new MockResponse().setResponseCode(404).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+            + "\"status\":\"Failure\",\"message\":\"the server could not find the requested resource\","
+            + "\"reason\":\"NotFound\",\"code\":404}");
+      }
+      return super.dispatch(request);
+    }
+  };
+  private static final Pattern CUSTOM_RESOURCE =
+      Pattern.compile("^/apis/config\\.istio\\.io/v1alpha2/(?:namespaces/[^/]+/)?([a-z]+)");
   private KubernetesMockServer api;
   private KubernetesClient client;
   private int port;
@@ -288,9 +310,7 @@ class KubernetesConfigStoreIT {
   @Test
   void aKindWhoseCrdIsMissingIsAProblemNamingTheCrdUntilItIsInstalled() throws Exception {
     MixerKind denier = KINDS.stream().filter(k -> k.name().equals("testdeny")).findFirst().orElseThrow();
-    CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions()
-        .withName(denier.crdName()).get();
-    client.apiextensions().v1().customResourceDefinitions().withName(denier.crdName()).delete();
+    missingCrds.add(denier.plural());
     apply(ConfigReloadTest.MANIFEST);
     AtomicReference<ConfigStore.Content> latest = new AtomicReference<>();
     // No grace: start goes on as soon as the missing kind's list has failed with 404.
@@ -306,8 +326,7 @@ class KubernetesConfigStoreIT {
 
       // The same problem through the whole pipeline: /debug/config lists it as rejected.
       // Installing the CRD takes the problem away, even before an object of the kind exists.
-      client.apiextensions().v1().customResourceDefinitions().resource(crd.edit().editMetadata()
-          .withResourceVersion(null).endMetadata().build()).create();
+      missingCrds.remove(denier.plural());
       assertThat(eventually(() -> latest.get() != null && latest.get().problems().isEmpty(), true)).isTrue();
       apply(ConfigReloadTest.policy("go away"));
       assertThat(eventually(() -> latest.get().objects().stream().anyMatch(o -> o.kind().equals("testdeny")), true))
@@ -318,7 +337,7 @@ class KubernetesConfigStoreIT {
   @Test
   void aMissingCrdShowsOnDebugConfigOfAServingMixer() throws Exception {
     MixerKind denier = KINDS.stream().filter(k -> k.name().equals("testdeny")).findFirst().orElseThrow();
-    client.apiextensions().v1().customResourceDefinitions().withName(denier.crdName()).delete();
+    missingCrds.add(denier.plural());
     apply(ConfigReloadTest.MANIFEST);
     try (MixerServer server = MixerServer.start(ServerOptions.ephemeral()
         .withConfigStoreUrl("k8s://" + kubeconfig + "?missingCrdGrace=0s"))) {

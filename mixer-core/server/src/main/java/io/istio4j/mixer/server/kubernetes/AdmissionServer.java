@@ -38,9 +38,16 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -233,10 +240,48 @@ public final class AdmissionServer implements AutoCloseable {
 
   private SslContext sslContext() throws IOException {
     try {
-      return SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile()).build();
-    } catch (IOException | RuntimeException e) {
+      SslContext context = SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile()).build();
+      KeyMatch.check(options.certFile(), options.keyFile());
+      return context;
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IOException("validator: cannot use certificate " + options.certFile() + " and key "
           + options.keyFile() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether the key is the certificate's: Netty's JDK provider takes any pair and every handshake
+   * fails afterwards, which a rotation that has replaced one file of the two would cause. An
+   * abstract subclass, never instantiated, to use the PEM key reader Netty's builder uses.
+   */
+  private abstract static class KeyMatch extends SslContext {
+    static void check(Path certFile, Path keyFile) throws IOException, GeneralSecurityException {
+      X509Certificate cert;
+      try (InputStream in = Files.newInputStream(certFile)) {
+        cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+      }
+      PrivateKey key = toPrivateKey(keyFile.toFile(), null);
+      String algorithm = switch (key.getAlgorithm()) {
+        case "RSA" -> "SHA256withRSA";
+        case "EC" -> "SHA256withECDSA";
+        case "Ed25519", "EdDSA" -> "Ed25519";
+        default -> null; // another kind of key: the handshake will tell
+      };
+      if (algorithm == null) {
+        return;
+      }
+      byte[] probe = "istio4j validator key check".getBytes(StandardCharsets.UTF_8);
+      Signature sign = Signature.getInstance(algorithm);
+      sign.initSign(key);
+      sign.update(probe);
+      byte[] signature = sign.sign();
+      Signature verify = Signature.getInstance(algorithm);
+      verify.initVerify(cert.getPublicKey());
+      verify.update(probe);
+      if (!verify.verify(signature)) {
+        throw new GeneralSecurityException("the key is not the certificate's (its public key "
+            + cert.getPublicKey().getAlgorithm() + " differs; was one file of the pair replaced?)");
+      }
     }
   }
 
