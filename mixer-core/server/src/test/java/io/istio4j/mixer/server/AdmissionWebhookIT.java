@@ -454,6 +454,15 @@ class AdmissionWebhookIT {
       JsonNode allowed = answer(review("CREATE", "rules", "admin",
           RULE_WITH_MISSING_HANDLER.replace("missing", "deny")));
       assertThat(allowed.path("allowed").asBoolean()).as(allowed.toString()).isTrue();
+
+      // The API server goes away: reviews go on against the informers' caches.
+      api.destroy();
+      JsonNode stillRefused = answer(review("CREATE", "rules", "admin",
+          RULE_WITH_MISSING_HANDLER.replace("name: bad", "name: bad2")));
+      assertThat(stillRefused.path("allowed").asBoolean()).isFalse();
+      assertThat(stillRefused.path("status").path("message").asText()).contains("handler "
+          + "'missing.testdeny.istio-system' not found");
+      assertThat(healthz(trust)).isEqualTo(200);
     } finally {
       api.destroy();
     }

@@ -23,13 +23,16 @@ import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.server.kubernetes.KubernetesStore;
 import io.istio4j.mixer.server.kubernetes.MixerCrds;
 import io.istio4j.mixer.server.kubernetes.MixerKind;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,6 +51,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code mixs server --configStoreURL k8s:///kubeconfig} against fabric8's mock API server in CRUD
@@ -345,6 +349,20 @@ class KubernetesConfigStoreIT {
       assertThat(debug).contains("k8s:" + denier.plural()).contains("no CRD " + denier.crdName());
       assertThat(get(server, "/metrics")).contains("mixer_config_objects{state=\"rejected\"} 1.0");
     }
+    // --configStrict refuses to start while a CRD is missing, naming it.
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream original = System.err;
+    int code;
+    try {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = new CommandLine(new Mixs()).execute("server", "--configStrict", "--configStoreURL",
+          "k8s://" + kubeconfig + "?missingCrdGrace=0s", "-p", "0", "--monitoringPort", "0");
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--configStrict: 1 config object(s) rejected")
+        .contains("k8s:" + denier.plural()).contains("no CRD " + denier.crdName());
   }
 
   @Test
