@@ -89,6 +89,20 @@ class DeployManifestsTest {
   }
 
   @Test
+  void theDashboardAndAlertRulesComeAlongAsConfigMaps() throws IOException {
+    // deploy/monitoring's own kustomization makes the ConfigMaps; MonitoringIT checks the files.
+    assertThat(Files.readString(DEPLOY.resolve("kustomization.yaml"))).contains("  - ../monitoring\n");
+    Path monitoring = ROOT.resolve("deploy/monitoring");
+    String kustomization = Files.readString(monitoring.resolve("kustomization.yaml"));
+    assertThat(kustomization).contains("namespace: " + NS).contains("name: istio-mixer-dashboard")
+        .contains("grafana_dashboard: \"1\"").contains("name: istio-mixer-alerts");
+    for (String file : List.of("mixer-dashboard.json", "mixer-alerts.yaml")) {
+      assertThat(kustomization).contains("      - " + file + "\n");
+      assertThat(monitoring.resolve(file)).isRegularFile();
+    }
+  }
+
+  @Test
   void crdsAreTheKindsOfTheDefaultBuild() throws IOException {
     Set<String> kinds = new TreeSet<>(Set.of("rule", "attributemanifest"));
     kinds.addAll(inventoryNames());

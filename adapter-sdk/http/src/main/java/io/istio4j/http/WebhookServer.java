@@ -36,9 +36,16 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -69,14 +76,15 @@ import org.slf4j.LoggerFactory;
  *       that is not an AdmissionReview 400 with the reason; the server keeps serving.
  * </ul>
  *
- * <p>The certificate and key are read again when their files change (checked at most every 10
- * seconds, as connections arrive), so a rotated certificate (cert-manager, a Secret volume) is
- * used without a restart; a half-written or broken pair is logged and the one in use stays.
+ * <p>The certificate and key are read again when their files change (their modification times
+ * and sizes, looked at as each connection arrives: two {@code stat}s, nothing beside a TLS
+ * handshake), so a rotated certificate (cert-manager, a Secret volume) is used by the next
+ * connection without a restart. Files that do not make a TLS context (garbage, half written, a
+ * key that is not the certificate's) are logged once per version and the certificate in use stays.
  */
 public final class WebhookServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(WebhookServer.class);
-  private static final Duration CERT_CHECK_INTERVAL = Duration.ofSeconds(10);
   private static final int MAX_HEADER_BYTES = 8192;
 
   /** Answers one AdmissionReview. Called on the server's review threads, never on its I/O thread. */
@@ -215,8 +223,10 @@ public final class WebhookServer implements AutoCloseable {
   private final AtomicLong lastRejectWarning = new AtomicLong(System.nanoTime() - TimeUnit.MINUTES.toNanos(1));
   private final Channel channel;
   private volatile SslContext ssl;
-  private volatile long certStamp;
-  private volatile long nextCertCheck;
+  /** The files' version in use; the I/O thread alone reads and writes these three. */
+  private String certStamp;
+  /** A version of the files that failed, not tried again until they change. */
+  private String badStamp = "";
 
   private WebhookServer(Endpoint endpoint, Options options, Reviewer reviewer, Supplier<Readiness> readiness)
       throws IOException {
@@ -226,7 +236,6 @@ public final class WebhookServer implements AutoCloseable {
     this.readiness = readiness;
     this.ssl = sslContext();
     this.certStamp = stamp();
-    this.nextCertCheck = System.nanoTime() + CERT_CHECK_INTERVAL.toNanos();
     InetSocketAddress address = ListenAddress.resolve(options.host(), options.port(), endpoint.portFlag());
     workers = new ThreadPoolExecutor(options.threads(), options.threads(), 30, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(options.queue()), new DefaultThreadFactory(endpoint.name() + "-review", true));
@@ -297,39 +306,74 @@ public final class WebhookServer implements AutoCloseable {
 
   private SslContext sslContext() throws IOException {
     try {
-      return SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile()).build();
-    } catch (IOException | RuntimeException e) {
+      SslContext context = SslContextBuilder.forServer(options.certFile().toFile(), options.keyFile().toFile()).build();
+      KeyMatch.check(options.certFile(), options.keyFile());
+      return context;
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IOException(endpoint.name() + ": cannot use certificate " + options.certFile() + " and key "
-          + options.keyFile() + ": " + e.getMessage() + " (expected: a PEM certificate chain and a PEM PKCS#8 key; "
-          + "convert a PKCS#1 'RSA PRIVATE KEY' with: openssl pkcs8 -topk8 -nocrypt -in KEY)", e);
+          + options.keyFile() + ": " + e.getMessage() + " (expected: a PEM certificate chain and a PEM PKCS#8 key "
+          + "of that certificate; convert a PKCS#1 'RSA PRIVATE KEY' with: openssl pkcs8 -topk8 -nocrypt -in KEY)", e);
     }
   }
 
-  private long stamp() {
+  /**
+   * Whether the key is the certificate's: Netty's JDK provider takes any pair and every handshake
+   * fails afterwards, which a rotation that has replaced one file of the two would cause. An
+   * abstract subclass, never instantiated, to use the PEM key reader Netty's builder uses.
+   */
+  private abstract static class KeyMatch extends SslContext {
+    static void check(Path certFile, Path keyFile) throws IOException, GeneralSecurityException {
+      X509Certificate cert;
+      try (InputStream in = Files.newInputStream(certFile)) {
+        cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+      }
+      PrivateKey key = toPrivateKey(keyFile.toFile(), null);
+      String algorithm = switch (key.getAlgorithm()) {
+        case "RSA" -> "SHA256withRSA";
+        case "EC" -> "SHA256withECDSA";
+        case "Ed25519", "EdDSA" -> "Ed25519";
+        default -> null; // another kind of key: the handshake will tell
+      };
+      if (algorithm == null) {
+        return;
+      }
+      byte[] probe = "istio4j webhook key check".getBytes(StandardCharsets.UTF_8);
+      Signature sign = Signature.getInstance(algorithm);
+      sign.initSign(key);
+      sign.update(probe);
+      byte[] signature = sign.sign();
+      Signature verify = Signature.getInstance(algorithm);
+      verify.initVerify(cert.getPublicKey());
+      verify.update(probe);
+      if (!verify.verify(signature)) {
+        throw new GeneralSecurityException("the key is not the certificate's (its public key "
+            + cert.getPublicKey().getAlgorithm() + " differs; was one file of the pair replaced?)");
+      }
+    }
+  }
+
+  /** The files' modification times and sizes (symbolic links followed, as a Secret volume's are). */
+  private String stamp() {
     try {
-      return Files.getLastModifiedTime(options.certFile()).toMillis() * 31
-          + Files.getLastModifiedTime(options.keyFile()).toMillis();
+      return Files.getLastModifiedTime(options.certFile()) + "/" + Files.size(options.certFile()) + " "
+          + Files.getLastModifiedTime(options.keyFile()) + "/" + Files.size(options.keyFile());
     } catch (IOException e) {
-      return certStamp;
+      return certStamp; // a file missing for a moment during a rotation: keep what is in use
     }
   }
 
-  /** The TLS context, read again when the files changed (checked at most every 10 s). */
+  /** The TLS context, read again when the files changed since it was made. */
   private SslContext currentSsl() {
-    long now = System.nanoTime();
-    if (now - nextCertCheck < 0) {
-      return ssl;
-    }
-    nextCertCheck = now + CERT_CHECK_INTERVAL.toNanos();
-    long s = stamp();
-    if (s != certStamp) {
+    String s = stamp();
+    if (!s.equals(certStamp) && !s.equals(badStamp)) {
       try {
         ssl = sslContext();
         certStamp = s;
         log.info("{}: certificate {} changed; new connections use it", endpoint.name(), options.certFile());
       } catch (IOException e) {
-        // Half-written during a rotation, perhaps: keep the one in use and look again later.
-        log.warn("{}; the certificate in use stays", e.getMessage());
+        // Half written during a rotation, perhaps: keep the one in use; a further change is tried.
+        badStamp = s;
+        log.error("{}; the certificate in use stays until the files change again", e.getMessage());
       }
     }
     return ssl;

@@ -7,15 +7,11 @@ import static io.istio4j.mixer.client.MixsProcessIT.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -34,7 +30,6 @@ import org.junit.jupiter.api.Test;
 class PrometheusEndToEndIT {
 
   static final int REPORTS = 7;
-  static final ObjectMapper JSON = new ObjectMapper();
 
   static String config(int adapterPort) {
     return """
@@ -88,9 +83,8 @@ class PrometheusEndToEndIT {
 
   @Test
   void prometheusScrapesIstioRequestCountFromTheAdapter() throws Exception {
-    String prometheusBinary = findOnPath("prometheus");
-    assertThat(prometheusBinary)
-        .as("the prometheus binary is not on the PATH; install it: apt-get install -y prometheus")
+    assertThat(PrometheusProcess.findOnPath("prometheus"))
+        .as("the prometheus binary is not on the PATH; " + PrometheusProcess.INSTALL_HINT)
         .isNotNull();
 
     Path work = Files.createTempDirectory("prometheus-e2e");
@@ -106,8 +100,7 @@ class PrometheusEndToEndIT {
         "--configStoreURL=fs://" + configDir, "--port", String.valueOf(mixerPort),
         "--monitoringPort", String.valueOf(monitoringPort))
         .redirectErrorStream(true).redirectOutput(mixsLog.toFile()).start();
-    Process prometheus = null;
-    Path prometheusLog = work.resolve("prometheus.log");
+    PrometheusProcess prometheus = null;
     try {
       awaitReady(monitoringPort, mixs, mixsLog);
 
@@ -126,26 +119,9 @@ class PrometheusEndToEndIT {
       assertThat(scraped.body()).as("the adapter's /metrics; mixs log:\n%s", Files.readString(mixsLog))
           .contains("# TYPE istio_request_count counter\n" + series);
 
-      int prometheusPort = freePort();
-      Path prometheusConfig = work.resolve("prometheus.yml");
-      Files.writeString(prometheusConfig, """
-          global:
-            scrape_interval: 1s
-            evaluation_interval: 1s
-          scrape_configs:
-          - job_name: istio-mesh
-            scrape_interval: 1s
-            static_configs:
-            - targets: ['localhost:%d']
-          """.formatted(adapterPort));
-      prometheus = new ProcessBuilder(prometheusBinary,
-          "--config.file=" + prometheusConfig,
-          "--storage.tsdb.path=" + work.resolve("tsdb"),
-          "--web.listen-address=127.0.0.1:" + prometheusPort)
-          .redirectErrorStream(true).redirectOutput(prometheusLog.toFile()).start();
+      prometheus = PrometheusProcess.start(work, Map.of("istio-mesh", "localhost:" + adapterPort));
 
-      JsonNode sample = awaitSample(prometheus, prometheusLog, prometheusPort, "istio_request_count",
-          String.valueOf(REPORTS));
+      JsonNode sample = prometheus.awaitSample("istio_request_count", String.valueOf(REPORTS));
       Map<String, String> labels = new TreeMap<>();
       sample.get("metric").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
       assertThat(labels).containsExactlyEntriesOf(new TreeMap<>(Map.of(
@@ -159,21 +135,18 @@ class PrometheusEndToEndIT {
           "source_version", "v2")));
 
       // Prometheus knows it as a counter, and no _total series exists.
-      JsonNode metadata = query(prometheusPort, "/api/v1/metadata?metric=istio_request_count");
+      JsonNode metadata = prometheus.get("/api/v1/metadata?metric=istio_request_count");
       assertThat(metadata.at("/data/istio_request_count/0/type").asText()).isEqualTo("counter");
-      JsonNode total = query(prometheusPort, "/api/v1/query?query="
-          + URLEncoder.encode("{__name__=~\"istio_request_count_.+\"}", StandardCharsets.UTF_8));
+      JsonNode total = prometheus.query("{__name__=~\"istio_request_count_.+\"}");
       assertThat(total.at("/data/result")).isEmpty();
 
-      prometheus.destroy();
-      assertThat(prometheus.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      prometheus.close();
       mixs.destroy();
       assertThat(mixs.waitFor(20, TimeUnit.SECONDS)).isTrue();
       assertThat(mixs.exitValue()).as(Files.readString(mixsLog)).isZero();
     } finally {
       if (prometheus != null) {
-        prometheus.destroyForcibly();
-        prometheus.waitFor(10, TimeUnit.SECONDS);
+        prometheus.close();
       }
       mixs.destroyForcibly();
       mixs.waitFor(10, TimeUnit.SECONDS);
@@ -181,55 +154,10 @@ class PrometheusEndToEndIT {
     }
   }
 
-  /** Queries until the instant vector of {@code promql} holds one sample with {@code value}. */
-  static JsonNode awaitSample(Process prometheus, Path log, int port, String promql, String value) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    JsonNode last = null;
-    while (System.nanoTime() < deadline) {
-      if (!prometheus.isAlive()) {
-        throw new AssertionError("prometheus exited early:\n" + Files.readString(log));
-      }
-      try {
-        last = query(port, "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
-        JsonNode result = last.at("/data/result");
-        if (result.size() == 1 && result.get(0).at("/value/1").asText().equals(value)) {
-          return result.get(0);
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("Prometheus did not report " + promql + " = " + value + " within 60s; last answer: "
-        + last + "\nprometheus log:\n" + Files.readString(log));
-  }
-
-  static JsonNode query(int port, String pathAndQuery) throws IOException, InterruptedException {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) {
-      throw new IOException("HTTP " + r.statusCode() + ": " + r.body());
-    }
-    return JSON.readTree(r.body());
-  }
-
   static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
     return HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
-  }
-
-  static String findOnPath(String name) {
-    String path = System.getenv("PATH");
-    for (String dir : (path == null ? "" : path).split(File.pathSeparator)) {
-      Path candidate = Path.of(dir, name);
-      if (Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    Path debian = Path.of("/usr/bin", name);
-    return Files.isExecutable(debian) ? debian.toString() : null;
   }
 
   static void deleteRecursively(Path dir) throws IOException {

@@ -76,6 +76,10 @@ final class RuntimeMetrics {
     for (ObjectStatus.State s : ObjectStatus.State.values()) {
       objects.labelValues(s.name().toLowerCase(Locale.ROOT)).set(0);
     }
+    // Exported at 0 from the start, so that rate() and alerts see the first error as an increase.
+    for (String method : new String[] {"Check", "Quota", "Report"}) {
+      resolveErrors.labelValues(method);
+    }
   }
 
   /** The data points of one (handler, template) pair. */

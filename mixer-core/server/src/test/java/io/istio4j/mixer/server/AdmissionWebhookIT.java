@@ -2,12 +2,25 @@ package io.istio4j.mixer.server;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
 import io.istio4j.http.WebhookServer;
+import io.istio4j.mixer.runtime.Adapters;
+import io.istio4j.mixer.runtime.Templates;
+import io.istio4j.mixer.server.kubernetes.MixerCrds;
+import io.istio4j.mixer.server.kubernetes.MixerKind;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,9 +45,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -62,6 +78,8 @@ class AdmissionWebhookIT {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private Path dir;
+  private Path certFile;
+  private Path keyFile;
   private SSLContext trust;
   private HttpClient http;
   private ValidatorCommand.Validator validator;
@@ -71,33 +89,54 @@ class AdmissionWebhookIT {
     dir = Files.createDirectory(tmp.resolve("config"));
     Files.writeString(dir.resolve("attributes.yaml"), ConfigReloadTest.MANIFEST);
     Files.writeString(dir.resolve("policy.yaml"), ConfigReloadTest.policy("go away"));
-    // A certificate for localhost, made here with BouncyCastle.
-    KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
-    gen.initialize(2048);
-    KeyPair keys = gen.generateKeyPair();
-    Instant now = Instant.now();
-    JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name("CN=mixer-validator"),
-        BigInteger.valueOf(now.toEpochMilli()), Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)),
-        new X500Name("CN=mixer-validator"), keys.getPublic());
-    b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-        new GeneralName(GeneralName.dNSName, "localhost"), new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
-    X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
-        b.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
-    Path certFile = tmp.resolve("tls.crt");
-    Path keyFile = tmp.resolve("tls.key");
-    Files.writeString(certFile, pem(cert));
-    Files.writeString(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null).generate()));
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    ks.load(null, null);
-    ks.setCertificateEntry("validator", cert);
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
-    trust = SSLContext.getInstance("TLS");
-    trust.init(null, tmf.getTrustManagers(), null);
+    certFile = tmp.resolve("tls.crt");
+    keyFile = tmp.resolve("tls.key");
+    Tls tls = Tls.create();
+    tls.write(certFile, keyFile);
+    trust = tls.trusting();
     http = HttpClient.newBuilder().sslContext(trust).build();
-    validator = ValidatorCommand.Validator.start(WebhookServer.Options.of("127.0.0.1", 0, certFile, keyFile)
+    validator = startValidator("fs://" + dir);
+  }
+
+  private ValidatorCommand.Validator startValidator(String configStoreUrl) throws IOException {
+    return ValidatorCommand.Validator.start(WebhookServer.Options.of("127.0.0.1", 0, certFile, keyFile)
             .withMaxRequestBytes(64 * 1024).withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2)),
-        ConfigStoreLocation.parse("fs://" + dir), "istio-system");
+        ConfigStoreLocation.parse(configStoreUrl), "istio-system");
+  }
+
+  /** A self-signed certificate for localhost and its key, made here with BouncyCastle. */
+  private record Tls(X509Certificate cert, KeyPair keys) {
+    static Tls create() throws Exception {
+      KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
+      gen.initialize(2048);
+      KeyPair keys = gen.generateKeyPair();
+      Instant now = Instant.now();
+      JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name("CN=mixer-validator"),
+          BigInteger.valueOf(System.nanoTime()), Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)),
+          new X500Name("CN=mixer-validator"), keys.getPublic());
+      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+          new GeneralName(GeneralName.dNSName, "localhost"), new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
+      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
+          b.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+      return new Tls(cert, keys);
+    }
+
+    void write(Path certFile, Path keyFile) throws Exception {
+      Files.writeString(certFile, pem(cert));
+      Files.writeString(keyFile, pem(new JcaPKCS8Generator(keys.getPrivate(), null).generate()));
+    }
+
+    /** A client TLS context that trusts this certificate only. */
+    SSLContext trusting() throws Exception {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setCertificateEntry("validator", cert);
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(ks);
+      SSLContext c = SSLContext.getInstance("TLS");
+      c.init(null, tmf.getTrustManagers(), null);
+      return c;
+    }
   }
 
   @AfterEach
@@ -337,6 +376,96 @@ class AdmissionWebhookIT {
     }
     assertThat(answer(review("CREATE", "rules", "admin", RULE_WITH_MISSING_HANDLER)).path("allowed").asBoolean())
         .isFalse();
+  }
+
+  /** GET /healthz over a new connection from a client that trusts {@code trusted} only. */
+  private int healthz(SSLContext trusted) throws Exception {
+    HttpClient client = HttpClient.newBuilder().sslContext(trusted).build(); // its own connection
+    return client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + validator.port() + "/healthz")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  @Test
+  void aRotatedCertificateIsUsedByTheNextConnectionAndBrokenFilesKeepTheOneInUse() throws Exception {
+    SSLContext first = trust;
+    assertThat(healthz(first)).isEqualTo(200);
+
+    // Garbage in both files (a botched copy): the certificate in use stays.
+    Files.writeString(certFile, "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+    Files.writeString(keyFile, "garbage");
+    assertThat(healthz(first)).isEqualTo(200);
+    assertThat(healthz(first)).isEqualTo(200); // tried once per version of the files, still served
+
+    // A rotation (cert-manager renewing the Secret): the next connection gets the new certificate.
+    Tls second = Tls.create();
+    second.write(certFile, keyFile);
+    assertThat(healthz(second.trusting())).isEqualTo(200);
+    assertThatThrownBy(() -> healthz(first)).isInstanceOf(SSLHandshakeException.class);
+
+    // A certificate whose key is not the one on disk (one file of a pair replaced): refused, the
+    // second stays in use rather than a context that fails every handshake.
+    Tls third = Tls.create();
+    Files.writeString(certFile, pem(third.cert()));
+    assertThat(healthz(second.trusting())).isEqualTo(200);
+    http = HttpClient.newBuilder().sslContext(second.trusting()).build();
+    assertThat(answer(review("CREATE", "rules", "admin", RULE_WITH_MISSING_HANDLER)).path("allowed").asBoolean())
+        .isFalse(); // the reviews go on meanwhile (over the second certificate, which the client trusts)
+  }
+
+  @Test
+  void onAKubernetesStoreARuleNamingAMissingHandlerIsRefused(@TempDir Path tmp) throws Exception {
+    validator.close();
+    ClassLoader loader = AdmissionWebhookIT.class.getClassLoader();
+    Templates templates = Templates.load(loader);
+    List<MixerKind> kinds = MixerKind.of(templates, Adapters.load(loader, templates));
+    KubernetesMockServer api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    api.init(InetAddress.getLoopbackAddress(), 0);
+    try (KubernetesClient client = api.createClient()) {
+      for (CustomResourceDefinition crd : MixerCrds.of(kinds)) {
+        client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+      }
+      for (String doc : (ConfigReloadTest.MANIFEST + "\n---\n" + ConfigReloadTest.policy("go away"))
+          .split("(?m)^---\\s*$")) {
+        if (doc.isBlank()) {
+          continue;
+        }
+        GenericKubernetesResource r = Serialization.unmarshal(doc, GenericKubernetesResource.class);
+        MixerKind kind = kinds.stream().filter(k -> k.name().equals(r.getKind())).findFirst().orElseThrow();
+        client.genericKubernetesResources(kind.context()).inNamespace("istio-system").resource(r).create();
+      }
+      Path kubeconfig = tmp.resolve("kubeconfig");
+      Files.writeString(kubeconfig, """
+          apiVersion: v1
+          kind: Config
+          clusters: [{name: mock, cluster: {server: "http://localhost:%d"}}]
+          users: [{name: validator, user: {token: secret}}]
+          contexts: [{name: mock, context: {cluster: mock, user: validator, namespace: istio-system}}]
+          current-context: mock
+          """.formatted(api.getPort()));
+      validator = startValidator("k8s://" + kubeconfig);
+
+      JsonNode refused = answer(review("CREATE", "rules", "admin", RULE_WITH_MISSING_HANDLER));
+      assertThat(refused.path("allowed").asBoolean()).isFalse();
+      assertThat(refused.path("status").path("code").asInt()).isEqualTo(422);
+      assertThat(refused.path("status").path("message").asText()).isEqualTo("bad.rule.istio-system "
+          + "(k8s:rules/istio-system/bad): spec.actions[0].handler: handler 'missing.testdeny.istio-system' not found");
+      // The handler the API server holds is there: a rule naming it is allowed.
+      JsonNode allowed = answer(review("CREATE", "rules", "admin",
+          RULE_WITH_MISSING_HANDLER.replace("missing", "deny")));
+      assertThat(allowed.path("allowed").asBoolean()).as(allowed.toString()).isTrue();
+
+      // The API server goes away: reviews go on against the informers' caches.
+      api.destroy();
+      JsonNode stillRefused = answer(review("CREATE", "rules", "admin",
+          RULE_WITH_MISSING_HANDLER.replace("name: bad", "name: bad2")));
+      assertThat(stillRefused.path("allowed").asBoolean()).isFalse();
+      assertThat(stillRefused.path("status").path("message").asText()).contains("handler "
+          + "'missing.testdeny.istio-system' not found");
+      assertThat(healthz(trust)).isEqualTo(200);
+    } finally {
+      api.destroy();
+    }
   }
 
   /** Reads until the server closes; -1 then (a reset counts as closed too). */

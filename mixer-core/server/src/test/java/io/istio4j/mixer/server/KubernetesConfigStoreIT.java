@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.istio4j.mixer.runtime.Adapters;
@@ -21,27 +23,35 @@ import io.istio4j.mixer.runtime.config.ConfigStore;
 import io.istio4j.mixer.server.kubernetes.KubernetesStore;
 import io.istio4j.mixer.server.kubernetes.MixerCrds;
 import io.istio4j.mixer.server.kubernetes.MixerKind;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code mixs server --configStoreURL k8s:///kubeconfig} against fabric8's mock API server in CRUD
@@ -55,7 +65,23 @@ class KubernetesConfigStoreIT {
   private static final Templates TEMPLATES = Templates.load(LOADER);
   private static final List<MixerKind> KINDS = MixerKind.of(TEMPLATES, Adapters.load(LOADER, TEMPLATES));
 
-  private final KubernetesCrudDispatcher state = new KubernetesCrudDispatcher();
+  /** Plurals whose CRD the API server does not have: it answers 404 for them, as a real one does. */
+  private final Set<String> missingCrds = ConcurrentHashMap.newKeySet();
+  // The CRUD mock serves any resource whether its CRD exists or not; this one does not.
+  private final KubernetesCrudDispatcher state = new KubernetesCrudDispatcher() {
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      Matcher m = CUSTOM_RESOURCE.matcher(request.getPath());
+      if (m.find() && missingCrds.contains(m.group(1))) {
+        return new MockResponse().setResponseCode(404).setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\","
+            + "\"status\":\"Failure\",\"message\":\"the server could not find the requested resource\","
+            + "\"reason\":\"NotFound\",\"code\":404}");
+      }
+      return super.dispatch(request);
+    }
+  };
+  private static final Pattern CUSTOM_RESOURCE =
+      Pattern.compile("^/apis/config\\.istio\\.io/v1alpha2/(?:namespaces/[^/]+/)?([a-z]+)");
   private KubernetesMockServer api;
   private KubernetesClient client;
   private int port;
@@ -283,6 +309,60 @@ class KubernetesConfigStoreIT {
         assertThat(p.fqn()).isEqualTo("odd.checknothing.istio-system");
       });
     }
+  }
+
+  @Test
+  void aKindWhoseCrdIsMissingIsAProblemNamingTheCrdUntilItIsInstalled() throws Exception {
+    MixerKind denier = KINDS.stream().filter(k -> k.name().equals("testdeny")).findFirst().orElseThrow();
+    missingCrds.add(denier.plural());
+    apply(ConfigReloadTest.MANIFEST);
+    AtomicReference<ConfigStore.Content> latest = new AtomicReference<>();
+    // No grace: start goes on as soon as the missing kind's list has failed with 404.
+    try (KubernetesStore store = new KubernetesStore(api.createClient(), true, KINDS, new KubernetesStore.Options(
+        List.of(), "istio-system", Duration.ofMillis(50), Duration.ofMinutes(5), Duration.ZERO))) {
+      ConfigStore.Content first = store.start(latest::set);
+      assertThat(first.problems()).singleElement().satisfies(p -> {
+        assertThat(p.source()).isEqualTo("k8s:" + denier.plural());
+        assertThat(p.message()).isEqualTo("no CRD " + denier.crdName() + " in the API server (404): objects of kind "
+            + "testdeny are ignored until it is installed (mixs crds | kubectl apply -f -)");
+      });
+      assertThat(first.objects()).isNotEmpty(); // the other kinds are read
+
+      // The same problem through the whole pipeline: /debug/config lists it as rejected.
+      // Installing the CRD takes the problem away, even before an object of the kind exists.
+      missingCrds.remove(denier.plural());
+      assertThat(eventually(() -> latest.get() != null && latest.get().problems().isEmpty(), true)).isTrue();
+      apply(ConfigReloadTest.policy("go away"));
+      assertThat(eventually(() -> latest.get().objects().stream().anyMatch(o -> o.kind().equals("testdeny")), true))
+          .isTrue();
+    }
+  }
+
+  @Test
+  void aMissingCrdShowsOnDebugConfigOfAServingMixer() throws Exception {
+    MixerKind denier = KINDS.stream().filter(k -> k.name().equals("testdeny")).findFirst().orElseThrow();
+    missingCrds.add(denier.plural());
+    apply(ConfigReloadTest.MANIFEST);
+    try (MixerServer server = MixerServer.start(ServerOptions.ephemeral()
+        .withConfigStoreUrl("k8s://" + kubeconfig + "?missingCrdGrace=0s"))) {
+      String debug = get(server, "/debug/config");
+      assertThat(debug).contains("k8s:" + denier.plural()).contains("no CRD " + denier.crdName());
+      assertThat(get(server, "/metrics")).contains("mixer_config_objects{state=\"rejected\"} 1.0");
+    }
+    // --configStrict refuses to start while a CRD is missing, naming it.
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream original = System.err;
+    int code;
+    try {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = new CommandLine(new Mixs()).execute("server", "--configStrict", "--configStoreURL",
+          "k8s://" + kubeconfig + "?missingCrdGrace=0s", "-p", "0", "--monitoringPort", "0");
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--configStrict: 1 config object(s) rejected")
+        .contains("k8s:" + denier.plural()).contains("no CRD " + denier.crdName());
   }
 
   @Test

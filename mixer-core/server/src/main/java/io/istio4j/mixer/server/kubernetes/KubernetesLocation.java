@@ -18,14 +18,17 @@ import org.jspecify.annotations.Nullable;
 /**
  * A parsed {@code k8s://} config store URL: {@code k8s://} (in a pod, its service account;
  * elsewhere fabric8's usual search: {@code KUBECONFIG}, {@code ~/.kube/config}) or {@code
- * k8s:///path/to/kubeconfig}, optionally followed by {@code ?namespaces=a,b} (default: all) and
- * {@code &resync=5m}.
+ * k8s:///path/to/kubeconfig}, optionally followed by {@code ?namespaces=a,b} (default: all),
+ * {@code &resync=5m} and {@code &missingCrdGrace=60s} (how long start waits for a kind whose CRD
+ * the API server does not have).
  *
  * @param kubeconfig the kubeconfig file, or null for fabric8's auto-configuration
  * @param namespaces the namespaces to watch; empty for all
  * @param resync how often informers replay their caches; null for the store's default
+ * @param missingCrdGrace how long start waits for a kind whose CRD is missing; null for the store's default
  */
-public record KubernetesLocation(@Nullable Path kubeconfig, List<String> namespaces, @Nullable Duration resync) {
+public record KubernetesLocation(@Nullable Path kubeconfig, List<String> namespaces, @Nullable Duration resync,
+    @Nullable Duration missingCrdGrace) {
 
   /** The scheme. */
   public static final String SCHEME = "k8s://";
@@ -68,6 +71,7 @@ public record KubernetesLocation(@Nullable Path kubeconfig, List<String> namespa
     }
     List<String> namespaces = new ArrayList<>();
     Duration resync = null;
+    Duration missingCrdGrace = null;
     for (String param : query.split("&")) {
       if (param.isEmpty()) {
         continue;
@@ -77,16 +81,10 @@ public record KubernetesLocation(@Nullable Path kubeconfig, List<String> namespa
       String value = eq < 0 ? "" : param.substring(eq + 1);
       switch (key) {
         case "namespaces", "namespace" -> namespaces.addAll(List.of(value.split(",")));
-        case "resync" -> {
-          try {
-            resync = GoDuration.parse(value);
-          } catch (RuntimeException e) {
-            throw new IllegalArgumentException("configStoreURL: " + url + ": resync '" + value
-                + "' (expected: a duration such as 5m)");
-          }
-        }
+        case "resync" -> resync = duration(url, key, value);
+        case "missingCrdGrace" -> missingCrdGrace = duration(url, key, value);
         default -> throw new IllegalArgumentException("configStoreURL: " + url + ": unknown parameter '" + key
-            + "' (expected: namespaces, resync)");
+            + "' (expected: namespaces, resync, missingCrdGrace)");
       }
     }
     for (String ns : extraNamespaces) {
@@ -103,7 +101,21 @@ public record KubernetesLocation(@Nullable Path kubeconfig, List<String> namespa
       }
       clean.add(n);
     }
-    return new KubernetesLocation(kubeconfig, clean, resync);
+    return new KubernetesLocation(kubeconfig, clean, resync, missingCrdGrace);
+  }
+
+  private static Duration duration(String url, String key, String value) {
+    Duration d;
+    try {
+      d = GoDuration.parse(value);
+    } catch (RuntimeException e) {
+      d = null;
+    }
+    if (d == null || d.isNegative()) {
+      throw new IllegalArgumentException("configStoreURL: " + url + ": " + key + " '" + value
+          + "' (expected: a duration such as 5m)");
+    }
+    return d;
   }
 
   /** A client for the API server this location names. */
@@ -116,7 +128,7 @@ public record KubernetesLocation(@Nullable Path kubeconfig, List<String> namespa
   /** The store's options for this location. */
   public KubernetesStore.Options storeOptions(String defaultNamespace) {
     KubernetesStore.Options o = KubernetesStore.Options.defaults(defaultNamespace).withNamespaces(namespaces);
-    return resync == null ? o : new KubernetesStore.Options(o.namespaces(), o.defaultNamespace(), o.batch(), resync,
-        o.missingKindGrace());
+    return new KubernetesStore.Options(o.namespaces(), o.defaultNamespace(), o.batch(),
+        resync == null ? o.resync() : resync, missingCrdGrace == null ? o.missingKindGrace() : missingCrdGrace);
   }
 }

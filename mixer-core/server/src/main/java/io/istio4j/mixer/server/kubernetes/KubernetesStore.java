@@ -174,6 +174,9 @@ public final class KubernetesStore implements ConfigStore {
       w.informer().start().whenComplete((v, t) -> {
         if (t == null) {
           w.listed().complete(null);
+          // A kind listed late (its CRD installed after start) takes its missing-CRD problem away
+          // even when it has no objects, which would send no event.
+          dirty();
         }
       });
     }
@@ -329,6 +332,10 @@ public final class KubernetesStore implements ConfigStore {
     List<ConfigObject> objects = new ArrayList<>();
     List<Problem> problems = new ArrayList<>();
     for (Watch w : watches) {
+      if (!w.listed().isDone() && notFound(w.errors().last)) {
+        problems.add(missingCrd(w.kind(), w.namespace()));
+        continue;
+      }
       for (GenericKubernetesResource r : w.informer().getStore().list()) {
         ConfigObject o = toObject(w.kind(), r, options.defaultNamespace(), problems);
         if (o != null) {
@@ -339,6 +346,17 @@ public final class KubernetesStore implements ConfigStore {
     objects.sort(Comparator.comparing(ConfigObject::fqn).thenComparing(ConfigObject::source));
     problems.sort(Comparator.comparing(Problem::source));
     return new Content(objects, problems);
+  }
+
+  /**
+   * A kind whose CRD the API server does not have (404): a problem naming the CRD, so that
+   * {@code /debug/config} and {@code mixer_config_objects{state="rejected"}} show it for as long as
+   * it lasts, not only a log line at start.
+   */
+  static Problem missingCrd(MixerKind kind, String namespace) {
+    return new Problem("k8s:" + kind.plural() + (namespace.isEmpty() ? "" : "/" + namespace),
+        "no CRD " + kind.crdName() + " in the API server (404): objects of kind " + kind.name()
+            + " are ignored until it is installed (mixs crds | kubectl apply -f -)", "");
   }
 
   /** Where an object lives: {@code k8s:<plural>/<namespace>/<name>}. */
@@ -389,7 +407,8 @@ public final class KubernetesStore implements ConfigStore {
             list = ns.isEmpty() ? op.inAnyNamespace().list() : op.inNamespace(ns).list();
           } catch (KubernetesClientException e) {
             if (e.getCode() == 404) {
-              continue; // its CRD is not installed: no objects of that kind
+              problems.add(missingCrd(kind, ns)); // its CRD is not installed: no objects of that kind
+              continue;
             }
             throw e;
           }
