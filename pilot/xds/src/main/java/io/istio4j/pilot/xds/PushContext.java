@@ -12,6 +12,7 @@ import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigStore;
 import io.istio4j.pilot.model.Hostnames;
 import io.istio4j.pilot.model.Labels;
+import io.istio4j.pilot.model.Port;
 import io.istio4j.pilot.model.Service;
 import io.istio4j.pilot.model.ServiceDiscovery;
 import io.istio4j.pilot.model.ServiceInstance;
@@ -21,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,10 +46,19 @@ final class PushContext {
   final List<Config> sourceScoped = new ArrayList<>();
   /** Outbound views already built in this push, by {@link Translator}'s source key. */
   final Map<Object, Object> outbound = new HashMap<>();
+  final MeshSecurity security;
+  /** Bad {@code auth.istio.io/<port>} annotations found in this push, one message each. */
+  final Set<String> mtlsErrors = new TreeSet<>();
   /** Shares unchanged resources with the previous push; null outside the server's pushes. */
   @Nullable Interner interner;
 
   PushContext(ServiceDiscovery discovery, ConfigStore store, XdsOptions options, EndpointIndex endpoints) {
+    this(discovery, store, options, endpoints, MeshSecurity.disabled());
+  }
+
+  PushContext(ServiceDiscovery discovery, ConfigStore store, XdsOptions options, EndpointIndex endpoints,
+      MeshSecurity security) {
+    this.security = requireNonNull(security, "security");
     this.options = requireNonNull(options, "options");
     this.discovery = requireNonNull(discovery, "discovery");
     this.endpoints = requireNonNull(endpoints, "endpoints");
@@ -163,6 +175,26 @@ final class PushContext {
       return Optional.of(p);
     }
     return Optional.empty();
+  }
+
+  /**
+   * The mutual TLS mode of a service port: its {@code auth.istio.io/<port>} annotation, else the
+   * mesh's. A value that is not a mode is recorded in {@link #mtlsErrors} (naming the service, the
+   * annotation and the value) and the mesh's mode applies.
+   */
+  MtlsMode mtlsMode(Service s, Port p) {
+    String key = MeshSecurity.PORT_ANNOTATION_PREFIX + p.port();
+    String value = s.annotations().get(key);
+    if (value == null) {
+      return security.meshMode();
+    }
+    Optional<MtlsMode> mode = MtlsMode.parse(value);
+    if (mode.isEmpty()) {
+      mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + value + "' (expected: "
+          + MtlsMode.ACCEPTED + "); the mesh mode " + security.meshMode() + " applies");
+      return security.meshMode();
+    }
+    return mode.get();
   }
 
   /** Egress rules as (host, rule) pairs in key order. */
