@@ -70,6 +70,9 @@ final class PushContext {
       }
     }
     all.sort(Comparator.comparing(Service::hostname));
+    for (Service s : all) {
+      checkMtlsAnnotations(s);
+    }
     this.services = List.copyOf(all);
     List<Config> rules = list(store, ConfigKind.ROUTE_RULE);
     for (Config c : rules) {
@@ -188,13 +191,29 @@ final class PushContext {
     if (value == null) {
       return security.meshMode();
     }
-    Optional<MtlsMode> mode = MtlsMode.parse(value);
-    if (mode.isEmpty()) {
-      mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + value + "' (expected: "
-          + MtlsMode.ACCEPTED + "); the mesh mode " + security.meshMode() + " applies");
-      return security.meshMode();
+    return MtlsMode.parse(value).orElse(security.meshMode());
+  }
+
+  /** Records every {@code auth.istio.io/*} annotation that names no port of the service or no mode. */
+  private void checkMtlsAnnotations(Service s) {
+    for (Map.Entry<String, String> a : s.annotations().entrySet()) {
+      String key = a.getKey();
+      if (!key.startsWith(MeshSecurity.PORT_ANNOTATION_PREFIX)) {
+        continue;
+      }
+      String port = key.substring(MeshSecurity.PORT_ANNOTATION_PREFIX.length());
+      boolean isPort = false;
+      for (Port p : s.ports()) {
+        isPort |= String.valueOf(p.port()).equals(port);
+      }
+      if (!isPort) {
+        mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + port
+            + "' is not a port number of the service (expected: one of its ports); ignored");
+      } else if (MtlsMode.parse(a.getValue()).isEmpty()) {
+        mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + a.getValue() + "' (expected: "
+            + MtlsMode.ACCEPTED + "); the mesh mode " + security.meshMode() + " applies");
+      }
     }
-    return mode.get();
   }
 
   /** Egress rules as (host, rule) pairs in key order. */
