@@ -90,14 +90,16 @@ echo "$split3"
 
 rejects=$(curl -s "localhost:$mon/metrics" | grep '^pilot_total_xds_rejects' || true)
 
-# Phase 4, a known gap: grpc-js 1.14 implements only ROUND_ROBIN (and RING_HASH) lb_policy, so a
-# LEAST_CONN (LEAST_REQUEST) or RANDOM policy makes it NACK the cluster. Not part of the pass/fail.
+# Phase 4: grpc-js 1.14 implements only ROUND_ROBIN (and RING_HASH) lb_policy; a LEAST_CONN
+# (LEAST_REQUEST) or RANDOM cluster used to be NACKed. Proxyless clients now get a gRFC A52
+# load_balancing_policy list (least_request, then round_robin): grpc-js must take round robin.
 cp "$here/config/destination-policy-echo-v1-least-conn.yaml" "$work/config/destination-policy-echo-v1.yaml"
 sleep 4
-echo "== known gap: DestinationPolicy LEAST_CONN on v1, a fresh client, $HEADER_CALLS calls"
+echo "== DestinationPolicy LEAST_CONN on v1, a fresh client, $HEADER_CALLS calls (expect all ok, no NACK)"
 least=$(node client.js "$target" "$HEADER_CALLS" 2>"$work/leastconn.log") || true
 echo "$least"
-echo "   Pilot: $(curl -s "localhost:$mon/metrics" | grep '^pilot_total_xds_rejects' | tr '\n' ' ')"
+rejects_least=$(curl -s "localhost:$mon/metrics" | grep '^pilot_total_xds_rejects' || true)
+echo "   Pilot: $(echo "$rejects_least" | tr '\n' ' ')"
 echo "   grpc-js: $(grep -o 'unsupported lb_policy[^"]*' "$work/leastconn.log" | sort -u | head -1)"
 echo "== /debug/adsz while the client was connected"
 cat "$work/adsz.json"; echo
@@ -105,8 +107,8 @@ cat "$work/adsz.json"; echo
 nacks_client=$(cat "$work"/client-*.log | grep -ciE '"error_detail": \{|validation failed|NACKED' || true)
 
 status=0
-node - "$split" "$header" "$split2" "$TOLERANCE" "$rejects" "$nacks_client" "$work/adsz.json" "$fault" "$split3" <<'JS' || status=$?
-const [split, header, split2, tol, rejects, nacksClient, adszFile, fault, split3] = process.argv.slice(2);
+node - "$split" "$header" "$split2" "$TOLERANCE" "$rejects" "$nacks_client" "$work/adsz.json" "$fault" "$split3" "$least" "$rejects_least" <<'JS' || status=$?
+const [split, header, split2, tol, rejects, nacksClient, adszFile, fault, split3, least, rejectsLeast] = process.argv.slice(2);
 const parse = (s) => { try { return JSON.parse(s); } catch (e) { return {calls: 0, ok: 0, byVersion: {}, errors: {parse: s}}; } };
 const checks = [];
 const check = (name, ok, detail) => { checks.push(ok); console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`); };
@@ -134,6 +136,9 @@ check('/debug/adsz: client ACKed every type it was sent', types.length === 4 &&
     types.every(([, t]) => t.nacks === 0 && t.ackedNonce === t.sentNonce),
     me ? types.map(([k, t]) => `${k} sent ${t.sentVersion}/${t.sentNonce} acked ${t.ackedVersion}/${t.ackedNonce} nacks ${t.nacks}`).join('; ') : 'client not listed');
 check('grpc-js trace has no NACK/error line', Number(nacksClient) === 0, `${nacksClient} matching lines`);
+const l = parse(least);
+check('LEAST_CONN policy: calls ok, no NACK', l.ok === l.calls && !rejectsLeast.trim(),
+    `${l.ok}/${l.calls} ok, v1=${l.byVersion.v1 || 0} v2=${l.byVersion.v2 || 0}; rejects: ${rejectsLeast.trim() || 'none'}`);
 process.exit(checks.every(Boolean) ? 0 : 1);
 JS
 echo "work dir (logs, adsz.json): $work"

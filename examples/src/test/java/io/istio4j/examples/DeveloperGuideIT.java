@@ -14,7 +14,10 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Runs docs/adapter-developer-guide.md: every file it shows is the file in examples/vendor-adapter,
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * names); an {@code output} block lists lines the command before it must print. Maven runs against a scratch local repository, so
  * the vendor project sees istio4j only as the guide's first command published it.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DeveloperGuideIT {
 
   private static final Path ROOT = Path.of(System.getProperty("istio4j.root"));
@@ -57,6 +61,7 @@ class DeveloperGuideIT {
   }
 
   @Test
+  @Order(1)
   void everyCommandOfTheGuideWorks() throws Exception {
     List<Block> blocks = blocks(Files.readString(GUIDE));
     deleteRecursively(SCRATCH);
@@ -101,6 +106,36 @@ class DeveloperGuideIT {
     }
     assertThat(commands).isGreaterThanOrEqualTo(3);
     assertThat(Files.exists(repo.resolve("io/istio4j/istio4j-bom"))).as("istio4j published to the scratch repo").isTrue();
+    // The mvn shim runs "$ISTIO4J/mvnw": the custom build's commands need ISTIO4J too.
+    published = new CustomMixerCheck(ROOT, SCRATCH, Map.of("PATH", shims + ":" + System.getenv("PATH"),
+        "MAVEN_ARGS", "-B -s " + settings + " -Dmaven.repo.local=" + repo, "ISTIO4J", ROOT.toString()));
+    acmeProject = project;
+  }
+
+  private static CustomMixerCheck published;
+  private static Path acmeProject;
+
+  /**
+   * examples/custom-mixer, built against the repository the guide published istio4j to (the
+   * build of istio4j itself is the expensive part, so it is done once for both).
+   */
+  @Test
+  @Order(2)
+  void customMixerHoldsExactlyItsAdaptersAndItsImageAnswersChecks() throws Exception {
+    String repository = System.getProperty("custom.mixer.repository");
+    if (published == null && repository != null) {
+      // Quicker, for development: a repository where istio4j is installed already (-o, no guide).
+      deleteRecursively(SCRATCH);
+      Path shims = Files.createDirectories(SCRATCH.resolve("bin"));
+      Files.writeString(shims.resolve("mvn"), "#!/bin/sh\nexec \"" + ROOT.resolve("mvnw") + "\" \"$@\"\n");
+      shims.resolve("mvn").toFile().setExecutable(true);
+      published = new CustomMixerCheck(ROOT, SCRATCH, Map.of("PATH", shims + ":" + System.getenv("PATH"),
+          "MAVEN_ARGS", "-B -o -Dmaven.repo.local=" + repository));
+      acmeProject = published.copyExample("vendor-adapter");
+    }
+    assertThat(published).as("runs after everyCommandOfTheGuideWorks, which publishes istio4j (or give "
+        + "-Dcustom.mixer.repository=REPO where istio4j is installed)").isNotNull();
+    published.run(acmeProject);
   }
 
   private static List<String> exampleFiles() throws IOException {

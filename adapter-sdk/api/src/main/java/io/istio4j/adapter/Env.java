@@ -70,4 +70,45 @@ public interface Env {
 
   /** Withdraws what {@link #reportError(String)} reported, once the handler works again. */
   default void clearError() {}
+
+  /**
+   * The span of the handler call running on this thread: a child of Mixer's server span for the
+   * request, named {@code <template>:<handler>(<adapter>)}. Call it on the thread Mixer called the
+   * handler on (inside {@code handleCheck}, {@code handleReport}, {@code handleQuota}, or before an
+   * asynchronous handler returns its stage) and keep the result for work that finishes later. It is
+   * {@link Span#NOOP} when Mixer runs without {@code --zipkinURL}, when the request is not sampled,
+   * and outside a handler call.
+   *
+   * <pre>{@code
+   * Span backend = env.currentSpan().child("redis EVALSHA");
+   * try {
+   *   return call();
+   * } finally {
+   *   backend.finish();
+   * }
+   * }</pre>
+   */
+  default Span currentSpan() {
+    return Span.NOOP;
+  }
+
+  /**
+   * Hands a finished span recorded elsewhere to Mixer's trace reporter (the one {@code mixs server
+   * --zipkinURL} configures), asynchronously: it never blocks, and a full queue drops the span (counted
+   * on {@code /metrics}). Returns false, doing nothing, when Mixer has no trace reporter.
+   *
+   * <pre>{@code
+   * if (!env.reportSpan(span)) {
+   *   env.reportError("mixs runs without --zipkinURL: spans are dropped");
+   * }
+   * }</pre>
+   */
+  default boolean reportSpan(ReportedSpan span) {
+    return false;
+  }
+
+  /** True when Mixer has a trace reporter, that is {@link #reportSpan} can deliver spans. */
+  default boolean tracingEnabled() {
+    return false;
+  }
 }

@@ -8,6 +8,7 @@ import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaConfigValidation;
 import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.RateLimitedLogger;
+import io.istio4j.adapter.Span;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapter.ValueType;
 import io.istio4j.adapters.redisquota.config.Params;
@@ -243,10 +244,35 @@ final class RedisQuotaHandler implements QuotaAsyncHandler {
           queue.size(), address, failurePolicy);
       return CompletableFuture.completedFuture(failurePolicy(args.amount()));
     }
+    traceRedisCall(a);
     if (closed) {
       failQueued(); // close() may have emptied the queue before this allocation joined it
     }
     return a;
+  }
+
+  /**
+   * A child of the handler's span (when the request is traced) covering the allocation's trip to
+   * Redis: queued, pipelined, answered. Read on the caller's thread, where Mixer set the span.
+   */
+  private void traceRedisCall(Allocation a) {
+    Span parent = env.currentSpan();
+    if (!parent.isRecording()) {
+      return;
+    }
+    Span redis = parent.child("redis evalsha").tag("redis.address", address.toString())
+        .tag("redisquota.quota", a.limits.name()).tag("redisquota.amount", Long.toString(a.amount));
+    a.whenComplete((r, e) -> {
+      if (e != null) {
+        redis.error(e);
+      } else {
+        redis.tag("redisquota.granted", Long.toString(r.amount()));
+        if (!r.status().isOk()) {
+          redis.tag("redisquota.status", r.status().code().name());
+        }
+      }
+      redis.finish();
+    });
   }
 
   /**

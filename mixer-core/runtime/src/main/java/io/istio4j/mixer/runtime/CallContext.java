@@ -1,5 +1,7 @@
 package io.istio4j.mixer.runtime;
 
+import io.istio4j.adapter.Span;
+
 /**
  * What the transport tells the runtime about one call: its deadline, whether it was cancelled, and
  * how to carry the caller's context (the gRPC {@code Context}, tracing) to the threads that finish
@@ -46,4 +48,12 @@ public interface CallContext {
 
   /** {@code work} wrapped so that it runs in the caller's context on another thread. */
   Runnable wrap(Runnable work);
+
+  /**
+   * Mixer's server span for this call, parent of one span per handler call; {@link Span#NOOP} when
+   * the call is not traced, and then the runtime records nothing.
+   */
+  default Span span() {
+    return Span.NOOP;
+  }
 }

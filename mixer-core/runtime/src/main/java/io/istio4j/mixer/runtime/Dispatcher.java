@@ -8,6 +8,7 @@ import io.istio4j.adapter.LogText;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
 import io.istio4j.adapter.RateLimitedLogger;
+import io.istio4j.adapter.Span;
 import io.istio4j.adapter.Status;
 import io.istio4j.adapter.template.CompiledInstance;
 import io.istio4j.adapter.template.InstanceEvaluationException;
@@ -123,6 +124,8 @@ final class Dispatcher implements AutoCloseable {
     Group group = null;
     Object[] results = null; // per instance: a CheckResult or a CompletableFuture of one
     Action[] owners = null;
+    Span server = context.span();
+    boolean traced = server.isRecording(); // one virtual call when tracing is off
     if (!actions.isEmpty()) {
       int n = 0;
       for (Action a : actions) {
@@ -146,13 +149,15 @@ final class Dispatcher implements AutoCloseable {
           Template t = a.template();
           if (a.mode() == Mode.INLINE) {
             try {
-              results[i] = inline(a, () -> t.handleCheck(h, instance));
+              results[i] = traced ? inlineTraced(a, handlerSpan(server, a, -1), () -> t.handleCheck(h, instance))
+                  : inline(a, () -> t.handleCheck(h, instance));
             } catch (HandlerFailure f) {
               results[i] = failed(f.getMessage());
             }
           } else {
             group = group != null ? group : group(context);
-            results[i] = group.call(a, () -> t.handleCheck(h, instance), () -> t.handleCheckAsync(h, instance));
+            results[i] = group.call(a, traced ? handlerSpan(server, a, -1) : Span.NOOP,
+                () -> t.handleCheck(h, instance), () -> t.handleCheckAsync(h, instance));
           }
           i++;
         }
@@ -188,6 +193,8 @@ final class Dispatcher implements AutoCloseable {
       return CompletableFuture.completedFuture(response.setPrecondition(pre).build());
     }
     Group g = group;
+    Span server = context.span();
+    boolean traced = server.isRecording();
     for (QuotaWork q : quotas) {
       if (q.action == null || q.failure != null) {
         continue;
@@ -199,13 +206,15 @@ final class Dispatcher implements AutoCloseable {
       QuotaArgs args = q.args;
       if (a.mode() == Mode.INLINE) {
         try {
-          q.result = inline(a, () -> t.handleQuota(h, instance, args));
+          q.result = traced ? inlineTraced(a, handlerSpan(server, a, args.amount()), () -> t.handleQuota(h, instance, args))
+              : inline(a, () -> t.handleQuota(h, instance, args));
         } catch (HandlerFailure f) {
           q.result = f;
         }
       } else {
         g = g != null ? g : group(context);
-        q.result = g.call(a, () -> t.handleQuota(h, instance, args), () -> t.handleQuotaAsync(h, instance, args));
+        q.result = g.call(a, traced ? handlerSpan(server, a, args.amount()) : Span.NOOP,
+            () -> t.handleQuota(h, instance, args), () -> t.handleQuotaAsync(h, instance, args));
       }
     }
     if (g == null || g == group) {
@@ -440,7 +449,65 @@ final class Dispatcher implements AutoCloseable {
   CompletableFuture<Void> report(Snapshot s, DecodedReportRequest request, CallContext context) {
     List<Action> order = new ArrayList<>();
     Map<Action, List<Instance>> batches = new IdentityHashMap<>();
+    Span server = context.span();
+    boolean traced = server.isRecording();
+    // One span for the record batch (resolving rules and building instances for every record), as
+    // upstream's "Attributes <i>" spans but one per request rather than one per record.
+    Span records = traced ? server.child("Report records") : Span.NOOP;
+    int[] recordCount = new int[1];
+    try {
+      forEachRecord(s, request, order, batches, recordCount);
+    } catch (RuntimeException e) {
+      records.error(e);
+      throw e;
+    } finally {
+      if (traced) {
+        records.tag("mixer.records", Integer.toString(recordCount[0])).finish();
+      }
+    }
+    StringBuilder failures = null;
+    Group group = null;
+    List<Action> pendingActions = null;
+    List<CompletableFuture<Boolean>> pending = null;
+    for (Action a : order) {
+      List<Instance> batch = batches.get(a);
+      Handler h = a.handler().handler();
+      Template t = a.template();
+      Span span = traced ? handlerSpan(server, a, -1).tag("mixer.instances", Integer.toString(batch.size()))
+          : Span.NOOP;
+      if (a.mode() == Mode.INLINE) {
+        try {
+          Supplier<Boolean> work = () -> {
+            t.handleReport(h, batch);
+            return Boolean.TRUE;
+          };
+          if (traced) {
+            inlineTraced(a, span, work);
+          } else {
+            inline(a, work);
+          }
+        } catch (HandlerFailure f) {
+          failures = (failures == null ? new StringBuilder() : failures.append(", "))
+              .append(a.handler().fqn()).append(':').append(f.getMessage());
+        }
+      } else {
+        group = group != null ? group : group(context);
+        pending = pending != null ? pending : new ArrayList<>();
+        pendingActions = pendingActions != null ? pendingActions : new ArrayList<>();
+        pendingActions.add(a);
+        pending.add(group.call(a, span, () -> {
+          t.handleReport(h, batch);
+          return Boolean.TRUE;
+        }, () -> t.handleReportAsync(h, batch).thenApply(v -> Boolean.TRUE)));
+      }
+    }
+    return finishReport(group, failures, pendingActions, pending);
+  }
+
+  private void forEachRecord(Snapshot s, DecodedReportRequest request, List<Action> order,
+      Map<Action, List<Instance>> batches, int[] recordCount) {
     request.forEachRecord(bag -> {
+      recordCount[0]++;
       List<Action> actions;
       try {
         actions = s.resolve(bag, Variety.REPORT);
@@ -465,35 +532,10 @@ final class Dispatcher implements AutoCloseable {
         }
       }
     });
-    StringBuilder failures = null;
-    Group group = null;
-    List<Action> pendingActions = null;
-    List<CompletableFuture<Boolean>> pending = null;
-    for (Action a : order) {
-      List<Instance> batch = batches.get(a);
-      Handler h = a.handler().handler();
-      Template t = a.template();
-      if (a.mode() == Mode.INLINE) {
-        try {
-          inline(a, () -> {
-            t.handleReport(h, batch);
-            return Boolean.TRUE;
-          });
-        } catch (HandlerFailure f) {
-          failures = (failures == null ? new StringBuilder() : failures.append(", "))
-              .append(a.handler().fqn()).append(':').append(f.getMessage());
-        }
-      } else {
-        group = group != null ? group : group(context);
-        pending = pending != null ? pending : new ArrayList<>();
-        pendingActions = pendingActions != null ? pendingActions : new ArrayList<>();
-        pendingActions.add(a);
-        pending.add(group.call(a, () -> {
-          t.handleReport(h, batch);
-          return Boolean.TRUE;
-        }, () -> t.handleReportAsync(h, batch).thenApply(v -> Boolean.TRUE)));
-      }
-    }
+  }
+
+  private CompletableFuture<Void> finishReport(Group group, StringBuilder failures, List<Action> pendingActions,
+      List<CompletableFuture<Boolean>> pending) {
     if (group == null) {
       return failures == null ? CompletableFuture.completedFuture(null)
           : CompletableFuture.failedFuture(new DispatchException(failures.toString()));
@@ -548,6 +590,55 @@ final class Dispatcher implements AutoCloseable {
     }
   }
 
+  // ---- tracing ----
+
+  /** The tag naming a handler call's outcome: a google.rpc code name such as OK or PERMISSION_DENIED. */
+  static final String STATUS_TAG = "mixer.status";
+
+  /**
+   * A started span for one handler call, child of the request's server span, named as upstream's:
+   * {@code <template>:<handler FQN>(<adapter>)}; {@code quotaAmount} is tagged when not negative.
+   */
+  static Span handlerSpan(Span server, Action a, long quotaAmount) {
+    Span span = server.child(a.template().name() + ":" + a.handler().fqn() + "(" + a.handler().adapter().name() + ")");
+    if (quotaAmount >= 0) {
+      span.tag("mixer.quota.amount", Long.toString(quotaAmount));
+    }
+    return span;
+  }
+
+  /** {@link #inline} with {@code span} current for the handler ({@code Env.currentSpan()}) and then finished. */
+  <T> T inlineTraced(Action a, Span span, Supplier<T> work) throws HandlerFailure {
+    Span previous = CurrentSpan.enter(span);
+    try {
+      T result = inline(a, work);
+      finishSpan(span, result, null);
+      return result;
+    } catch (HandlerFailure f) {
+      finishSpan(span, null, f);
+      throw f;
+    } finally {
+      CurrentSpan.restore(previous);
+    }
+  }
+
+  /** Tags a handler call's span with its outcome and finishes it. */
+  static void finishSpan(Span span, Object result, Throwable failure) {
+    if (failure != null) {
+      Throwable f = unwrap(failure);
+      String code = f instanceof HandlerFailure h && h.kind == HandlerFailure.Kind.TIMEOUT ? "DEADLINE_EXCEEDED"
+          : f instanceof HandlerFailure h && h.kind == HandlerFailure.Kind.CANCELLED ? "CANCELLED" : "INTERNAL";
+      span.tag(STATUS_TAG, code).error(f);
+    } else if (result instanceof CheckResult c) {
+      span.tag(STATUS_TAG, c.status().code().name());
+    } else if (result instanceof QuotaResult q) {
+      span.tag(STATUS_TAG, q.status().code().name()).tag("mixer.quota.granted", Long.toString(q.amount()));
+    } else {
+      span.tag(STATUS_TAG, "OK");
+    }
+    span.finish();
+  }
+
   /** Starts the group of non-inline calls of one request. */
   Group group(CallContext context) {
     long timeout = options.handlerTimeout().toNanos();
@@ -581,7 +672,23 @@ final class Dispatcher implements AutoCloseable {
      * {@link HandlerFailure}.
      */
     <T> CompletableFuture<T> call(Action a, Supplier<T> blocking, Supplier<? extends CompletionStage<T>> async) {
+      return call(a, Span.NOOP, blocking, async);
+    }
+
+    /**
+     * As {@link #call(Action, Supplier, Supplier)}, with {@code span} current while the handler is
+     * called and finished with the call's outcome.
+     */
+    <T> CompletableFuture<T> call(Action a, Span span, Supplier<T> untracedBlocking,
+        Supplier<? extends CompletionStage<T>> untracedAsync) {
       Call<T> call = new Call<>(a);
+      Supplier<T> blocking = untracedBlocking;
+      Supplier<? extends CompletionStage<T>> async = untracedAsync;
+      if (span.isRecording()) {
+        call.result.whenComplete((v, e) -> finishSpan(span, v, e));
+        blocking = () -> withSpan(span, untracedBlocking);
+        async = () -> withSpan(span, untracedAsync);
+      }
       HandlerFailure refused = admit(call);
       if (refused != null) {
         call.fail(refused);
@@ -611,12 +718,13 @@ final class Dispatcher implements AutoCloseable {
         });
       } else {
         try {
+          Supplier<T> work = blocking;
           call.work = workers.submit(context.wrap(() -> {
             if (call.result.isDone()) {
               return; // expired or cancelled while queued
             }
             try {
-              T v = blocking.get();
+              T v = work.get();
               if (v == null) {
                 call.fail(new HandlerFailure("handler returned no result", HandlerFailure.Kind.ERROR));
               } else {
@@ -683,6 +791,15 @@ final class Dispatcher implements AutoCloseable {
       if (expiry != null) {
         expiry.cancel(false);
       }
+    }
+  }
+
+  private static <T> T withSpan(Span span, Supplier<T> work) {
+    Span previous = CurrentSpan.enter(span);
+    try {
+      return work.get();
+    } finally {
+      CurrentSpan.restore(previous);
     }
   }
 

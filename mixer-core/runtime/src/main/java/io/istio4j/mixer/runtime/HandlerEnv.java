@@ -6,6 +6,8 @@ import io.istio4j.adapter.AdapterMetrics;
 import io.istio4j.adapter.Env;
 import io.istio4j.adapter.FileOutputPolicy;
 import io.istio4j.adapter.LogText;
+import io.istio4j.adapter.ReportedSpan;
+import io.istio4j.adapter.Span;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
@@ -31,6 +33,7 @@ public final class HandlerEnv implements Env, AutoCloseable {
   private final ExecutorService daemons;
   private final AdapterMetrics metrics;
   private final FileOutputPolicy fileOutputPolicy;
+  private final SpanReporter spans;
   private final Set<Future<?>> tasks = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
   private volatile @Nullable String error;
@@ -61,6 +64,20 @@ public final class HandlerEnv implements Env, AutoCloseable {
       ExecutorService daemons,
       AdapterMetrics metrics,
       FileOutputPolicy fileOutputPolicy) {
+    this(adapter, handler, clock, scheduler, daemons, metrics, fileOutputPolicy, SpanReporter.NONE);
+  }
+
+  /** @param spans where {@link #reportSpan(ReportedSpan)} sends spans */
+  public HandlerEnv(
+      String adapter,
+      String handler,
+      Clock clock,
+      ScheduledExecutorService scheduler,
+      ExecutorService daemons,
+      AdapterMetrics metrics,
+      FileOutputPolicy fileOutputPolicy,
+      SpanReporter spans) {
+    this.spans = requireNonNull(spans, "spans");
     this.logger = LoggerFactory.getLogger("io.istio4j.adapter." + adapter + "." + handler);
     this.clock = requireNonNull(clock, "clock");
     this.scheduler = requireNonNull(scheduler, "scheduler");
@@ -108,6 +125,21 @@ public final class HandlerEnv implements Env, AutoCloseable {
   @Override
   public FileOutputPolicy fileOutputPolicy() {
     return fileOutputPolicy;
+  }
+
+  @Override
+  public Span currentSpan() {
+    return CurrentSpan.get();
+  }
+
+  @Override
+  public boolean reportSpan(ReportedSpan span) {
+    return spans.report(requireNonNull(span, "span"));
+  }
+
+  @Override
+  public boolean tracingEnabled() {
+    return spans.enabled();
   }
 
   @Override

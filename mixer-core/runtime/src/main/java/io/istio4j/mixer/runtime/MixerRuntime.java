@@ -66,6 +66,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   private final RuntimeMetrics metrics;
   private final RegistryAdapterMetrics adapterMetrics;
   private final Clock clock;
+  private final SpanReporter spans;
   private final ScheduledExecutorService scheduler;
   private final ExecutorService daemons;
   private final Dispatcher dispatcher;
@@ -94,12 +95,24 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
   /** A runtime for the given build, not started. */
   public MixerRuntime(Templates templates, Adapters adapters, RuntimeOptions options, PrometheusRegistry registry,
       Clock clock) {
-    this(templates, adapters, options, registry, clock, HANDLER_CLOSE_TIMEOUT);
+    this(templates, adapters, options, registry, clock, HANDLER_CLOSE_TIMEOUT, SpanReporter.NONE);
+  }
+
+  /** A runtime whose handlers report spans to {@code spans} ({@code Env.reportSpan}), not started. */
+  public MixerRuntime(Templates templates, Adapters adapters, RuntimeOptions options, PrometheusRegistry registry,
+      Clock clock, SpanReporter spans) {
+    this(templates, adapters, options, registry, clock, HANDLER_CLOSE_TIMEOUT, spans);
   }
 
   /** @param closeTimeout how long {@link #close()} waits for each handler to close */
   MixerRuntime(Templates templates, Adapters adapters, RuntimeOptions options, PrometheusRegistry registry,
       Clock clock, java.time.Duration closeTimeout) {
+    this(templates, adapters, options, registry, clock, closeTimeout, SpanReporter.NONE);
+  }
+
+  private MixerRuntime(Templates templates, Adapters adapters, RuntimeOptions options, PrometheusRegistry registry,
+      Clock clock, java.time.Duration closeTimeout, SpanReporter spans) {
+    this.spans = requireNonNull(spans, "spans");
     this.templates = requireNonNull(templates, "templates");
     this.adapters = requireNonNull(adapters, "adapters");
     this.options = requireNonNull(options, "options");
@@ -126,7 +139,7 @@ public final class MixerRuntime implements RequestProcessor, AutoCloseable {
 
   private HandlerEnv env(AdapterInfo adapter, String handler) {
     return new HandlerEnv(adapter.name(), handler, clock, scheduler, daemons, adapterMetrics,
-        options.fileOutputPolicy());
+        options.fileOutputPolicy(), spans);
   }
 
   /**

@@ -8,6 +8,7 @@ import io.istio4j.adapter.Env;
 import io.istio4j.adapter.Handler;
 import io.istio4j.adapter.QuotaArgs;
 import io.istio4j.adapter.QuotaResult;
+import io.istio4j.adapter.Span;
 import io.istio4j.adapter.Status;
 import io.istio4j.mixer.runtime.testing.TestParams;
 import io.istio4j.template.checknothing.CheckNothingAsyncHandler;
@@ -69,6 +70,8 @@ final class TestAdapters {
   static final ThreadLocal<String> CALLER = new ThreadLocal<>();
   static final List<String> CALLERS = new CopyOnWriteArrayList<>();
   static final AtomicInteger INTERRUPTED = new AtomicInteger();
+  /** With label {@code span}: the span each call saw as {@code Env.currentSpan()}; it adds a child "backend". */
+  static final List<Span> SPANS = new CopyOnWriteArrayList<>();
 
   private TestAdapters() {}
 
@@ -81,6 +84,7 @@ final class TestAdapters {
     THREADS.clear();
     CALLERS.clear();
     INTERRUPTED.set(0);
+    SPANS.clear();
     barrier = new CyclicBarrier(2);
   }
 
@@ -224,7 +228,7 @@ final class TestAdapters {
     @Override
     public Handler build(Env env) {
       BUILDS.incrementAndGet();
-      return new CheckHandler(name, params);
+      return new CheckHandler(name, params, env);
     }
   }
 
@@ -232,14 +236,26 @@ final class TestAdapters {
     private final String name;
     private final TestParams params;
 
+    private final Env env;
+
     CheckHandler(String name, TestParams params) {
+      this(name, params, null);
+    }
+
+    CheckHandler(String name, TestParams params, Env env) {
       this.name = name;
       this.params = params;
+      this.env = env;
     }
 
     private CheckResult result(String what) {
       THREADS.add(Thread.currentThread().getName());
       CALLERS.add(String.valueOf(CALLER.get()));
+      if (env != null && params.getLabelsMap().containsKey("span")) {
+        Span span = env.currentSpan();
+        SPANS.add(span);
+        span.child("backend").tag("backend.key", "value").finish();
+      }
       if (params.getLabelsMap().containsKey("barrier")) {
         try {
           barrier.await(5, TimeUnit.SECONDS);

@@ -2,11 +2,15 @@ package io.istio4j.mixer.server;
 
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.istio4j.adapter.Span;
 import io.istio4j.mixer.runtime.CallContext;
 import java.util.concurrent.TimeUnit;
 
 /** A gRPC call as the runtime sees it: the call's {@link Context}, its deadline and cancellation. */
 final class GrpcCallContext implements CallContext {
+
+  /** Mixer's server span of a traced call, put there by {@link MixerTracing}'s interceptor. */
+  static final Context.Key<Span> SPAN = Context.key("istio4j-mixer-span");
 
   private final Context context;
 
@@ -43,5 +47,11 @@ final class GrpcCallContext implements CallContext {
   @Override
   public Runnable wrap(Runnable work) {
     return context.wrap(work);
+  }
+
+  @Override
+  public Span span() {
+    Span span = SPAN.get(context);
+    return span == null ? Span.NOOP : span;
   }
 }

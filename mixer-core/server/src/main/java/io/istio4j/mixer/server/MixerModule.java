@@ -25,11 +25,18 @@ final class MixerModule extends AbstractModule {
 
   private final ServerOptions options;
   private final ConfigStoreLocation location;
+  private final TracingOptions tracing;
 
   /** {@code location} is the parsed {@code --configStoreURL}, or null for none. */
   MixerModule(ServerOptions options, ConfigStoreLocation location) {
+    this(options, location, TracingOptions.DISABLED);
+  }
+
+  /** As {@link #MixerModule(ServerOptions, ConfigStoreLocation)}, tracing as {@code tracing} says. */
+  MixerModule(ServerOptions options, ConfigStoreLocation location, TracingOptions tracing) {
     this.options = options;
     this.location = location;
+    this.tracing = tracing;
   }
 
   @Override
@@ -73,7 +80,15 @@ final class MixerModule extends AbstractModule {
 
   @Provides
   @Singleton
-  MixerRuntime runtime(Templates templates, Adapters adapters, ServerMetrics metrics, Clock clock) {
-    return new MixerRuntime(templates, adapters, options.runtime(), metrics.registry(), clock);
+  MixerTracing tracing(ServerMetrics metrics) {
+    return MixerTracing.create(tracing, metrics.registry());
+  }
+
+  @Provides
+  @Singleton
+  MixerRuntime runtime(Templates templates, Adapters adapters, ServerMetrics metrics, Clock clock,
+      MixerTracing tracing) {
+    return new MixerRuntime(templates, adapters, options.runtime(), metrics.registry(), clock,
+        tracing.spanReporter());
   }
 }

@@ -58,10 +58,12 @@ public final class MixerServer implements AutoCloseable {
   private final MixerGrpcService service;
   private final Supplier<Readiness> readiness;
   private final StreamIdleTimeout idle;
+  private final MixerTracing tracing;
 
   private MixerServer(ServerOptions options, Server grpc, MixerGrpcService service, StreamIdleTimeout idle,
       MonitoringServer monitoring, HealthStatusManager health, AtomicBoolean ready, MixerRuntime runtime,
-      Supplier<Readiness> readiness) {
+      Supplier<Readiness> readiness, MixerTracing tracing) {
+    this.tracing = tracing;
     this.readiness = readiness;
     this.idle = idle;
     this.runtime = runtime;
@@ -80,13 +82,22 @@ public final class MixerServer implements AutoCloseable {
    * in the first config. Warns when no config store is set: then every request is allowed.
    */
   public static MixerServer start(ServerOptions options) throws IOException {
+    return start(options, TracingOptions.DISABLED);
+  }
+
+  /**
+   * As {@link #start(ServerOptions)}, tracing calls to Zipkin as {@code tracingOptions} say
+   * ({@code --zipkinURL}, {@code --traceSampleRate}).
+   */
+  public static MixerServer start(ServerOptions options, TracingOptions tracingOptions) throws IOException {
     requireNonNull(options, "options");
+    requireNonNull(tracingOptions, "tracingOptions");
     // Parsed once, before anything starts: a bad location is a clear IllegalArgumentException.
     ConfigStoreLocation location = options.configStoreUrl() == null
         ? null : ConfigStoreLocation.parse(options.configStoreUrl());
     Injector injector;
     try {
-      injector = Guice.createInjector(new MixerModule(options, location));
+      injector = Guice.createInjector(new MixerModule(options, location, tracingOptions));
     } catch (CreationException | ProvisionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       if (cause instanceof IllegalArgumentException iae) {
@@ -104,21 +115,29 @@ public final class MixerServer implements AutoCloseable {
       if (!runtime.ready()) { // --configStrict and the first config has rejected objects
         throw new ConfigRejectedException(runtime.refused());
       }
-      return start(options, location, runtime, injector.getInstance(ServerMetrics.class), runtime);
+      return start(options, location, runtime, injector.getInstance(ServerMetrics.class), runtime,
+          injector.getInstance(MixerTracing.class));
     } catch (IOException | RuntimeException e) {
       runtime.close();
+      injector.getInstance(MixerTracing.class).close();
       throw e;
     }
   }
 
   static MixerServer start(ServerOptions options, RequestProcessor processor) throws IOException {
+    return start(options, TracingOptions.DISABLED, processor);
+  }
+
+  static MixerServer start(ServerOptions options, TracingOptions tracingOptions, RequestProcessor processor)
+      throws IOException {
     ConfigStoreLocation location = options.configStoreUrl() == null
         ? null : ConfigStoreLocation.parse(options.configStoreUrl());
-    return start(options, location, processor, new ServerMetrics(), null);
+    ServerMetrics metrics = new ServerMetrics();
+    return start(options, location, processor, metrics, null, MixerTracing.create(tracingOptions, metrics.registry()));
   }
 
   private static MixerServer start(ServerOptions options, ConfigStoreLocation store, RequestProcessor processor,
-      ServerMetrics metrics, MixerRuntime runtime) throws IOException {
+      ServerMetrics metrics, MixerRuntime runtime, MixerTracing tracing) throws IOException {
     requireNonNull(options, "options");
 
     HealthStatusManager health = new HealthStatusManager();
@@ -135,7 +154,10 @@ public final class MixerServer implements AutoCloseable {
         // Check and Report decode and answer in microseconds without blocking: running them on the
         // transport threads saves a thread hop per call (docs/RATIONALE.md).
         .directExecutor()
-        .addService(ServerInterceptors.intercept(service.bind(), idle))
+        .addService(tracing.enabled()
+            // Without --zipkinURL there is no interceptor at all: untraced calls pay nothing.
+            ? ServerInterceptors.intercept(service.bind(), idle, tracing.interceptor())
+            : ServerInterceptors.intercept(service.bind(), idle))
         .addService(ServerInterceptors.intercept(health.getHealthService(), idle))
         .addService(ProtoReflectionServiceV1.newInstance())
         .addStreamTracerFactory(metrics)
@@ -149,7 +171,7 @@ public final class MixerServer implements AutoCloseable {
         () -> runtime == null ? "{\"ready\": " + ready.get() + ", \"objects\": []}\n"
             : ConfigStatusJson.render(runtime.snapshot(), readiness.get(), runtime.refused()));
     MixerServer server = new MixerServer(options, grpc, service, idle, monitoring, health, ready, runtime,
-        readiness);
+        readiness, tracing);
     try {
       monitoring.start();
       try {
@@ -164,6 +186,7 @@ public final class MixerServer implements AutoCloseable {
       if (runtime != null) {
         runtime.close();
       }
+      tracing.close();
       throw e;
     }
 
@@ -254,6 +277,7 @@ public final class MixerServer implements AutoCloseable {
     if (runtime != null) {
       runtime.close();
     }
+    tracing.close(); // last: handlers' spans are sent, within the reporter's close timeout
     return clean;
   }
 

@@ -2,8 +2,12 @@ package io.istio4j.mixer.server;
 
 import io.istio4j.adapter.FileOutputPolicy;
 import io.istio4j.mixer.attribute.GoDuration;
+import io.istio4j.mixer.runtime.Adapters;
 import io.istio4j.mixer.runtime.RuntimeOptions;
+import io.istio4j.mixer.runtime.Templates;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +35,45 @@ public final class Mixs implements Runnable {
   CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    String refusal = rootRefusal(System.getenv("MIXS_REFUSE_ROOT"), Path.of("/proc/self/status"));
+    if (refusal != null) {
+      System.err.println(refusal);
+      System.exit(2);
+    }
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The image sets {@code MIXS_REFUSE_ROOT=true}: run as root there (say {@code podman run --user 0},
+   * or a pod without {@code runAsNonRoot}), mixs says so and stops instead of serving as root.
+   *
+   * @return the message, or null when mixs may run
+   */
+  static String rootRefusal(String refuseRoot, Path procStatus) {
+    if (!"true".equals(refuseRoot)) {
+      return null;
+    }
+    try {
+      for (String line : Files.readAllLines(procStatus)) {
+        // "Uid: real effective saved fs": refuse when the effective uid is 0.
+        String[] f = line.split("\\s+");
+        if (f[0].equals("Uid:") && f.length > 2 && f[2].equals("0")) {
+          return "mixs: refusing to run as root (uid 0): this image runs as a non-root user (65532 unless "
+              + "the build chose another); run it as that user, or set MIXS_REFUSE_ROOT=false to allow root";
+        }
+      }
+    } catch (IOException e) {
+      return null; // no /proc: not Linux, nothing to check
+    }
+    return null;
+  }
+
+  /**
+   * Prints what {@code mixs inventory} prints for these templates and adapters (a Mixer build writes
+   * it to its distribution's inventory.txt).
+   */
+  public static void printInventory(PrintStream out, Templates templates, Adapters adapters) {
+    InventoryCommand.print(out, templates, adapters);
   }
 
   /**
@@ -148,6 +190,16 @@ public final class Mixs implements Runnable {
         description = "Start, then stop at once when ready (the build uses it to make a class-data archive).")
     boolean exitWhenReady;
 
+    @Option(names = "--zipkinURL", paramLabel = "URL",
+        description = "Trace Check and Report calls to this Zipkin span endpoint, e.g. "
+            + "http://zipkin:9411/api/v2/spans; callers' B3 headers are honoured (default: no tracing).")
+    String zipkinUrl;
+
+    @Option(names = "--traceSampleRate", defaultValue = "1.0",
+        description = "Share of calls traced when the caller sent no sampling decision, 0.0-1.0 "
+            + "(default: ${DEFAULT-VALUE}); a caller's x-b3-sampled is always honoured.")
+    float traceSampleRate;
+
     @Option(names = "--shutdownGracePeriod", defaultValue = "10s",
         converter = DurationConverter.class,
         description = "Time in-flight calls get to finish on SIGTERM (default: ${DEFAULT-VALUE}).")
@@ -166,7 +218,7 @@ public final class Mixs implements Runnable {
                     ? RuntimeOptions.ConfigPolicy.STRICT : RuntimeOptions.ConfigPolicy.LAST_KNOWN_GOOD,
                 FileOutputPolicy.allowing(allowedOutputDirs)))
             .withAddress(address, port).withMonitoringAddress(monitoringAddress, monitoringPort);
-        server = MixerServer.start(options);
+        server = MixerServer.start(options, new TracingOptions(zipkinUrl, traceSampleRate));
       } catch (ConfigRejectedException e) {
         System.err.println("mixs: " + e.getMessage());
         return 1;

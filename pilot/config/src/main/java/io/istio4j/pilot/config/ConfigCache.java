@@ -2,6 +2,7 @@ package io.istio4j.pilot.config;
 
 import static java.util.Objects.requireNonNull;
 
+import io.istio4j.pilot.config.v1.IngressRule;
 import io.istio4j.pilot.model.Config;
 import io.istio4j.pilot.model.ConfigEvent;
 import io.istio4j.pilot.model.ConfigKind;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -82,6 +84,29 @@ final class ConfigCache {
     }
     if (old != null) {
       fire(new ConfigEvent(EventType.DELETE, old));
+    }
+  }
+
+  /**
+   * Tells listeners that the IngressRules naming this TLS secret ({@code <name>.<namespace>}) changed:
+   * their certificate did, and what the proxy is served with them.
+   */
+  void secretChanged(String reference) {
+    secretChanged(reference, Set.of());
+  }
+
+  /** {@link #secretChanged(String)}, but for the rules listeners just heard of ({@code told}). */
+  void secretChanged(String reference, Set<String> told) {
+    List<Config> users = new ArrayList<>();
+    synchronized (this) {
+      for (Config c : list(ConfigKind.INGRESS_RULE, "")) {
+        if (c.spec(IngressRule.class).getTlsSecret().equals(reference) && !told.contains(c.key())) {
+          users.add(c);
+        }
+      }
+    }
+    for (Config c : users) {
+      fire(new ConfigEvent(EventType.UPDATE, c));
     }
   }
 

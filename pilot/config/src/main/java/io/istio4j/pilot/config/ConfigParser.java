@@ -13,6 +13,7 @@ import com.google.protobuf.Message;
 import io.istio4j.pilot.model.Config;
 import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigMeta;
+import io.istio4j.pilot.model.TlsSecret;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -63,10 +64,28 @@ public final class ConfigParser {
 
   private final String defaultNamespace;
   private final String domain;
+  private final IngressOptions ingress;
 
   /** A parser that gives objects without a namespace {@code default} and no domain suffix. */
   public ConfigParser() {
     this(DEFAULT_NAMESPACE, "");
+  }
+
+  /**
+   * A parser that also reads Kubernetes Ingress objects the options accept (as IngressRules, see
+   * {@link IngressConversion}) and {@code kubernetes.io/tls} Secrets.
+   *
+   * @param defaultNamespace the namespace of objects that name none
+   * @param domain the mesh's domain suffix
+   * @param ingress which Ingresses to read ({@link IngressOptions#off()} for none)
+   */
+  public ConfigParser(String defaultNamespace, String domain, IngressOptions ingress) {
+    this.defaultNamespace = requireNonNull(defaultNamespace, "defaultNamespace");
+    this.domain = requireNonNull(domain, "domain");
+    this.ingress = requireNonNull(ingress, "ingress");
+    if (!ConfigValidator.isDns1123Label(defaultNamespace)) {
+      throw new IllegalArgumentException("defaultNamespace: '" + defaultNamespace + "' (expected: a DNS-1123 label)");
+    }
   }
 
   /**
@@ -75,11 +94,17 @@ public final class ConfigParser {
    *     cluster.local} (not part of an object's key)
    */
   public ConfigParser(String defaultNamespace, String domain) {
-    this.defaultNamespace = requireNonNull(defaultNamespace, "defaultNamespace");
-    this.domain = requireNonNull(domain, "domain");
-    if (!ConfigValidator.isDns1123Label(defaultNamespace)) {
-      throw new IllegalArgumentException("defaultNamespace: '" + defaultNamespace + "' (expected: a DNS-1123 label)");
-    }
+    this(defaultNamespace, domain, IngressOptions.defaults());
+  }
+
+  /** The domain suffix recorded in the objects read. */
+  public String domain() {
+    return domain;
+  }
+
+  /** Which Ingress objects are read. */
+  public IngressOptions ingressOptions() {
+    return ingress;
   }
 
   /** The namespace given to objects that name none. */
@@ -142,19 +167,20 @@ public final class ConfigParser {
       return new ParsedFile(source, yamlError(source, e), List.of());
     }
     List<ConfigDocument> out = new ArrayList<>();
+    List<TlsSecret> secrets = new ArrayList<>();
     for (Located doc : docs) {
       if (doc.node().isNull() || doc.node().isMissingNode()) {
         continue; // an empty document, e.g. after a trailing ---
       }
-      object(source + ":" + doc.line(), doc.node(), out);
+      object(source + ":" + doc.line(), doc.node(), out, secrets);
     }
-    return new ParsedFile(source, null, out);
+    return new ParsedFile(source, null, out, secrets);
   }
 
   /** Reads one object, e.g. a Kubernetes resource converted to a tree; a {@code List} is expanded. */
   public List<ConfigDocument> parseObject(String source, JsonNode object) {
     List<ConfigDocument> out = new ArrayList<>();
-    object(requireNonNull(source, "source"), requireNonNull(object, "object"), out);
+    object(requireNonNull(source, "source"), requireNonNull(object, "object"), out, new ArrayList<>());
     return out;
   }
 
@@ -233,7 +259,7 @@ public final class ConfigParser {
     return source + where + ": not valid YAML: " + message;
   }
 
-  private void object(String source, JsonNode doc, List<ConfigDocument> out) {
+  private void object(String source, JsonNode doc, List<ConfigDocument> out, List<TlsSecret> secrets) {
     if (!doc.isObject()) {
       out.add(new ConfigDocument(source, "", "", null, "", "", null,
           List.of(new FieldError("", "a config document must be a map with apiVersion, kind, metadata and spec, got "
@@ -247,7 +273,7 @@ public final class ConfigParser {
       JsonNode items = doc.get("items");
       if (items != null && items.isArray()) {
         for (int i = 0; i < items.size(); i++) {
-          object(source + " items[" + i + "]", items.get(i), out);
+          object(source + " items[" + i + "]", items.get(i), out, secrets);
         }
         return;
       }
@@ -264,6 +290,29 @@ public final class ConfigParser {
     String name = metadata.path("name").isTextual() ? metadata.get("name").asText() : "";
     String namespace = metadata.path("namespace").isTextual() && !metadata.get("namespace").asText().isEmpty()
         ? metadata.get("namespace").asText() : defaultNamespace;
+    if (ingress.enabled() && IngressConversion.isIngress(apiVersion, kindName)) {
+      if (ingress.accepts(doc)) {
+        out.addAll(IngressConversion.convert(source, doc, defaultNamespace, domain));
+      } else {
+        out.add(new ConfigDocument(source, apiVersion, kindName, null, namespace, name, null,
+            List.of(new FieldError("", "Ingress of class '" + IngressOptions.classOf(doc) + "' (this Pilot serves class '"
+                + ingress.ingressClass() + "', mode " + ingress.mode() + ")")), ConfigDocument.Status.IGNORED));
+      }
+      return;
+    }
+    if (ingress.enabled() && kindName.equals("Secret") && TlsSecrets.isTls(doc)) {
+      TlsSecrets.Result r = TlsSecrets.read(doc, defaultNamespace, "");
+      if (r.valid()) {
+        secrets.add(r.secret());
+        out.add(new ConfigDocument(source, apiVersion, kindName, null, r.namespace(), r.name(), null,
+            List.of(new FieldError("", "TLS secret for Ingresses")), ConfigDocument.Status.IGNORED));
+      } else {
+        out.add(new ConfigDocument(source, apiVersion, kindName, null, r.namespace(), r.name(), null,
+            List.of(new FieldError("", "TLS secret " + r.namespace() + "/" + r.name() + " cannot be served: " + r.error())),
+            ConfigDocument.Status.INVALID));
+      }
+      return;
+    }
     if (kind.isEmpty() || (!apiVersion.isEmpty() && !group.equals(GROUP))) {
       String why = kindName.isEmpty()
           ? "no kind: not a Pilot config object"

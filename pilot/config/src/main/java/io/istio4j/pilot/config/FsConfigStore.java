@@ -6,6 +6,7 @@ import io.istio4j.pilot.model.Config;
 import io.istio4j.pilot.model.ConfigEvent;
 import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigStoreException;
+import io.istio4j.pilot.model.TlsSecret;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,8 +57,14 @@ import org.slf4j.LoggerFactory;
  *       object to another file, fires nothing.
  * </ul>
  *
+ * <p>Kubernetes Ingress objects (of the class the parser's {@link IngressOptions} accept) are served
+ * as IngressRules ({@link IngressConversion}), with the {@code kubernetes.io/tls} Secrets of the
+ * directory as their certificates ({@link #tlsSecret}); a changed Secret is an UPDATE of the rules
+ * naming it. IngressRule objects written directly in files are validated but not served (0.2 made
+ * them only from Ingress objects).
+ *
  * <p>The store is read-only: {@code create}, {@code update} and {@code delete} fail (edit the
- * files). IngressRules in files are validated but not served (0.2 made them from Ingress objects).
+ * files).
  * When one object is defined twice, the first definition in file-name order is used.
  */
 public final class FsConfigStore implements ValidatingConfigStore {
@@ -76,8 +83,10 @@ public final class FsConfigStore implements ValidatingConfigStore {
   private final Duration settle;
   private final ConfigCache cache = new ConfigCache();
   private final AtomicLong revision = new AtomicLong();
-  private final Set<ConfigKind> kinds =
-      Set.copyOf(EnumSet.of(ConfigKind.ROUTE_RULE, ConfigKind.DESTINATION_POLICY, ConfigKind.EGRESS_RULE));
+  private final Set<ConfigKind> kinds = Set.copyOf(EnumSet.of(ConfigKind.ROUTE_RULE, ConfigKind.DESTINATION_POLICY,
+      ConfigKind.EGRESS_RULE, ConfigKind.INGRESS_RULE));
+  /** The TLS secrets served, by {@code <name>.<namespace>}; replaced whole by {@link #reconcile}. */
+  private volatile Map<String, TlsSecret> secrets = Map.of();
 
   private ScheduledExecutorService poller;
   private volatile boolean synced;
@@ -95,6 +104,8 @@ public final class FsConfigStore implements ValidatingConfigStore {
   /** The file of each served object's version. */
   private final Map<String, String> servedFile = new HashMap<>();
   private volatile List<ConfigObjectStatus> statuses = List.of();
+  /** The file each served TLS secret came from. */
+  private final Map<String, String> secretFile = new HashMap<>();
 
   /** A store polling {@code dir} every second, objects without a namespace in {@code default}. */
   public FsConfigStore(Path dir) {
@@ -144,6 +155,11 @@ public final class FsConfigStore implements ValidatingConfigStore {
   @Override
   public List<Config> list(ConfigKind kind, String namespace) {
     return cache.list(kind, namespace);
+  }
+
+  @Override
+  public Optional<TlsSecret> tlsSecret(String reference) {
+    return Optional.ofNullable(secrets.get(reference));
   }
 
   @Override
@@ -407,6 +423,9 @@ public final class FsConfigStore implements ValidatingConfigStore {
 
   /** Works out the objects to serve from the parsed files and applies the difference. */
   private void reconcile() {
+    // Secrets first: a listener that reads a new rule's certificate finds it.
+    Set<String> changedSecrets = reconcileSecrets();
+    Set<String> told = new HashSet<>();
     Map<String, ConfigDocument> valid = new LinkedHashMap<>();
     Map<String, String> fileOf = new HashMap<>();
     Map<String, ConfigDocument> invalid = new LinkedHashMap<>();
@@ -422,9 +441,17 @@ public final class FsConfigStore implements ValidatingConfigStore {
         if (d.status() == ConfigDocument.Status.IGNORED || (d.kind() != null && !kinds.contains(d.kind()))) {
           continue;
         }
+        if (d.kind() == ConfigKind.INGRESS_RULE && !d.kubernetesKind().equals(IngressConversion.KIND)) {
+          continue; // an IngressRule written by hand: validated, not served
+        }
         if (!d.hasIdentity()) {
-          problems.add(new ConfigObjectStatus("", d.source(), ConfigObjectStatus.State.REJECTED,
-              lines(d), ""));
+          // A refused TLS Secret is listed under its own name, as k8s:// lists it.
+          boolean secret = d.kubernetesKind().equals("Secret") && !d.name().isEmpty();
+          if (secret) {
+            log.warn("config {}", d.describe().replace('\n', ';'));
+          }
+          problems.add(new ConfigObjectStatus(secret ? "secret/" + d.namespace() + "/" + d.name() : "", d.source(),
+              ConfigObjectStatus.State.REJECTED, lines(d), ""));
           continue;
         }
         String key = d.key();
@@ -446,6 +473,7 @@ public final class FsConfigStore implements ValidatingConfigStore {
       Config config = e.getValue().config();
       Optional<Config> current = cache.get(key);
       if (current.isEmpty() || !ConfigCache.sameContent(current.get(), config)) {
+        told.add(key);
         cache.put(new Config(config.meta().withResourceVersion(Long.toString(revision.incrementAndGet())),
             config.spec()));
       }
@@ -484,12 +512,56 @@ public final class FsConfigStore implements ValidatingConfigStore {
         servedFile.remove(key);
       }
     }
+    for (String ref : changedSecrets) {
+      cache.secretChanged(ref, told);
+    }
     for (Map.Entry<String, String> u : unreadable.entrySet()) {
       log.warn("config {}", u.getValue());
       out.add(new ConfigObjectStatus("", u.getKey(), ConfigObjectStatus.State.REJECTED, List.of(u.getValue()), ""));
     }
     out.sort((a, b) -> a.key().equals(b.key()) ? a.source().compareTo(b.source()) : a.key().compareTo(b.key()));
     statuses = List.copyOf(out);
+  }
+
+  /**
+   * The TLS secrets of the readable files (the first definition in file-name order wins; a file that
+   * no longer reads keeps its secrets, as it keeps its objects); returns the references whose content
+   * changed.
+   */
+  private Set<String> reconcileSecrets() {
+    Map<String, TlsSecret> next = new HashMap<>();
+    Map<String, TlsSecret> old = secrets;
+    for (Map.Entry<String, ParsedFile> e : new TreeMap<>(parsed).entrySet()) {
+      List<TlsSecret> fileSecrets = e.getValue().readable() ? e.getValue().secrets()
+          : old.values().stream().filter(s -> e.getKey().equals(secretFile.get(s.reference()))).toList();
+      for (TlsSecret s : fileSecrets) {
+        if (next.containsKey(s.reference())) {
+          log.warn("config {}: TLS secret {}/{} is defined again; the first definition is used", e.getKey(),
+              s.namespace(), s.name());
+          continue;
+        }
+        TlsSecret before = old.get(s.reference());
+        boolean same = before != null && before.certificateChain().equals(s.certificateChain())
+            && before.privateKey().equals(s.privateKey());
+        next.put(s.reference(), same ? before : new TlsSecret(s.namespace(), s.name(),
+            Long.toString(revision.incrementAndGet()), s.certificateChain(), s.privateKey()));
+        secretFile.put(s.reference(), e.getKey());
+      }
+    }
+    Set<String> changed = new HashSet<>();
+    for (String ref : next.keySet()) {
+      if (next.get(ref) != old.get(ref)) {
+        changed.add(ref);
+      }
+    }
+    for (String ref : old.keySet()) {
+      if (!next.containsKey(ref)) {
+        changed.add(ref);
+        secretFile.remove(ref);
+      }
+    }
+    secrets = Map.copyOf(next);
+    return changed;
   }
 
   private static List<String> lines(ConfigDocument d) {

@@ -10,7 +10,9 @@ import com.google.protobuf.util.JsonFormat;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.StatusDetails;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
@@ -22,6 +24,7 @@ import io.istio4j.pilot.model.Config;
 import io.istio4j.pilot.model.ConfigEvent;
 import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigStoreException;
+import io.istio4j.pilot.model.TlsSecret;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -29,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,8 +54,14 @@ import org.slf4j.LoggerFactory;
  * <p>Every object is parsed and validated as {@code fs://} does; an invalid one is logged and
  * skipped (its last valid version stays served) and listed with its errors by {@link #statuses()}.
  * Listeners hear only of real changes (a resync or a status update fires nothing), one at a time, on
- * the store's event thread. {@link #hasSynced()} turns true once all three informers have listed
- * their kind and those objects are in the store. {@code create}, {@code update} (optimistic
+ * the store's event thread. {@link #hasSynced()} turns true once all informers have listed
+ * their kind and those objects are in the store.
+ *
+ * <p>Ingresses: unless the parser's {@link IngressOptions} are OFF, {@code networking.k8s.io/v1}
+ * Ingress objects of the served class are watched too and served as IngressRules ({@link
+ * IngressConversion}; not writable here), with the {@code kubernetes.io/tls} Secrets they name (a
+ * Secret informer with the field selector {@code type=kubernetes.io/tls}, so Pilot needs list and
+ * watch on Secrets) as their certificates; a changed Secret is an UPDATE of the rules naming it. {@code create}, {@code update} (optimistic
  * concurrency on {@code resourceVersion}) and {@code delete} write through the API server; the
  * store's view follows when the informer sees the change.
  */
@@ -60,6 +70,8 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<ConfigKind> KINDS =
       Set.copyOf(EnumSet.of(ConfigKind.ROUTE_RULE, ConfigKind.DESTINATION_POLICY, ConfigKind.EGRESS_RULE));
+  private static final Set<ConfigKind> SERVED_WITH_INGRESS = Set.copyOf(EnumSet.of(ConfigKind.ROUTE_RULE,
+      ConfigKind.DESTINATION_POLICY, ConfigKind.EGRESS_RULE, ConfigKind.INGRESS_RULE));
 
   private final KubernetesClient client;
   private final boolean ownsClient;
@@ -75,6 +87,12 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
     return t;
   });
   private volatile boolean synced;
+  private @Nullable SharedIndexInformer<Ingress> ingressInformer;
+  private @Nullable SharedIndexInformer<Secret> secretInformer;
+  /** The IngressRule keys (served or rejected) each Ingress ({@code namespace/name}) produced. */
+  private final Map<String, Set<String>> rulesOfIngress = new ConcurrentHashMap<>();
+  /** Valid TLS secrets by {@code <name>.<namespace>}. */
+  private final Map<String, TlsSecret> secrets = new ConcurrentHashMap<>();
 
   /**
    * @param client the API server's client
@@ -120,7 +138,12 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
 
   @Override
   public Set<ConfigKind> kinds() {
-    return KINDS;
+    return parser.ingressOptions().enabled() ? SERVED_WITH_INGRESS : KINDS;
+  }
+
+  @Override
+  public Optional<TlsSecret> tlsSecret(String reference) {
+    return Optional.ofNullable(secrets.get(reference));
   }
 
   @Override
@@ -172,6 +195,9 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
       informers.put(kind, informer);
       started.add(informer.start().toCompletableFuture());
     }
+    if (parser.ingressOptions().enabled()) {
+      startIngressInformers(started);
+    }
     CompletableFuture.allOf(started.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
       if (e != null) {
         log.error("config {}: the informers did not start", url(), e);
@@ -185,10 +211,166 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
             upsert(i.getKey(), r);
           }
         }
+        if (secretInformer != null && ingressInformer != null) {
+          for (Secret s : secretInformer.getStore().list()) {
+            upsertSecret(s);
+          }
+          for (Ingress i : ingressInformer.getStore().list()) {
+            upsertIngress(i);
+          }
+        }
         synced = true;
         log.info("config {}: synced, {} objects", url(), cache.size());
       });
     });
+  }
+
+  private void startIngressInformers(List<CompletableFuture<Void>> started) {
+    var ingresses = client.network().v1().ingresses();
+    ingressInformer = namespace == null ? ingresses.inAnyNamespace().runnableInformer(0)
+        : ingresses.inNamespace(namespace).runnableInformer(0);
+    ingressInformer.addEventHandler(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Ingress obj) {
+        events.execute(() -> upsertIngress(obj));
+      }
+
+      @Override
+      public void onUpdate(Ingress oldObj, Ingress newObj) {
+        events.execute(() -> upsertIngress(newObj));
+      }
+
+      @Override
+      public void onDelete(Ingress obj, boolean deletedFinalStateUnknown) {
+        events.execute(() -> removeIngress(obj.getMetadata().getNamespace() + "/" + obj.getMetadata().getName()));
+      }
+    });
+    var secretOps = client.secrets();
+    secretInformer = (namespace == null ? secretOps.inAnyNamespace().withField("type", TlsSecrets.TYPE)
+        : secretOps.inNamespace(namespace).withField("type", TlsSecrets.TYPE)).runnableInformer(0);
+    secretInformer.addEventHandler(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Secret obj) {
+        events.execute(() -> upsertSecret(obj));
+      }
+
+      @Override
+      public void onUpdate(Secret oldObj, Secret newObj) {
+        events.execute(() -> upsertSecret(newObj));
+      }
+
+      @Override
+      public void onDelete(Secret obj, boolean deletedFinalStateUnknown) {
+        events.execute(() -> removeSecret(obj.getMetadata().getNamespace(), obj.getMetadata().getName()));
+      }
+    });
+    for (SharedIndexInformer<?> i : List.of(ingressInformer, secretInformer)) {
+      i.exceptionHandler((isStarted, t) -> {
+        log.warn("config {}: watching {} failed: {} (does Pilot's service account may list and watch them?); retrying",
+            url(), i == ingressInformer ? "ingresses.networking.k8s.io" : "secrets", t.toString());
+        return true;
+      });
+      started.add(i.start().toCompletableFuture());
+    }
+  }
+
+  /** Converts an Ingress and replaces the IngressRules it produced before. */
+  private void upsertIngress(Ingress ingress) {
+    String id = ingress.getMetadata().getNamespace() + "/" + ingress.getMetadata().getName();
+    String source = "k8s:ingresses/" + id;
+    try {
+      JsonNode tree = JSON.valueToTree(ingress);
+      if (!parser.ingressOptions().accepts(tree)) {
+        // Its class changed away from ours, or it never was ours.
+        removeIngress(id);
+        return;
+      }
+      List<ConfigDocument> docs = IngressConversion.convert(source, tree, parser.defaultNamespace(), parser.domain());
+      Set<String> keys = new HashSet<>();
+      for (ConfigDocument d : docs) {
+        if (!d.hasIdentity()) {
+          log.warn("config {}: {}", source, d.describe().replace('\n', ';'));
+          continue;
+        }
+        String key = d.key();
+        keys.add(key);
+        if (d.status() == ConfigDocument.Status.VALID) {
+          statuses.put(key, new ConfigObjectStatus(key, source, ConfigObjectStatus.State.VALID, List.of(), ""));
+          cache.put(d.config());
+        } else {
+          // A rule of an Ingress is rebuilt from the whole object: no older version of it is kept.
+          log.warn("config {}: rejected: {}", key, d.describe().replace('\n', ';'));
+          statuses.put(key, new ConfigObjectStatus(key, source, ConfigObjectStatus.State.REJECTED,
+              List.of(d.describe().split("\n")), ""));
+          cache.remove(key);
+        }
+      }
+      Set<String> before = rulesOfIngress.put(id, keys);
+      if (before != null) {
+        for (String key : before) {
+          if (!keys.contains(key)) {
+            statuses.remove(key);
+            cache.remove(key);
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      log.error("config {}: cannot be read", source, e);
+    }
+  }
+
+  private void removeIngress(String id) {
+    Set<String> keys = rulesOfIngress.remove(id);
+    if (keys != null) {
+      for (String key : keys) {
+        statuses.remove(key);
+        cache.remove(key);
+      }
+    }
+  }
+
+  private void upsertSecret(Secret secret) {
+    String ns = secret.getMetadata().getNamespace();
+    String name = secret.getMetadata().getName();
+    String key = "secret/" + ns + "/" + name;
+    if (!TlsSecrets.TYPE.equals(secret.getType())) {
+      removeSecret(ns, name);
+      return;
+    }
+    try {
+      TlsSecrets.Result r = TlsSecrets.read(JSON.valueToTree(secret), parser.defaultNamespace(),
+          String.valueOf(secret.getMetadata().getResourceVersion()));
+      String ref = TlsSecret.reference(ns, name);
+      TlsSecret before = secrets.get(ref);
+      if (r.valid()) {
+        statuses.remove(key);
+        if (before != null && before.certificateChain().equals(r.secret().certificateChain())
+            && before.privateKey().equals(r.secret().privateKey())) {
+          return;
+        }
+        secrets.put(ref, r.secret());
+      } else {
+        // Refused, not kept: serving a certificate whose Secret now says otherwise would hide the problem.
+        log.warn("config k8s:secrets/{}/{}: TLS secret cannot be served: {}; hosts using it get no TLS listener",
+            ns, name, r.error());
+        statuses.put(key, new ConfigObjectStatus(key, "k8s:secrets/" + ns + "/" + name,
+            ConfigObjectStatus.State.REJECTED, List.of("TLS secret cannot be served: " + r.error()), ""));
+        if (secrets.remove(ref) == null) {
+          return;
+        }
+      }
+      cache.secretChanged(ref);
+    } catch (RuntimeException e) {
+      log.error("config k8s:secrets/{}/{}: cannot be read", ns, name, e);
+    }
+  }
+
+  private void removeSecret(String ns, String name) {
+    statuses.remove("secret/" + ns + "/" + name);
+    String ref = TlsSecret.reference(ns, name);
+    if (secrets.remove(ref) != null) {
+      cache.secretChanged(ref);
+    }
   }
 
   /** Informer callbacks, handed to the store's single event thread. */
@@ -354,6 +536,12 @@ public final class KubernetesConfigStore implements ValidatingConfigStore {
   public synchronized void close() {
     for (SharedIndexInformer<GenericKubernetesResource> i : informers.values()) {
       i.close();
+    }
+    if (ingressInformer != null) {
+      ingressInformer.close();
+    }
+    if (secretInformer != null) {
+      secretInformer.close();
     }
     events.shutdownNow();
     if (ownsClient) {

@@ -372,4 +372,55 @@ class FsConfigStoreTest {
     }
     assertThat(store.hasSynced()).isTrue();
   }
+
+  static final String SHOP_INGRESS = """
+      apiVersion: networking.k8s.io/v1
+      kind: Ingress
+      metadata: {name: shop, annotations: {kubernetes.io/ingress.class: istio}}
+      spec:
+        tls: [{hosts: [shop.example.com], secretName: shop-tls}]
+        rules:
+        - host: shop.example.com
+          http:
+            paths:
+            - {path: /, pathType: Prefix, backend: {service: {name: front, port: {number: 80}}}}
+      """;
+
+  @Test
+  void ingressesAreServedAsIngressRulesWithTheirTlsSecrets() throws IOException {
+    String crt = IngressConversionTest.resource("bookinfo.crt");
+    String key = IngressConversionTest.resource("bookinfo.key");
+    Files.writeString(dir.resolve("ingress.yaml"), SHOP_INGRESS);
+    Files.writeString(dir.resolve("secret.yaml"), IngressConversionTest.secretYaml("default", "shop-tls", crt, key));
+    store();
+    settle();
+    assertThat(eventList()).containsExactly("ADD ingress-rule/default/shop-1-1");
+    assertThat(store.tlsSecret("shop-tls.default")).hasValueSatisfying(s -> assertThat(s.certificateChain()).isEqualTo(crt));
+
+    // A new certificate is an UPDATE of the rules using it; the rules themselves did not change.
+    String otherCrt = IngressConversionTest.resource("other.crt");
+    Files.writeString(dir.resolve("secret.yaml"),
+        IngressConversionTest.secretYaml("default", "shop-tls", otherCrt, IngressConversionTest.resource("other.key")));
+    settle();
+    assertThat(eventList()).containsExactly("UPDATE ingress-rule/default/shop-1-1");
+    assertThat(store.tlsSecret("shop-tls.default").orElseThrow().certificateChain()).isEqualTo(otherCrt);
+
+    // A broken secret is refused (not kept): the proxy gets no certificate for the host, and the status says why.
+    Files.writeString(dir.resolve("secret.yaml"),
+        IngressConversionTest.secretYaml("default", "shop-tls", otherCrt, key));
+    settle();
+    assertThat(eventList()).containsExactly("UPDATE ingress-rule/default/shop-1-1");
+    assertThat(store.tlsSecret("shop-tls.default")).isEmpty();
+    assertThat(store.statuses()).anySatisfy(st -> {
+      assertThat(st.key()).isEqualTo("secret/default/shop-tls");
+      assertThat(st.state()).isEqualTo(ConfigObjectStatus.State.REJECTED);
+      assertThat(st.errors()).anyMatch(e -> e.contains("TLS secret default/shop-tls cannot be served"));
+    });
+
+    Files.delete(dir.resolve("ingress.yaml"));
+    settle();
+    settle();
+    assertThat(eventList()).containsExactly("DELETE ingress-rule/default/shop-1-1");
+    assertThat(store.list(ConfigKind.INGRESS_RULE, "")).isEmpty();
+  }
 }

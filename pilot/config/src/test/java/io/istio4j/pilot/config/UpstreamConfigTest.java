@@ -82,9 +82,15 @@ class UpstreamConfigTest {
     assertThat(report.files()).hasSize(10);
     assertThat(report.files()).allMatch(ParsedFile::readable);
     // route-rule-all-v1 4, -ratings-db 2, -mysql-vm 2, -test-delay 1, -reviews-50-v3 1, -test-v2 1,
-    // -v2-v3 1, -v3 1, the destination policy 1
+    // -v2-v3 1, -v3 1, the destination policy 1, and bookinfo.yaml's Ingress "gateway" as 5 IngressRules
     List<Config> configs = report.configs();
-    assertThat(configs).hasSize(14);
+    assertThat(configs).hasSize(19);
+    assertThat(configs).filteredOn(c -> c.meta().kind() == ConfigKind.INGRESS_RULE).extracting(c -> c.meta().name())
+        .containsExactly("gateway-1-1", "gateway-1-2", "gateway-1-3", "gateway-1-4", "gateway-1-5");
+    IngressRule products = configs.stream().filter(c -> c.meta().name().equals("gateway-1-5")).findFirst().orElseThrow()
+        .spec(IngressRule.class);
+    assertThat(products.getMatch().getRequest().getHeadersMap().get("uri").getPrefix()).isEqualTo("/api/v1/products/");
+    assertThat(products.getDestination().getName()).isEqualTo("productpage");
     assertThat(report.documents()).filteredOn(d -> d.status() == ConfigDocument.Status.INVALID).isEmpty();
     // bookinfo.yaml's Services and Deployments are not Pilot config
     assertThat(report.ignored()).isNotEmpty().allMatch(l -> l.startsWith("bookinfo.yaml:"));

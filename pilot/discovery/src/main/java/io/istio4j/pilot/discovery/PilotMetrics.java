@@ -57,6 +57,12 @@ final class PilotMetrics {
         .callback(cb -> xds.get().nacksByType().forEach((type, n) -> cb.call(n, type)))
         .register(registry);
     GaugeWithCallback.builder()
+        .name("pilot_xds_ingress_rules_not_served")
+        .help("Ingress rules the last push could not serve to ingress proxies (unknown service or port, a missing "
+            + "or invalid TLS secret, a path another rule already routes); each is logged at WARN.")
+        .callback(cb -> cb.call(xds.get().ingressRulesNotServed()))
+        .register(registry);
+    GaugeWithCallback.builder()
         .name("pilot_services")
         .help("Services known to each registry.")
         .labelNames("registry")

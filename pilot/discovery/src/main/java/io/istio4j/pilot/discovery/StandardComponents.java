@@ -4,6 +4,7 @@ import io.grpc.ServerServiceDefinition;
 import io.istio4j.pilot.config.ConfigParser;
 import io.istio4j.pilot.config.ConfigStores;
 import io.istio4j.pilot.config.DirectoryValidator;
+import io.istio4j.pilot.config.IngressOptions;
 import io.istio4j.pilot.config.ValidatingConfigStore;
 import io.istio4j.pilot.config.v1.MeshConfig;
 import io.istio4j.pilot.model.ConfigEvent;
@@ -38,8 +39,8 @@ final class StandardComponents {
         StandardComponents::openConfigStore,
         (discovery, store, mesh) -> new XdsServerEndpoint(new XdsServer(discovery, store, xdsOptions(mesh))),
         StandardComponents::configStatus,
-        (dir, mesh) -> new DirectoryValidator(new ConfigParser(ConfigParser.DEFAULT_NAMESPACE, mesh.domain()))
-            .validate(dir).errors(),
+        (dir, mesh) -> new DirectoryValidator(new ConfigParser(ConfigParser.DEFAULT_NAMESPACE, mesh.domain(),
+            IngressOptions.of(mesh.meshConfig()))).validate(dir).errors(),
         RegistryDebug::describe);
   }
 
@@ -93,7 +94,7 @@ final class StandardComponents {
         counts.add(c);
       }
       return new XdsStats(s.connectedClients(), s.responsesByType(), bounds, counts, s.pushLatencySumSeconds(),
-          s.nacksByType());
+          s.nacksByType(), s.ingressRulesNotServed());
     }
 
     @Override
@@ -109,11 +110,13 @@ final class StandardComponents {
 
   /**
    * The {@code --configStoreURL} store. Objects without a namespace go to {@code --appNamespace}, else
-   * {@code default}; {@code k8s://} watches only {@code --appNamespace} when it is set.
+   * {@code default}; {@code k8s://} watches only {@code --appNamespace} when it is set. Ingresses of
+   * the MeshConfig's {@code ingressClass} (per {@code ingressControllerMode}) are read as IngressRules.
    */
   private static ConfigStoreCache openConfigStore(String url, DiscoveryOptions options) {
     String ns = options.mesh().appNamespace();
-    ConfigParser parser = new ConfigParser(ns.isEmpty() ? ConfigParser.DEFAULT_NAMESPACE : ns, options.mesh().domain());
+    ConfigParser parser = new ConfigParser(ns.isEmpty() ? ConfigParser.DEFAULT_NAMESPACE : ns, options.mesh().domain(),
+        IngressOptions.of(options.mesh().meshConfig()));
     String location = url;
     if (!ns.isEmpty() && url.equals("k8s://")) {
       location = "k8s://?namespace=" + URLEncoder.encode(ns, StandardCharsets.UTF_8);

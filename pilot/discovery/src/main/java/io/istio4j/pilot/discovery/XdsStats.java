@@ -15,6 +15,8 @@ import java.util.Map;
  * @param pushLatencyCounts pushes per bucket, not cumulative; one more entry than the bounds (the +Inf bucket)
  * @param pushSecondsSum total seconds of every push counted in the histogram
  * @param nacksByType NACKs received, by resource type
+ * @param ingressRulesNotServed ingress rules the last push could not serve (unknown service or port, a
+ *     missing or invalid TLS secret, a path another rule already routes)
  */
 public record XdsStats(
     int connectedClients,
@@ -22,10 +24,17 @@ public record XdsStats(
     List<Double> pushLatencyBounds,
     List<Long> pushLatencyCounts,
     double pushSecondsSum,
-    Map<String, Long> nacksByType) {
+    Map<String, Long> nacksByType,
+    long ingressRulesNotServed) {
 
   /** Nothing connected, nothing pushed. */
   public static final XdsStats EMPTY = new XdsStats(0, Map.of(), List.of(), List.of(0L), 0, Map.of());
+
+  /** Without ingress figures. */
+  public XdsStats(int connectedClients, Map<String, Long> pushesByType, List<Double> pushLatencyBounds,
+      List<Long> pushLatencyCounts, double pushSecondsSum, Map<String, Long> nacksByType) {
+    this(connectedClients, pushesByType, pushLatencyBounds, pushLatencyCounts, pushSecondsSum, nacksByType, 0);
+  }
 
   public XdsStats {
     pushesByType = Map.copyOf(requireNonNull(pushesByType, "pushesByType"));

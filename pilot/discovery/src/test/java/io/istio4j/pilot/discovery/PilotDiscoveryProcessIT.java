@@ -210,7 +210,7 @@ class PilotDiscoveryProcessIT {
     return r.statusCode() + " " + r.body();
   }
 
-  private static String run(String... command) throws Exception {
+  static String run(String... command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), UTF_8);
     assertThat(p.waitFor()).as(out).isZero();
@@ -218,13 +218,13 @@ class PilotDiscoveryProcessIT {
   }
 
   /** Writes through a temporary file and a rename, so a watcher never reads half a file. */
-  private static void write(Path file, String text) throws IOException {
+  static void write(Path file, String text) throws IOException {
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
     Files.writeString(tmp, text);
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
-  private static Path copy(Path from, Path to) throws IOException {
+  static Path copy(Path from, Path to) throws IOException {
     Files.createDirectories(to);
     List<Path> files = new ArrayList<>();
     try (Stream<Path> s = Files.list(from)) {
@@ -236,7 +236,7 @@ class PilotDiscoveryProcessIT {
     return to;
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }

@@ -41,4 +41,14 @@ public interface ConfigStore {
    * @throws ConfigStoreException if it does not exist
    */
   void delete(ConfigKind kind, String name, String namespace);
+
+  /**
+   * The TLS certificate an IngressRule's {@code tls_secret} names ({@code <name>.<namespace>}, see
+   * {@link TlsSecret#reference()}), when this store watches Secrets and holds a valid one by that
+   * name. Stores that read Ingress objects serve the Secrets they name; a change of such a Secret is
+   * reported as an UPDATE of the IngressRules that use it.
+   */
+  default Optional<TlsSecret> tlsSecret(String reference) {
+    return Optional.empty();
+  }
 }

@@ -2,6 +2,7 @@ package io.istio4j.pilot.model;
 
 import static java.util.Objects.requireNonNull;
 
+import io.istio4j.pilot.config.v1.IngressRule;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -23,6 +25,7 @@ public final class MemoryConfigStore implements ConfigStoreCache {
   private final TreeMap<String, Config> objects = new TreeMap<>();
   private final List<Consumer<ConfigEvent>> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong revision = new AtomicLong();
+  private final Map<String, TlsSecret> secrets = new ConcurrentHashMap<>();
   private volatile boolean synced;
 
   /** A store for every stored kind (RouteRule, DestinationPolicy, EgressRule). */
@@ -116,6 +119,41 @@ public final class MemoryConfigStore implements ConfigStoreCache {
       throw new ConfigStoreException(ConfigMeta.of(kind, name, namespace).key() + ": does not exist");
     }
     fire(new ConfigEvent(EventType.DELETE, old));
+  }
+
+  @Override
+  public Optional<TlsSecret> tlsSecret(String reference) {
+    return Optional.ofNullable(secrets.get(reference));
+  }
+
+  /** Stores a TLS secret and reports an UPDATE of every IngressRule naming it, as the watching stores do. */
+  public void putTlsSecret(String namespace, String name, String certificateChain, String privateKey) {
+    TlsSecret s = new TlsSecret(namespace, name, Long.toString(revision.incrementAndGet()), certificateChain, privateKey);
+    secrets.put(s.reference(), s);
+    secretChanged(s.reference());
+  }
+
+  /** Removes a TLS secret and reports an UPDATE of every IngressRule naming it. */
+  public void removeTlsSecret(String namespace, String name) {
+    String ref = TlsSecret.reference(namespace, name);
+    if (secrets.remove(ref) != null) {
+      secretChanged(ref);
+    }
+  }
+
+  private void secretChanged(String ref) {
+    List<Config> users = new ArrayList<>();
+    synchronized (this) {
+      for (Config c : objects.values()) {
+        if (c.meta().kind() == ConfigKind.INGRESS_RULE
+            && c.spec(IngressRule.class).getTlsSecret().equals(ref)) {
+          users.add(c);
+        }
+      }
+    }
+    for (Config c : users) {
+      fire(new ConfigEvent(EventType.UPDATE, c));
+    }
   }
 
   @Override

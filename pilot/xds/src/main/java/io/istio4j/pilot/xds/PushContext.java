@@ -16,6 +16,7 @@ import io.istio4j.pilot.model.Port;
 import io.istio4j.pilot.model.Service;
 import io.istio4j.pilot.model.ServiceDiscovery;
 import io.istio4j.pilot.model.ServiceInstance;
+import io.istio4j.pilot.model.TlsSecret;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,6 +43,10 @@ final class PushContext {
   final List<Config> policies;
   final List<Config> egressRules;
   final List<Config> ingressRules;
+  /** The valid TLS secrets the ingress rules name, by {@code <name>.<namespace>}, read once per push. */
+  final Map<String, TlsSecret> ingressSecrets = new HashMap<>();
+  /** Why ingress rules are not served in this push (one line per rule and reason), filled by translation. */
+  final Set<String> ingressProblems = ConcurrentHashMap.newKeySet();
   private final Map<String, List<Config>> rulesByDestination = new HashMap<>();
   /** Rules and policies with a source: the only config that makes two sidecars' outbound views differ. */
   final List<Config> sourceScoped = new ArrayList<>();
@@ -101,6 +107,12 @@ final class PushContext {
     this.ingressRules = new ArrayList<>(list(store, ConfigKind.INGRESS_RULE));
     this.ingressRules.sort(Comparator.comparingInt((Config c) -> -c.spec(IngressRule.class).getPrecedence())
         .thenComparing(Config::key));
+    for (Config c : ingressRules) {
+      String ref = c.spec(IngressRule.class).getTlsSecret();
+      if (!ref.isEmpty() && !ingressSecrets.containsKey(ref)) {
+        store.tlsSecret(ref).ifPresent(s -> ingressSecrets.put(ref, s));
+      }
+    }
   }
 
   private static List<Config> list(ConfigStore store, ConfigKind kind) {

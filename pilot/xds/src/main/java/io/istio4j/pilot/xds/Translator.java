@@ -12,6 +12,7 @@ import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.LoadBalancingPolicy;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
@@ -25,6 +26,7 @@ import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.config.core.v3.UpstreamHttpProtocolOptions;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
@@ -55,6 +57,9 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.random.v3.Random;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateProviderPluginInstance;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
@@ -74,6 +79,7 @@ import io.istio4j.pilot.config.v1.DestinationWeight;
 import io.istio4j.pilot.config.v1.EgressRule;
 import io.istio4j.pilot.config.v1.HTTPFaultInjection;
 import io.istio4j.pilot.config.v1.IngressRule;
+import io.istio4j.pilot.config.v1.LoadBalancing;
 import io.istio4j.pilot.config.v1.RouteRule;
 import io.istio4j.pilot.config.v1.StringMatch;
 import io.istio4j.pilot.model.Config;
@@ -83,8 +89,10 @@ import io.istio4j.pilot.model.Port;
 import io.istio4j.pilot.model.Protocol;
 import io.istio4j.pilot.model.Service;
 import io.istio4j.pilot.model.ServiceInstance;
+import io.istio4j.pilot.model.TlsSecret;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -216,7 +224,7 @@ public final class Translator {
         c.setType(Cluster.DiscoveryType.EDS).setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder()
             .setEdsConfig(ADS).setServiceName(cla.getClusterName()));
       }
-      applyPolicy(c, policy, true);
+      applyPolicy(c, policy, true, node.proxyless());
       protocolOptions(c, p.protocol(), policy, false);
       if (!s.external() && ctx.mtlsMode(s, p) == MtlsMode.STRICT) {
         // Depends on the destination only (its mode and accounts), so the cluster stays shared
@@ -521,7 +529,7 @@ public final class Translator {
           } else {
             cl.setType(Cluster.DiscoveryType.STRICT_DNS).setLoadAssignment(staticAssignment(name, host, ep.getPort()));
           }
-          applyPolicy(cl, policy, !wildcard);
+          applyPolicy(cl, policy, !wildcard, b.node.proxyless());
           if (protocol.get() == Protocol.HTTPS) {
             UpstreamTlsContext.Builder tls = UpstreamTlsContext.newBuilder();
             if (!wildcard) {
@@ -721,21 +729,33 @@ public final class Translator {
 
   // ---------------------------------------------------------------- ingress
 
+  /** An IngressRule's annotation saying the Kubernetes path type it came from (set by pilot/config). */
+  static final String INGRESS_PATH_TYPE = "ingress.istio4j.io/path-type";
+  static final String TLS_TRANSPORT_SOCKET = "envoy.transport_sockets.tls";
+
   /**
-   * An ingress proxy: IngressRules become one route configuration per ingress port (80, and 443
-   * when a rule names a TLS secret), a virtual host per authority (or {@code *}), routes in
-   * precedence order to the destination's clusters (route rules for the destination still split
-   * the traffic).
+   * An ingress proxy: IngressRules (made from Kubernetes Ingresses) become a route configuration per
+   * ingress port ({@code 80}, and {@code 443} for rules with a TLS secret, as 0.2 split them), a
+   * virtual host per host ({@code *} for rules without one), routes in 0.2's path order (exact paths,
+   * then regexes, then prefixes longest first; equal matches by precedence, then key: the first
+   * wins) to the destination's clusters; route rules for the destination still split the traffic.
+   * Port 443 terminates TLS with one filter chain per secret whose SNI {@code server_names} are its
+   * hosts (a secret of rules without a host is the default chain), the certificate inlined.
+   *
+   * <p>A rule whose service or port is unknown, whose port is not HTTP, or whose TLS secret is
+   * missing or invalid is not served (refused, never downgraded to plain HTTP): logged, and listed
+   * in {@link PushContext#ingressProblems}.
    */
   private void ingress(Build b) {
-    TreeMap<Integer, TreeMap<String, List<Route>>> byPort = new TreeMap<>();
-    boolean tls = false;
+    TreeMap<Integer, TreeMap<String, List<IngressRoute>>> byPort = new TreeMap<>();
+    TreeMap<String, TlsSecret> secretOfHost = new TreeMap<>();
+    int order = 0;
     for (Config c : ctx.ingressRules) {
       IngressRule r = c.spec(IngressRule.class);
       String host = ctx.host(c, r.getDestination());
       Service s = ctx.serviceByHost.get(host);
       if (s == null) {
-        log.debug("{}: destination {} is not in the registry", c.key(), host);
+        ingressProblem(c, "service " + host + " is not in the registry");
         continue;
       }
       Optional<Port> port = switch (r.getDestinationServicePortCase()) {
@@ -744,7 +764,15 @@ public final class Translator {
         default -> s.ports().size() == 1 ? Optional.of(s.ports().get(0)) : Optional.empty();
       };
       if (port.isEmpty()) {
-        log.warn("{}: destination port of {} is not a port of the service", c.key(), host);
+        ingressProblem(c, host + " has no port " + switch (r.getDestinationServicePortCase()) {
+          case DESTINATION_PORT -> String.valueOf(r.getDestinationPort());
+          case DESTINATION_PORT_NAME -> "named '" + r.getDestinationPortName() + "'";
+          default -> "(none named, and the service has " + s.ports().size() + ")";
+        });
+        continue;
+      }
+      if (!port.get().protocol().isHttp()) {
+        ingressProblem(c, host + " port " + port.get().port() + " is " + port.get().protocol() + ", not HTTP");
         continue;
       }
       String authority = "*";
@@ -758,15 +786,35 @@ public final class Translator {
         }
       }
       int ingressPort = r.getTlsSecret().isEmpty() ? 80 : 443;
-      tls |= ingressPort == 443;
+      if (ingressPort == 443) {
+        TlsSecret secret = ctx.ingressSecrets.get(r.getTlsSecret());
+        if (secret == null) {
+          ingressProblem(c, "TLS secret " + r.getTlsSecret() + " is missing or invalid; host " + authority
+              + " is not served until it is valid");
+          continue;
+        }
+        TlsSecret first = secretOfHost.putIfAbsent(authority, secret);
+        if (first != null && !first.reference().equals(secret.reference())) {
+          ingressProblem(c, "host " + authority + " already uses TLS secret " + first.reference() + "; "
+              + secret.reference() + " is ignored for it");
+        }
+      }
       String defaultCluster = b.serviceCluster(s, port.get(), Labels.EMPTY);
-      // Route rules for the destination decide the split, as 0.2's ingress did.
-      List<Config> rules = ctx.routeRules(host, b.sources);
       Route route = routeFor(b, c, asRoute.build(), s, host, port.get(), defaultCluster, null);
       if (route == null) {
+        ingressProblem(c, "its match cannot be expressed");
         continue;
       }
-      for (Config rc : rules) {
+      String pathType = c.meta().annotations().getOrDefault(INGRESS_PATH_TYPE, "");
+      String prefix = route.getMatch().getPrefix();
+      if (pathType.equals("Prefix") && route.getMatch().hasPrefix() && !prefix.equals("/") && !prefix.endsWith("/")
+          && prefix.indexOf('?') < 0 && prefix.indexOf('#') < 0) {
+        // Kubernetes' Prefix matches whole path elements: /foo is /foo and /foo/..., not /foobar.
+        route = route.toBuilder().setMatch(route.getMatch().toBuilder()
+            .setPathSeparatedPrefix(prefix)).build();
+      }
+      // Route rules for the destination decide the split, as 0.2's ingress did.
+      for (Config rc : ctx.routeRules(host, b.sources)) {
         RouteRule rr = rc.spec(RouteRule.class);
         if (!rr.hasMatch() || !rr.getMatch().hasRequest()) {
           Route split = routeFor(b, rc, rr, s, host, port.get(), defaultCluster, null);
@@ -776,32 +824,128 @@ public final class Translator {
           break;
         }
       }
-      byPort.computeIfAbsent(ingressPort, k -> new TreeMap<>()).computeIfAbsent(authority, k -> new ArrayList<>()).add(route);
+      byPort.computeIfAbsent(ingressPort, k -> new TreeMap<>()).computeIfAbsent(authority, k -> new ArrayList<>())
+          .add(new IngressRoute(c, route, order++));
     }
-    for (Map.Entry<Integer, TreeMap<String, List<Route>>> e : byPort.entrySet()) {
-      String routeName = String.valueOf(e.getKey());
+    for (Map.Entry<Integer, TreeMap<String, List<IngressRoute>>> e : byPort.entrySet()) {
+      int ingressPort = e.getKey();
+      String routeName = String.valueOf(ingressPort);
       RouteConfiguration.Builder rc = RouteConfiguration.newBuilder().setName(routeName);
-      for (Map.Entry<String, List<Route>> v : e.getValue().entrySet()) {
+      for (Map.Entry<String, List<IngressRoute>> v : e.getValue().entrySet()) {
         VirtualHost.Builder vh = VirtualHost.newBuilder().setName(v.getKey()).addDomains(v.getKey());
         if (!v.getKey().equals("*")) {
-          vh.addDomains(v.getKey() + ":" + e.getKey());
+          vh.addDomains(v.getKey() + ":" + ingressPort);
         }
-        rc.addVirtualHosts(vh.addAllRoutes(v.getValue()));
+        rc.addVirtualHosts(vh.addAllRoutes(ingressRoutes(v.getKey(), v.getValue())));
       }
       b.routes.put(routeName, rc.build());
-      String name = "0.0.0.0_" + e.getKey();
-      FilterChain.Builder chain = FilterChain.newBuilder().addFilters(hcmFilter(rdsHcm(name, routeName)));
-      if (e.getKey() == 443 && tls) {
-        // 0.2 mounted the ingress secret at /etc/istio/ingress-certs.
-        chain.setTransportSocket(TransportSocket.newBuilder().setName("envoy.transport_sockets.tls")
-            .setTypedConfig(Any.pack(DownstreamTlsContext.newBuilder().setCommonTlsContext(
-                CommonTlsContext.newBuilder().addTlsCertificates(TlsCertificate.newBuilder()
-                    .setCertificateChain(DataSource.newBuilder().setFilename("/etc/istio/ingress-certs/tls.crt"))
-                    .setPrivateKey(DataSource.newBuilder().setFilename("/etc/istio/ingress-certs/tls.key"))))
-                .build())));
+      String name = "0.0.0.0_" + ingressPort;
+      Listener.Builder listener = Listener.newBuilder().setName(name).setAddress(socket("0.0.0.0", ingressPort))
+          .setTrafficDirection(TrafficDirection.OUTBOUND);
+      if (ingressPort == 443) {
+        tlsFilterChains(listener, name, routeName, e.getValue().keySet(), secretOfHost);
+      } else {
+        listener.addFilterChains(FilterChain.newBuilder().addFilters(hcmFilter(rdsHcm(name, routeName))));
       }
-      b.listeners.put(name, Listener.newBuilder().setName(name).setAddress(socket("0.0.0.0", e.getKey()))
-          .setTrafficDirection(TrafficDirection.OUTBOUND).addFilterChains(chain).build());
+      b.listeners.put(name, listener.build());
+    }
+  }
+
+  /** A route of an ingress virtual host and where its rule stood in precedence-then-key order. */
+  private record IngressRoute(Config config, Route route, int order) {}
+
+  /**
+   * 0.2's RoutesByPath order (exact paths ascending, then prefixes descending so that a longer prefix
+   * comes before a shorter one it starts with), regexes between the two; equal matches keep rule
+   * order, and every one after the first is unreachable, so it is dropped and reported.
+   */
+  private List<Route> ingressRoutes(String host, List<IngressRoute> routes) {
+    List<IngressRoute> sorted = new ArrayList<>(routes);
+    sorted.sort((x, y) -> {
+      RouteMatch a = x.route().getMatch();
+      RouteMatch m = y.route().getMatch();
+      int ka = pathKind(a);
+      int km = pathKind(m);
+      if (ka != km) {
+        return Integer.compare(ka, km);
+      }
+      int byPath = ka == 2 ? pathOf(m).compareTo(pathOf(a)) : pathOf(a).compareTo(pathOf(m));
+      return byPath != 0 ? byPath : Integer.compare(x.order(), y.order());
+    });
+    List<Route> out = new ArrayList<>(sorted.size());
+    Map<RouteMatch, IngressRoute> taken = new HashMap<>();
+    for (IngressRoute r : sorted) {
+      IngressRoute first = taken.putIfAbsent(r.route().getMatch(), r);
+      if (first != null) {
+        ingressProblem(r.config(), "host " + host + " path " + pathOf(r.route().getMatch()) + " is already routed by "
+            + first.config().key() + " (it comes first by precedence, then name)");
+        continue;
+      }
+      out.add(r.route());
+    }
+    return out;
+  }
+
+  private static int pathKind(RouteMatch m) {
+    return m.hasPath() ? 0 : m.hasSafeRegex() ? 1 : 2;
+  }
+
+  private static String pathOf(RouteMatch m) {
+    return switch (m.getPathSpecifierCase()) {
+      case PATH -> m.getPath();
+      case SAFE_REGEX -> m.getSafeRegex().getRegex();
+      case PATH_SEPARATED_PREFIX -> m.getPathSeparatedPrefix();
+      default -> m.getPrefix();
+    };
+  }
+
+  /**
+   * One filter chain per TLS secret, matching the SNI names of the hosts that use it; the secret of
+   * the {@code *} host (rules without a host) is the chain for clients sending no SNI or an unknown name.
+   */
+  private static void tlsFilterChains(Listener.Builder listener, String name, String routeName, Set<String> hosts,
+      Map<String, TlsSecret> secretOfHost) {
+    TreeMap<String, List<String>> hostsOfSecret = new TreeMap<>();
+    Map<String, TlsSecret> byRef = new HashMap<>();
+    for (String h : hosts) {
+      TlsSecret secret = secretOfHost.get(h);
+      hostsOfSecret.computeIfAbsent(secret.reference(), k -> new ArrayList<>()).add(h);
+      byRef.put(secret.reference(), secret);
+    }
+    for (Map.Entry<String, List<String>> e : hostsOfSecret.entrySet()) {
+      TlsSecret secret = byRef.get(e.getKey());
+      List<String> serverNames = new ArrayList<>(e.getValue());
+      boolean isDefault = serverNames.remove("*");
+      DownstreamTlsContext tls = DownstreamTlsContext.newBuilder().setCommonTlsContext(CommonTlsContext.newBuilder()
+          .addTlsCertificates(TlsCertificate.newBuilder()
+              .setCertificateChain(DataSource.newBuilder().setInlineString(secret.certificateChain()))
+              .setPrivateKey(DataSource.newBuilder().setInlineString(secret.privateKey())))
+          .addAlpnProtocols("h2").addAlpnProtocols("http/1.1"))
+          .build();
+      if (!serverNames.isEmpty()) {
+        listener.addFilterChains(FilterChain.newBuilder().setName(name + "|" + e.getKey())
+            .setFilterChainMatch(FilterChainMatch.newBuilder().addAllServerNames(serverNames))
+            .addFilters(hcmFilter(rdsHcm(name, routeName)))
+            .setTransportSocket(tlsSocket(tls)));
+      }
+      if (isDefault) {
+        listener.addFilterChains(FilterChain.newBuilder().setName(name + "|" + e.getKey() + "|default")
+            .addFilters(hcmFilter(rdsHcm(name, routeName))).setTransportSocket(tlsSocket(tls)));
+      }
+    }
+    // SNI is read from the ClientHello before a chain is chosen.
+    listener.addListenerFilters(ListenerFilter.newBuilder().setName(TLS_INSPECTOR)
+        .setTypedConfig(Any.pack(TlsInspector.getDefaultInstance())));
+  }
+
+  private static TransportSocket tlsSocket(DownstreamTlsContext tls) {
+    return TransportSocket.newBuilder().setName(TLS_TRANSPORT_SOCKET).setTypedConfig(Any.pack(tls)).build();
+  }
+
+  private void ingressProblem(Config c, String problem) {
+    String line = c.key() + ": " + problem;
+    if (ctx.ingressProblems.add(line)) {
+      log.warn("ingress {}: not served: {}", c.key(), problem);
     }
   }
 
@@ -1062,13 +1206,39 @@ public final class Translator {
 
   // ---------------------------------------------------------------- clusters
 
+  /**
+   * Load balancing for gRPC clients, as a list they pick the first supported entry of (gRFC A52):
+   * the policy asked for, then round robin. gRPC has no RANDOM balancer at all, and grpc-js has no
+   * least-request one: the old {@code lb_policy} enum made grpc-java reject RANDOM clusters and
+   * grpc-js reject both, so a DestinationPolicy took the service away from those clients. The list
+   * lets each client take the closest policy it has (round robin spreads load as evenly as random).
+   */
+  private static LoadBalancingPolicy proxylessLb(LoadBalancing.SimpleLBPolicy name) {
+    LoadBalancingPolicy.Builder l = LoadBalancingPolicy.newBuilder();
+    if (name == LoadBalancing.SimpleLBPolicy.LEAST_CONN) {
+      l.addPolicies(lbPolicy("envoy.load_balancing_policies.least_request", Any.pack(LeastRequest.getDefaultInstance())));
+    } else if (name == LoadBalancing.SimpleLBPolicy.RANDOM) {
+      l.addPolicies(lbPolicy("envoy.load_balancing_policies.random", Any.pack(Random.getDefaultInstance())));
+    }
+    l.addPolicies(lbPolicy("envoy.load_balancing_policies.round_robin", Any.pack(RoundRobin.getDefaultInstance())));
+    return l.build();
+  }
+
+  private static LoadBalancingPolicy.Policy lbPolicy(String name, Any config) {
+    return LoadBalancingPolicy.Policy.newBuilder()
+        .setTypedExtensionConfig(TypedExtensionConfig.newBuilder().setName(name).setTypedConfig(config)).build();
+  }
+
   /** A destination policy's load balancing, circuit breaker and outlier detection. */
-  private static void applyPolicy(Cluster.Builder c, Optional<DestinationPolicy> policy, boolean lb) {
+  private static void applyPolicy(Cluster.Builder c, Optional<DestinationPolicy> policy, boolean lb, boolean proxyless) {
     if (policy.isEmpty()) {
       return;
     }
     DestinationPolicy p = policy.get();
-    if (lb && p.hasLoadBalancing() && p.getLoadBalancing().hasName()) {
+    if (lb && proxyless && p.hasLoadBalancing() && p.getLoadBalancing().hasName()
+        && p.getLoadBalancing().getName() != LoadBalancing.SimpleLBPolicy.ROUND_ROBIN) {
+      c.setLoadBalancingPolicy(proxylessLb(p.getLoadBalancing().getName()));
+    } else if (lb && p.hasLoadBalancing() && p.getLoadBalancing().hasName()) {
       switch (p.getLoadBalancing().getName()) {
         case LEAST_CONN -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
         case RANDOM -> c.setLbPolicy(Cluster.LbPolicy.RANDOM);

@@ -522,6 +522,7 @@ public final class XdsServer implements AutoCloseable {
       build(ctx, e.getKey(), e.getValue());
     }
     reportMtlsErrors(ctx);
+    stats.ingressRulesNotServed(ctx.ingressProblems.size());
     interner.endPush();
     pushedOnce = true;
     log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
@@ -627,6 +628,9 @@ public final class XdsServer implements AutoCloseable {
     List<ServiceInstance> sources = sources(g.node);
     g.identity = identity(g.node, sources);
     ProxyResources t = new Translator(ctx).translate(g.node, sources);
+    if (g.node.type() == ProxyNode.Type.INGRESS) {
+      stats.ingressRulesNotServed(ctx.ingressProblems.size());
+    }
     // Equal resources become the same instances as last push's: the checks below and the
     // serializer's cache then work by reference.
     // Sidecars of one view share list instances: each is interned once per push.

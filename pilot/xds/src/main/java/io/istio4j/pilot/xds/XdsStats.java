@@ -27,6 +27,7 @@ public final class XdsStats {
   private final AtomicLong invalidResources = new AtomicLong();
   private final AtomicLong inconsistentSnapshots = new AtomicLong();
   private final AtomicLong mtlsConfigErrors = new AtomicLong();
+  private final AtomicLong ingressRulesNotServed = new AtomicLong();
   private final Map<String, LongAdder> nacks = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> responses = new ConcurrentHashMap<>();
 
@@ -66,6 +67,10 @@ public final class XdsStats {
   /** Bad {@code auth.istio.io/<port>} annotations found (each counted once while it stays). */
   public long mtlsConfigErrors() {
     return mtlsConfigErrors.get();
+  }
+
+  void ingressRulesNotServed(int n) {
+    ingressRulesNotServed.set(n);
   }
 
   void inconsistent() {
@@ -133,6 +138,15 @@ public final class XdsStats {
   /** Snapshots not served because a resource named another that was missing (the last good one stays). */
   public long inconsistentSnapshots() {
     return inconsistentSnapshots.get();
+  }
+
+  /**
+   * Ingress rules the last full push could not serve to an ingress proxy (unknown service or port, a
+   * missing or invalid TLS secret, a path another rule already routes), counted once per rule and
+   * reason; each is logged at WARN once per push.
+   */
+  public long ingressRulesNotServed() {
+    return ingressRulesNotServed.get();
   }
 
   /** {@code type.googleapis.com/envoy.config.cluster.v3.Cluster} is {@code Cluster}. */

@@ -146,6 +146,32 @@ class MeshMtlsTranslationTest {
     assertThat(ResourceValidator.validate(client)).isEmpty();
   }
 
+  @Test
+  void sidecarsOfDifferentIdentitiesShareTheirTlsClusters() throws Exception {
+    server(MtlsMode.STRICT, Map.of("auth.istio.io/9080", "PERMISSIVE"), null);
+    PushContext ctx = new PushContext(registry, new MemoryConfigStore(), XdsOptions.defaults(), new EndpointIndex(),
+        new MeshSecurity(MtlsMode.STRICT, null));
+    ProxyResources reviews = translate(ctx, SIDECAR);
+    ProxyResources product = translate(ctx, "sidecar~10.0.0.2~productpage-1.default~default.svc.cluster.local");
+    // The cluster's TLS names the destination's accounts and the sidecar's own SDS secret by
+    // name only, so the same instance serves both identities.
+    for (String name : List.of("outbound|7070||reviews.default.svc.cluster.local",
+        "outbound|9080||productpage.default.svc.cluster.local")) {
+      Cluster a = reviews.cluster(name).orElseThrow();
+      assertThat(product.cluster(name).orElseThrow()).isSameAs(a);
+      assertThat(a.getTransportSocket().getTypedConfig().toString()).doesNotContain("10.0.0.");
+    }
+    assertThat(unpack(reviews.cluster("outbound|9080||productpage.default.svc.cluster.local").orElseThrow()
+        .getTransportSocket().getTypedConfig(), UpstreamTlsContext.class).getCommonTlsContext()
+        .getCombinedValidationContext().getDefaultValidationContext().getMatchTypedSubjectAltNamesList())
+        .extracting(m -> m.getMatcher().getExact()).containsExactly(PRODUCT_SA);
+  }
+
+  private ProxyResources translate(PushContext ctx, String nodeId) {
+    ProxyNode node = ProxyNode.parse(nodeId);
+    return new Translator(ctx).translate(node, registry.hostInstances(List.of(node.ip())));
+  }
+
   /** A secret source that knows what it was asked. */
   static final class FakeSecrets implements SecretSource {
     final List<String> asked = new CopyOnWriteArrayList<>();

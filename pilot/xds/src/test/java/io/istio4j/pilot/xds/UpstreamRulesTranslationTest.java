@@ -318,6 +318,13 @@ class UpstreamRulesTranslationTest {
   void ingressRulesRouteByAuthorityAndUriWithTlsOnTheirPort() {
     MockMesh mesh = new MockMesh().rule(ConfigKind.INGRESS_RULE, "ingress-route-foo.yaml")
         .rule(ConfigKind.INGRESS_RULE, "ingress-route-world.yaml");
+    // Without its secret (my-secret.default) the TLS rule is refused, not served in plain text.
+    ProxyResources noSecret = mesh.translate(INGRESS);
+    assertThat(noSecret.listener("0.0.0.0_443")).isEmpty();
+    assertThat(vhost(noSecret, "80", "world.com").getRoutesCount()).isEqualTo(1);
+    assertThat(noSecret.route("80").orElseThrow().getVirtualHostsList()).extracting(VirtualHost::getName)
+        .containsExactly("world.com");
+    mesh.store.putTlsSecret("default", "my-secret", "CERT PEM", "KEY PEM");
     ProxyResources r = mesh.translate(INGRESS);
     // rds-ingress.json.golden: vhost world.com, path /hello to world's http cluster.
     VirtualHost world = vhost(r, "80", "world.com");

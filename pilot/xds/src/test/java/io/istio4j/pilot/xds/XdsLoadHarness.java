@@ -37,8 +37,10 @@ import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +78,12 @@ public final class XdsLoadHarness {
     List<String> edsNames = List.of();
     List<String> rdsNames = List.of();
     List<String> cdsNames = List.of();
+    /**
+     * Clusters named by each route configuration held. A response may carry only the route
+     * configurations that changed (allowed for RDS), so the clients keep what they hold and name
+     * the union of their routes' clusters, as gRPC's xDS client does.
+     */
+    final Map<String, Set<String>> clustersByRoute = new HashMap<>();
 
     Client(ManagedChannel ch, String nodeId, boolean proxyless, List<String> listenerNames) {
       this.nodeId = nodeId;
@@ -164,19 +172,23 @@ public final class XdsLoadHarness {
           sawRoutes = true;
           send(RDS, rdsNames, r.getVersionInfo(), r.getNonce());
           if (proxyless) {
-            Set<String> clusters = new TreeSet<>();
             for (var a : r.getResourcesList()) {
-              for (VirtualHost vh : a.unpack(RouteConfiguration.class).getVirtualHostsList()) {
+              RouteConfiguration rc = a.unpack(RouteConfiguration.class);
+              Set<String> named = new TreeSet<>();
+              for (VirtualHost vh : rc.getVirtualHostsList()) {
                 for (Route rt : vh.getRoutesList()) {
                   if (!rt.getRoute().getCluster().isEmpty()) {
-                    clusters.add(rt.getRoute().getCluster());
+                    named.add(rt.getRoute().getCluster());
                   }
                   for (WeightedCluster.ClusterWeight w : rt.getRoute().getWeightedClusters().getClustersList()) {
-                    clusters.add(w.getName());
+                    named.add(w.getName());
                   }
                 }
               }
+              clustersByRoute.put(rc.getName(), named);
             }
+            Set<String> clusters = new TreeSet<>();
+            clustersByRoute.values().forEach(clusters::addAll);
             if (!List.copyOf(clusters).equals(cdsNames)) {
               cdsNames = List.copyOf(clusters);
               send(CDS, cdsNames, "", "");
