@@ -241,7 +241,7 @@ public final class CaCertificateSource implements SecretSource, AutoCloseable {
       failures.incrementAndGet();
       int n = ++e.failures;
       String reason = ex instanceof StatusRuntimeException s ? s.getStatus().getCode() + ": "
-          + s.getStatus().getDescription() : String.valueOf(ex.getMessage());
+          + s.getStatus().getDescription() + rootCause(s) : String.valueOf(ex.getMessage());
       e.lastError = reason;
       long base = Math.min(options.maxBackoff().toMillis(), options.initialBackoff().toMillis() << Math.min(n - 1, 20));
       long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
@@ -250,6 +250,21 @@ public final class CaCertificateSource implements SecretSource, AutoCloseable {
           c == null ? "" : "; the current one stays until " + c.notAfter());
       submit(() -> refresh(spiffeId, e), Duration.ofMillis(delay));
     }
+  }
+
+  /**
+   * The innermost cause's message, which says why a TLS handshake with the CA failed (an untrusted
+   * CA certificate, a name mismatch): gRPC's own description is only "io exception".
+   */
+  private static String rootCause(Throwable t) {
+    Throwable c = t.getCause();
+    if (c == null) {
+      return "";
+    }
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return " (" + c.getClass().getSimpleName() + ": " + c.getMessage() + ")";
   }
 
   private void submit(Runnable task, Duration delay) {

@@ -79,6 +79,8 @@ final class DebugPages {
       e.put("identity", id);
       Long at = c.expiries().get(id);
       e.put("expires", at == null ? null : Instant.ofEpochSecond(at).toString());
+      // An expired certificate is no longer served: its proxies' TLS waits for a new one.
+      e.put("expired", at != null && Instant.ofEpochSecond(at).isBefore(Instant.now()));
       e.put("lastError", c.failing().get(id));
       identities.add(e);
     }

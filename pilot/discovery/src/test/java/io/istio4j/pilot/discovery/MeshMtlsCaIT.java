@@ -36,7 +36,11 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -113,6 +117,61 @@ class MeshMtlsCaIT {
       // CA gone mid-run: the certificate stays until it expires.
       assertThat(source.certificate(REVIEWS)).isSameAs(cert);
       assertThat(source.expiries()).containsKey(REVIEWS);
+    }
+  }
+
+  @Test
+  void aWrongTrustRootIsReportedAsSuchAndNothingIsIssued() throws Exception {
+    CertificateAuthority ca = authority();
+    CertificateAuthority other = new CertificateAuthority(SelfSignedCa.loadOrCreate(new DirectoryCaStorage(dir.resolve("other")),
+        new SelfSignedCa.RootOptions("other.local", Duration.ofDays(365), KeyAlgorithm.ECDSA_P256, "cluster.local")),
+        "cluster.local", Duration.ofHours(1), Duration.ofDays(1));
+    try (RunningCa running = startCa(ca, 0);
+        CaCertificateSource source = source(running.server().grpcPort(), other.bundle().root())) {
+      assertThat(source.certificate(REVIEWS)).isNull();
+      await("a failure recorded", () -> source.failing().containsKey(REVIEWS));
+      // The operator sees that trust failed, not only gRPC's "io exception".
+      assertThat(source.failing().get(REVIEWS)).startsWith("UNAVAILABLE").containsIgnoringCase("certificat");
+      assertThat(source.certificate(REVIEWS)).isNull();
+    }
+  }
+
+  @Test
+  void anExpiredCertificateIsNoLongerServed() throws Exception {
+    CertificateAuthority ca = authority();
+    MutableClock clock = new MutableClock();
+    try (RunningCa running = startCa(ca, 0);
+        CaCertificateSource source = new CaCertificateSource(new CaCertificateSource.Options("localhost:"
+            + running.server().grpcPort(), "istio-ca", ca.bundle().root(), TOKEN, Duration.ZERO, 0.5,
+            Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(5)), KeyAlgorithm.ECDSA_P256, clock)) {
+      source.certificate(REVIEWS);
+      await("issued", () -> source.certificate(REVIEWS) != null);
+      WorkloadCertificate cert = source.certificate(REVIEWS);
+      running.close();
+      // The CA is gone and the certificate's time has passed: a proxy could not use it.
+      clock.now = cert.notAfter().plusSeconds(1);
+      assertThat(source.certificate(REVIEWS)).isNull();
+      assertThat(source.expiries()).containsEntry(REVIEWS, cert.notAfter().getEpochSecond());
+    }
+  }
+
+  /** A clock the test moves. */
+  static final class MutableClock extends Clock {
+    volatile Instant now = Instant.now();
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
     }
   }
 

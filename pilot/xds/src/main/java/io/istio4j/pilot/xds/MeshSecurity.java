@@ -30,8 +30,16 @@ public record MeshSecurity(MtlsMode meshMode, @Nullable SecretSource secrets) {
     requireNonNull(meshMode, "meshMode");
   }
 
-  /** No mutual TLS anywhere unless a service asks for it; no secrets. */
+  /**
+   * Mutual TLS off: no TLS anywhere and {@code auth.istio.io/<port>} annotations ignored, because
+   * nothing would deliver the certificates a TLS port needs (what Pilot does without a CA).
+   */
   public static MeshSecurity disabled() {
     return new MeshSecurity(MtlsMode.DISABLE, null);
+  }
+
+  /** False for {@link #disabled()}: mode DISABLE and no secret source. */
+  public boolean enabled() {
+    return secrets != null || meshMode != MtlsMode.DISABLE;
   }
 }

@@ -12,6 +12,7 @@ import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigStore;
 import io.istio4j.pilot.model.Hostnames;
 import io.istio4j.pilot.model.Labels;
+import io.istio4j.pilot.model.LabelsCollection;
 import io.istio4j.pilot.model.Port;
 import io.istio4j.pilot.model.Service;
 import io.istio4j.pilot.model.ServiceDiscovery;
@@ -76,8 +77,11 @@ final class PushContext {
       }
     }
     all.sort(Comparator.comparing(Service::hostname));
-    for (Service s : all) {
-      checkMtlsAnnotations(s);
+    if (security.enabled()) {
+      for (Service s : all) {
+        checkMtlsAnnotations(s);
+        checkStrictAccounts(s);
+      }
     }
     this.services = List.copyOf(all);
     List<Config> rules = list(store, ConfigKind.ROUTE_RULE);
@@ -198,6 +202,9 @@ final class PushContext {
    * annotation and the value) and the mesh's mode applies.
    */
   MtlsMode mtlsMode(Service s, Port p) {
+    if (!security.enabled()) {
+      return MtlsMode.DISABLE;
+    }
     String key = MeshSecurity.PORT_ANNOTATION_PREFIX + p.port();
     String value = s.annotations().get(key);
     if (value == null) {
@@ -219,13 +226,43 @@ final class PushContext {
         isPort |= String.valueOf(p.port()).equals(port);
       }
       if (!isPort) {
-        mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + port
+        mtlsErrors.add("service " + s.hostname() + ": annotation " + shown(key) + ": '" + shown(port)
             + "' is not a port number of the service (expected: one of its ports); ignored");
       } else if (MtlsMode.parse(a.getValue()).isEmpty()) {
-        mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + a.getValue() + "' (expected: "
+        mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + shown(a.getValue()) + "' (expected: "
             + MtlsMode.ACCEPTED + "); the mesh mode " + security.meshMode() + " applies");
       }
     }
+  }
+
+  /**
+   * A STRICT port of a service whose instances run as no service account: no certificate can be
+   * issued for them, so their servers cannot accept mutual TLS and every mesh client's call fails.
+   * It stays STRICT (a security mode is never lowered behind the operator's back) and is reported.
+   */
+  private void checkStrictAccounts(Service s) {
+    if (s.external()) {
+      return;
+    }
+    for (Port p : s.ports()) {
+      if (mtlsMode(s, p) == MtlsMode.STRICT && discovery.serviceAccounts(s.hostname(), Set.of(p.name())).isEmpty()
+          && !discovery.instances(s.hostname(), Set.of(p.name()), LabelsCollection.ALL).isEmpty()) {
+        mtlsErrors.add("service " + s.hostname() + ": port " + p.port() + " is STRICT but its instances run as no "
+            + "service account, so no workload certificate can be issued and mutual TLS to it fails (expected: "
+            + "instances with a service account, or annotation " + MeshSecurity.PORT_ANNOTATION_PREFIX + p.port()
+            + ": PERMISSIVE or DISABLE)");
+      }
+    }
+  }
+
+  /** A value from an annotation as an error message shows it: at most 64 characters, printable. */
+  private static String shown(String value) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < value.length() && b.length() < 64; i++) {
+      char c = value.charAt(i);
+      b.append(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    return value.length() > 64 ? b + "... (" + value.length() + " characters)" : b.toString();
   }
 
   /** Egress rules as (host, rule) pairs in key order. */

@@ -21,6 +21,7 @@ import io.istio4j.pilot.model.ServiceInstance;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -100,7 +101,7 @@ class MeshMtlsTranslationTest {
 
   @Test
   void disabledMeshWithStrictAnnotationOnlyThatPort() {
-    ProxyResources r = server(MtlsMode.DISABLE, Map.of("auth.istio.io/7070", "MUTUAL_TLS"), null).resourcesFor(SIDECAR);
+    ProxyResources r = server(MtlsMode.DISABLE, Map.of("auth.istio.io/7070", "MUTUAL_TLS"), new FakeSecrets()).resourcesFor(SIDECAR);
     assertThat(r.cluster("outbound|9080||reviews.default.svc.cluster.local").orElseThrow().hasTransportSocket()).isFalse();
     assertThat(r.cluster("outbound|9080||productpage.default.svc.cluster.local").orElseThrow().hasTransportSocket()).isFalse();
     assertThat(r.cluster("outbound|7070||reviews.default.svc.cluster.local").orElseThrow().hasTransportSocket()).isTrue();
@@ -170,6 +171,40 @@ class MeshMtlsTranslationTest {
   private ProxyResources translate(PushContext ctx, String nodeId) {
     ProxyNode node = ProxyNode.parse(nodeId);
     return new Translator(ctx).translate(node, registry.hostInstances(List.of(node.ip())));
+  }
+
+  @Test
+  void withoutMeshSecurityAnnotationsAreIgnoredAndNothingIsTls() throws Exception {
+    server(MtlsMode.DISABLE, Map.of("auth.istio.io/7070", "MUTUAL_TLS", "auth.istio.io/9080", "junk"), null);
+    server.close();
+    server = new XdsServer(registry, new MemoryConfigStore(), XdsOptions.defaults());
+    server.markSynced();
+    ProxyResources r = server.resourcesFor(SIDECAR);
+    assertThat(r.clusters()).noneMatch(Cluster::hasTransportSocket);
+    assertThat(r.listeners()).allSatisfy(l -> assertThat(l.getFilterChainsList()).noneMatch(FilterChain::hasTransportSocket));
+    assertThat(new PushContext(registry, new MemoryConfigStore(), XdsOptions.defaults(), new EndpointIndex(),
+        MeshSecurity.disabled()).mtlsErrors).isEmpty();
+  }
+
+  @Test
+  void strictServiceWithoutServiceAccountsStaysStrictAndIsReported() throws Exception {
+    XdsServer s = server(MtlsMode.STRICT, Map.of(), new FakeSecrets());
+    Port http = new Port("http", 8080, Protocol.HTTP);
+    Service legacy = Service.of("legacy.default.svc.cluster.local", "10.1.0.7", List.of(http))
+        .withAnnotations(Map.of("auth.istio.io/8080x", "x\n".repeat(500)));
+    registry.putService(legacy);
+    registry.setInstances(legacy.hostname(), List.of(
+        new ServiceInstance(new NetworkEndpoint("10.0.0.7", 8080, http), legacy, Labels.EMPTY, null, null)));
+    s.markSynced();
+    ProxyResources r = s.resourcesFor(SIDECAR);
+    assertThat(r.cluster("outbound|8080||legacy.default.svc.cluster.local").orElseThrow().hasTransportSocket()).isTrue();
+    Set<String> errors = new PushContext(registry, new MemoryConfigStore(), XdsOptions.defaults(), new EndpointIndex(),
+        new MeshSecurity(MtlsMode.STRICT, new FakeSecrets())).mtlsErrors;
+    assertThat(errors).anySatisfy(e -> assertThat(e).contains("legacy.default.svc.cluster.local", "port 8080 is STRICT",
+        "no service account", "auth.istio.io/8080: PERMISSIVE or DISABLE"));
+    // A garbage annotation is shown short and printable, never as its 1000 characters.
+    assertThat(errors).anySatisfy(e -> assertThat(e).contains("'8080x' is not a port number").hasSizeLessThan(300)
+        .doesNotContain("\n"));
   }
 
   /** A secret source that knows what it was asked. */
