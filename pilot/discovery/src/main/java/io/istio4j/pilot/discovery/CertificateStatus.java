@@ -14,16 +14,17 @@ import java.util.Map;
  * @param failures failed requests to the CA so far
  * @param expiries each identity's current certificate's expiry, seconds since the epoch
  * @param failing identities whose last request failed, with the error
- * @param annotationErrors bad {@code auth.istio.io/<port>} annotations of the last push
+ * @param configErrors the last push's mutual TLS configuration problems: bad {@code auth.istio.io/<port>}
+ *     annotations, STRICT ports whose instances run as no service account
  */
 public record CertificateStatus(String mode, String ca, long issued, long failures, Map<String, Long> expiries,
-    Map<String, String> failing, List<String> annotationErrors) {
+    Map<String, String> failing, List<String> configErrors) {
 
   public CertificateStatus {
     requireNonNull(mode, "mode");
     requireNonNull(ca, "ca");
     expiries = Map.copyOf(requireNonNull(expiries, "expiries"));
     failing = Map.copyOf(requireNonNull(failing, "failing"));
-    annotationErrors = List.copyOf(requireNonNull(annotationErrors, "annotationErrors"));
+    configErrors = List.copyOf(requireNonNull(configErrors, "configErrors"));
   }
 }

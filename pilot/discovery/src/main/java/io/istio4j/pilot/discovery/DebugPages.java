@@ -85,7 +85,7 @@ final class DebugPages {
       identities.add(e);
     }
     page.put("identities", identities);
-    page.put("annotationErrors", c.annotationErrors());
+    page.put("configErrors", c.configErrors());
     return write(page);
   }
 

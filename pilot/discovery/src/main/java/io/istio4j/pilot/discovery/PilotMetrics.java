@@ -120,7 +120,7 @@ final class PilotMetrics {
 
   /**
    * Mesh mutual TLS: what the CA issued, how often it failed, each identity's expiry and whether
-   * its last request failed, and bad mode annotations. Registered only when mutual TLS is on.
+   * its last request failed, and configuration problems (bad annotations, STRICT without accounts). Registered only when mutual TLS is on.
    */
   void registerCertificates(Supplier<@Nullable CertificateStatus> certs) {
     CounterWithCallback.builder()
@@ -156,9 +156,10 @@ final class PilotMetrics {
         })
         .register(registry);
     GaugeWithCallback.builder()
-        .name("pilot_mtls_annotation_errors")
-        .help("auth.istio.io/<port> annotations not applied (bad value or unknown port); the mesh mode applies.")
-        .callback(cb -> cb.call(certs.get() == null ? 0 : certs.get().annotationErrors().size()))
+        .name("pilot_mtls_config_errors")
+        .help("Mutual TLS configuration problems of the last push: auth.istio.io/<port> annotations not applied "
+            + "(bad value or unknown port), STRICT ports whose instances run as no service account; /debug/certz lists them.")
+        .callback(cb -> cb.call(certs.get() == null ? 0 : certs.get().configErrors().size()))
         .register(registry);
   }
 

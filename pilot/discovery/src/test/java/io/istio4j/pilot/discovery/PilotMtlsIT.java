@@ -163,7 +163,7 @@ class PilotMtlsIT {
       String metrics = get("/metrics");
       assertThat(metrics).contains("pilot_mtls_certificates_issued_total 1.0")
           .contains("pilot_mtls_certificate_expiry_timestamp_seconds{identity=\"" + REVIEWS + "\"}")
-          .contains("pilot_mtls_annotation_errors 0.0")
+          .contains("pilot_mtls_config_errors 0.0")
           .doesNotContain("pilot_mtls_certificate_failing{");
     }
   }

@@ -533,7 +533,7 @@ public final class XdsServer implements AutoCloseable {
     for (String error : ctx.mtlsErrors) {
       if (reportedMtlsErrors.add(error)) {
         stats.mtlsConfigError();
-        log.error("mutual TLS mode not applied: {}", error);
+        log.error("mutual TLS configuration problem: {}", error);
       }
     }
     reportedMtlsErrors.retainAll(ctx.mtlsErrors);
