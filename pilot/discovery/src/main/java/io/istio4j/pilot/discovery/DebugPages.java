@@ -10,18 +10,22 @@ import io.istio4j.pilot.model.ServiceInstance;
 import io.istio4j.pilot.model.ServiceRegistry;
 import io.istio4j.pilot.registry.AggregateRegistry;
 import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The JSON of {@code /debug/registryz} (every registry, its services and their instances),
  * {@code /debug/configz} (every config object, its state and, when rejected, why) and
- * {@code /debug/adsz} (every connected client, as the xDS server reports it).
+ * {@code /debug/adsz} (every connected client, as the xDS server reports it) and {@code /debug/certz}
+ * (mesh mutual TLS certificates).
  */
 final class DebugPages {
 
@@ -33,6 +37,7 @@ final class DebugPages {
   private final Supplier<String> configStore;
   private final Supplier<String> clients;
   private final Supplier<Readiness> readiness;
+  private Supplier<@Nullable CertificateStatus> certificates = () -> null;
 
   DebugPages(Supplier<List<ServiceRegistry>> registries, PilotComponents.RegistryView view,
       Supplier<List<ConfigObjectStatus>> config,
@@ -43,6 +48,45 @@ final class DebugPages {
     this.configStore = configStore;
     this.clients = clients;
     this.readiness = readiness;
+  }
+
+  DebugPages withCertificates(Supplier<@Nullable CertificateStatus> certificates) {
+    this.certificates = certificates;
+    return this;
+  }
+
+  /**
+   * Mesh mutual TLS: the mode, the CA, and per identity the certificate's expiry and the last
+   * error; the annotation errors of the last push. {@code {"enabled": false}} without {@code --caAddress}.
+   */
+  String certz() {
+    CertificateStatus c = certificates.get();
+    Map<String, Object> page = new LinkedHashMap<>();
+    page.put("enabled", c != null);
+    if (c == null) {
+      page.put("reason", "mutual TLS is off (--caAddress not set)");
+      return write(page);
+    }
+    page.put("mode", c.mode());
+    page.put("ca", c.ca());
+    page.put("issued", c.issued());
+    page.put("failures", c.failures());
+    TreeSet<String> ids = new TreeSet<>(c.expiries().keySet());
+    ids.addAll(c.failing().keySet());
+    List<Object> identities = new ArrayList<>();
+    for (String id : ids) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("identity", id);
+      Long at = c.expiries().get(id);
+      e.put("expires", at == null ? null : Instant.ofEpochSecond(at).toString());
+      // An expired certificate is no longer served: its proxies' TLS waits for a new one.
+      e.put("expired", at != null && Instant.ofEpochSecond(at).isBefore(Instant.now()));
+      e.put("lastError", c.failing().get(id));
+      identities.add(e);
+    }
+    page.put("identities", identities);
+    page.put("configErrors", c.configErrors());
+    return write(page);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.istio4j.pilot.discovery;
 
+import io.istio4j.pilot.config.v1.MeshConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,14 +69,54 @@ final class DiscoveryCommand implements Callable<Integer> {
       description = "How often file:// registries and the fs:// store look for changed files (default: ${DEFAULT-VALUE}).")
   Duration filePollInterval;
 
+  @Option(names = "--caAddress", paramLabel = "HOST:PORT",
+      description = "The CA's gRPC address (istio-ca:8060). Turns on mesh mutual TLS: Pilot asks the CA for each "
+          + "workload's certificate and serves it over SDS. Off when not set.")
+  String caAddress;
+
+  @Option(names = "--caRootCert", paramLabel = "FILE",
+      description = "The CA's root certificate (PEM): trusts the CA and is served to proxies as ROOTCA. Needs --caAddress.")
+  Path caRootCert;
+
+  @Option(names = "--caTokenFile", paramLabel = "FILE",
+      description = "Bearer token Pilot presents to the CA (e.g. its service account token). Needs --caAddress.")
+  Path caTokenFile;
+
+  @Option(names = "--caServerName", paramLabel = "NAME",
+      description = "Name checked in the CA's serving certificate when it is not the host of --caAddress.")
+  String caServerName;
+
+  @Option(names = "--mtlsMode", paramLabel = "MODE",
+      description = "Mesh-wide mutual TLS mode: STRICT (MUTUAL_TLS), PERMISSIVE or DISABLE (NONE); per port "
+          + "auth.istio.io/<port> annotations override it (default: the MeshConfig's authPolicy). Needs --caAddress.")
+  String mtlsMode;
+
+  @Option(names = "--certificateTtl", converter = PilotDiscovery.DurationConverter.class,
+      description = "Workload certificate lifetime Pilot asks the CA for (default: the CA's). Needs --caAddress.")
+  Duration certificateTtl;
+
+  /**
+   * What the flags ask for.
+   *
+   * @throws IllegalArgumentException naming the flag that is wrong and what was expected
+   */
+  DiscoveryOptions options() {
+    MeshConfig meshValues = MeshSettings.loadMeshConfig(meshConfig);
+    MtlsSettings mtls = MtlsSettings.fromFlags(caAddress, caServerName, caRootCert, caTokenFile, mtlsMode,
+        certificateTtl, meshValues);
+    if (mtls == null && meshValues.getAuthPolicy() == MeshConfig.AuthPolicy.MUTUAL_TLS) {
+      log.warn("--meshConfig asks for authPolicy MUTUAL_TLS but --caAddress is not set: mutual TLS stays off");
+    }
+    MeshSettings mesh = new MeshSettings(domain, appNamespace, meshValues, mtls);
+    return new DiscoveryOptions(address, grpcPort, monitoringAddress, monitoringPort,
+        registries, configStoreUrl, mesh, shutdownGracePeriod, filePollInterval);
+  }
+
   @Override
   public Integer call() throws Exception {
     PilotServer server;
     try {
-      MeshSettings mesh = new MeshSettings(domain, appNamespace, MeshSettings.loadMeshConfig(meshConfig));
-      DiscoveryOptions options = new DiscoveryOptions(address, grpcPort, monitoringAddress, monitoringPort,
-          registries, configStoreUrl, mesh, shutdownGracePeriod, filePollInterval);
-      server = PilotServer.start(options, PilotComponents.standard());
+      server = PilotServer.start(options(), PilotComponents.standard());
     } catch (IllegalArgumentException | IllegalStateException | IOException e) {
       System.err.println("pilot-discovery: " + e.getMessage());
       return 2;

@@ -24,9 +24,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Mesh-wide settings the process hands to the xDS server: the domain suffix ({@code --domain}), the
- * namespace Pilot is limited to ({@code --appNamespace}, empty for all) and the MeshConfig.
+ * namespace Pilot is limited to ({@code --appNamespace}, empty for all), the MeshConfig and, when
+ * {@code --caAddress} is set, mesh mutual TLS ({@code mtls}; null when off).
  */
-public record MeshSettings(String domain, String appNamespace, MeshConfig meshConfig) {
+public record MeshSettings(String domain, String appNamespace, MeshConfig meshConfig, @Nullable MtlsSettings mtls) {
+
+  /** Without mutual TLS. */
+  public MeshSettings(String domain, String appNamespace, MeshConfig meshConfig) {
+    this(domain, appNamespace, meshConfig, null);
+  }
 
   public MeshSettings {
     requireNonNull(domain, "domain");

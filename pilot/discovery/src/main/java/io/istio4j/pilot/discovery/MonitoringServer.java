@@ -46,7 +46,8 @@ final class MonitoringServer implements AutoCloseable {
         .fastRoute("/version", request -> HttpResponse.of(200, "application/json", version))
         .route("/debug/registryz", request -> json(pages.registryz()))
         .route("/debug/configz", request -> json(pages.configz()))
-        .route("/debug/adsz", request -> json(pages.adsz()));
+        .route("/debug/adsz", request -> json(pages.adsz()))
+        .route("/debug/certz", request -> json(pages.certz()));
   }
 
   /**

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Pilot's own metrics on the monitoring port. Names follow upstream Istio's Pilot where it had one
@@ -115,6 +116,51 @@ final class PilotMetrics {
         .labelNames("kind", "type")
         .register(registry);
     JvmMetrics.builder().register(registry);
+  }
+
+  /**
+   * Mesh mutual TLS: what the CA issued, how often it failed, each identity's expiry and whether
+   * its last request failed, and configuration problems (bad annotations, STRICT without accounts). Registered only when mutual TLS is on.
+   */
+  void registerCertificates(Supplier<@Nullable CertificateStatus> certs) {
+    CounterWithCallback.builder()
+        .name("pilot_mtls_certificates_issued")
+        .help("Workload certificates the CA issued to Pilot (renewals included).")
+        .callback(cb -> cb.call(certs.get() == null ? 0 : certs.get().issued()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("pilot_mtls_certificate_failures")
+        .help("Certificate requests to the CA that failed (CA down, identity refused, bad answer); each is logged.")
+        .callback(cb -> cb.call(certs.get() == null ? 0 : certs.get().failures()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_mtls_certificate_expiry_timestamp_seconds")
+        .help("When each identity's current workload certificate expires (renewed at half its lifetime).")
+        .labelNames("identity")
+        .callback(cb -> {
+          CertificateStatus c = certs.get();
+          if (c != null) {
+            c.expiries().forEach((id, at) -> cb.call(at, id));
+          }
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_mtls_certificate_failing")
+        .help("1 for each identity whose last certificate request failed (/debug/certz says why).")
+        .labelNames("identity")
+        .callback(cb -> {
+          CertificateStatus c = certs.get();
+          if (c != null) {
+            c.failing().keySet().forEach(id -> cb.call(1, id));
+          }
+        })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("pilot_mtls_config_errors")
+        .help("Mutual TLS configuration problems of the last push: auth.istio.io/<port> annotations not applied "
+            + "(bad value or unknown port), STRICT ports whose instances run as no service account; /debug/certz lists them.")
+        .callback(cb -> cb.call(certs.get() == null ? 0 : certs.get().configErrors().size()))
+        .register(registry);
   }
 
   PrometheusRegistry registry() {

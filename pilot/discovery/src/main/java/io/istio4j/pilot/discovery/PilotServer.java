@@ -125,7 +125,11 @@ public final class PilotServer implements AutoCloseable {
       PilotMetrics metrics = new PilotMetrics(xds::stats, () -> regs, () -> components.configStatus().read(store),
           () -> self[0] == null ? Readiness.notReady("starting") : self[0].readiness());
       DebugPages pages = new DebugPages(() -> regs, components.registryView(), () -> components.configStatus().read(store), () -> storeName,
-          xds::clientsJson, () -> self[0] == null ? Readiness.notReady("starting") : self[0].readiness());
+          xds::clientsJson, () -> self[0] == null ? Readiness.notReady("starting") : self[0].readiness())
+          .withCertificates(xds::certificates);
+      if (xds.certificates() != null) {
+        metrics.registerCertificates(xds::certificates);
+      }
       MonitoringServer monitoring = new MonitoringServer(options.monitoringAddress(), options.monitoringPort(),
           metrics.registry(), () -> self[0] == null ? Readiness.notReady("starting") : self[0].readiness(), pages);
       PilotServer server = new PilotServer(options, regs, store, storeName, xds, grpc, health, monitoring);

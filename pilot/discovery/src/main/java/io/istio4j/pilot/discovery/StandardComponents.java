@@ -8,13 +8,16 @@ import io.istio4j.pilot.config.IngressOptions;
 import io.istio4j.pilot.config.ValidatingConfigStore;
 import io.istio4j.pilot.config.v1.MeshConfig;
 import io.istio4j.pilot.model.ConfigEvent;
+import io.istio4j.pilot.model.ConfigStore;
 import io.istio4j.pilot.model.ConfigStoreCache;
 import io.istio4j.pilot.model.RegistryEvent;
+import io.istio4j.pilot.model.ServiceDiscovery;
 import io.istio4j.pilot.model.ServiceRegistry;
 import io.istio4j.pilot.registry.AggregateRegistry;
 import io.istio4j.pilot.registry.Registries;
 import io.istio4j.pilot.registry.RegistryDebug;
 import io.istio4j.pilot.registry.RegistryOptions;
+import io.istio4j.pilot.xds.MeshSecurity;
 import io.istio4j.pilot.xds.XdsOptions;
 import io.istio4j.pilot.xds.XdsServer;
 import java.net.URLEncoder;
@@ -22,6 +25,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The wiring of the real parts: pilot/registry's registries and aggregate view, pilot/config's stores
@@ -30,6 +36,8 @@ import java.util.List;
  */
 final class StandardComponents {
 
+  private static final Logger log = LoggerFactory.getLogger(StandardComponents.class);
+
   private StandardComponents() {}
 
   static PilotComponents create() {
@@ -37,7 +45,7 @@ final class StandardComponents {
         StandardComponents::openRegistry,
         AggregateRegistry::new,
         StandardComponents::openConfigStore,
-        (discovery, store, mesh) -> new XdsServerEndpoint(new XdsServer(discovery, store, xdsOptions(mesh))),
+        StandardComponents::xdsServer,
         StandardComponents::configStatus,
         (dir, mesh) -> new DirectoryValidator(new ConfigParser(ConfigParser.DEFAULT_NAMESPACE, mesh.domain(),
             IngressOptions.of(mesh.meshConfig()))).validate(dir).errors(),
@@ -55,8 +63,42 @@ final class StandardComponents {
     return new XdsOptions(mesh.domain(), listen, connect, d.debounce(), d.edsDebounce(), d.validateResources());
   }
 
+  /**
+   * pilot/xds's server; with {@code --caAddress}, its certificates come from the CA through
+   * {@link CaCertificateSource} (which retries with backoff while the CA is down, so a CA that is not
+   * up yet does not stop Pilot from starting: proxies get their TLS secrets once it answers).
+   */
+  static XdsEndpoint xdsServer(ServiceDiscovery discovery, ConfigStore store, MeshSettings mesh) {
+    MtlsSettings mtls = mesh.mtls();
+    if (mtls == null) {
+      return new XdsServerEndpoint(new XdsServer(discovery, store, xdsOptions(mesh)), null, null);
+    }
+    CaCertificateSource.Options d = CaCertificateSource.Options.of(mtls.caAddress(), mtls.caRoot(), mtls.token());
+    CaCertificateSource certs = new CaCertificateSource(new CaCertificateSource.Options(mtls.caAddress(),
+        mtls.caServerName(), mtls.caRoot(), mtls.token(), mtls.certificateTtl(), d.renewAt(), d.initialBackoff(),
+        d.maxBackoff(), d.callTimeout()));
+    try {
+      XdsServer server = new XdsServer(discovery, store, xdsOptions(mesh), new MeshSecurity(mtls.mode(), certs));
+      log.info("mesh mutual TLS on: mode {}, certificates from the CA at {}", mtls.mode(), mtls.caAddress());
+      return new XdsServerEndpoint(server, certs, mtls);
+    } catch (RuntimeException e) {
+      certs.close();
+      throw e;
+    }
+  }
+
   /** pilot/xds's server behind the process's view of it. */
-  private record XdsServerEndpoint(XdsServer server) implements XdsEndpoint {
+  private record XdsServerEndpoint(XdsServer server, @Nullable CaCertificateSource certs,
+      @Nullable MtlsSettings mtls) implements XdsEndpoint {
+    @Override
+    public @Nullable CertificateStatus certificates() {
+      if (certs == null || mtls == null) {
+        return null;
+      }
+      return new CertificateStatus(mtls.mode().name(), mtls.caAddress(), certs.issued(), certs.failures(),
+          certs.expiries(), certs.failing(), server.mtlsErrors());
+    }
+
     @Override
     public List<ServerServiceDefinition> services() {
       return List.of(server.adsService());
@@ -105,6 +147,9 @@ final class StandardComponents {
     @Override
     public void close() {
       server.close();
+      if (certs != null) {
+        certs.close();
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import io.grpc.ServerServiceDefinition;
 import io.istio4j.pilot.model.ConfigEvent;
 import io.istio4j.pilot.model.RegistryEvent;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the process needs from the xDS server (pilot/xds's {@code XdsServer}, behind a small adapter):
@@ -33,6 +34,11 @@ public interface XdsEndpoint extends AutoCloseable {
 
   /** Counters for {@code /metrics}. */
   XdsStats stats();
+
+  /** Mesh mutual TLS's certificates and errors; null when mutual TLS is off (no {@code --caAddress}). */
+  default @Nullable CertificateStatus certificates() {
+    return null;
+  }
 
   /** Every connected client, its node and the version it ACKed of each type, as JSON for {@code /debug/adsz}. */
   String clientsJson();

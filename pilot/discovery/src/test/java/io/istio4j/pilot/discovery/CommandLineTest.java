@@ -3,7 +3,13 @@ package io.istio4j.pilot.discovery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.istio4j.ca.CertificateAuthority;
+import io.istio4j.ca.DirectoryCaStorage;
+import io.istio4j.ca.KeyAlgorithm;
+import io.istio4j.ca.Pem;
+import io.istio4j.ca.SelfSignedCa;
 import io.istio4j.pilot.config.v1.MeshConfig;
+import io.istio4j.pilot.xds.MtlsMode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -106,5 +112,72 @@ class CommandLineTest {
     assertThatThrownBy(() -> new DiscoveryOptions("", 70000, "", 0, List.of("kubernetes"), null,
         new MeshSettings("cluster.local", "", MeshSettings.defaultMeshConfig()), Duration.ZERO, Duration.ofSeconds(1)))
         .hasMessage("--grpcPort: 70000 (expected: 0-65535)");
+  }
+
+  @Test
+  void mtlsFlagsAreOffByDefaultAndBadOnesAreRefusedByName() throws Exception {
+    DiscoveryCommand d = new DiscoveryCommand();
+    new CommandLine(d).parseArgs();
+    assertThat(d.options().mesh().mtls()).isNull();
+
+    Path root = dir.resolve("root.pem");
+    Files.writeString(root, Pem.encode(new CertificateAuthority(SelfSignedCa.loadOrCreate(new DirectoryCaStorage(dir.resolve("ca")),
+        new SelfSignedCa.RootOptions("k8s.cluster.local", Duration.ofDays(365), KeyAlgorithm.ECDSA_P256, "cluster.local")),
+        "cluster.local", Duration.ofHours(1), Duration.ofDays(1)).bundle().root()));
+    Path token = dir.resolve("token");
+    Files.writeString(token, "abc.def-ghi\n");
+    DiscoveryCommand ok = new DiscoveryCommand();
+    new CommandLine(ok).parseArgs("--caAddress", "istio-ca:8060", "--caRootCert", root.toString(),
+        "--caTokenFile", token.toString(), "--mtlsMode", "mutual_tls", "--certificateTtl", "1h");
+    MtlsSettings m = ok.options().mesh().mtls();
+    assertThat(m).isNotNull();
+    assertThat(m.mode()).isEqualTo(MtlsMode.STRICT);
+    assertThat(m.token()).isEqualTo("abc.def-ghi");
+    assertThat(m.certificateTtl()).isEqualTo(Duration.ofHours(1));
+    // The mode defaults to the MeshConfig's authPolicy.
+    Path mesh = dir.resolve("mesh.yaml");
+    Files.writeString(mesh, "authPolicy: MUTUAL_TLS\n");
+    DiscoveryCommand fromMesh = new DiscoveryCommand();
+    new CommandLine(fromMesh).parseArgs("--caAddress", "istio-ca:8060", "--caRootCert", root.toString(),
+        "--meshConfig", mesh.toString());
+    assertThat(fromMesh.options().mesh().mtls().mode()).isEqualTo(MtlsMode.STRICT);
+
+    Path empty = dir.resolve("empty");
+    Files.writeString(empty, "\n");
+    Path garbage = dir.resolve("garbage.pem");
+    Files.writeString(garbage, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+    String r = root.toString();
+    assertRefused("--caRootCert: set without --caAddress", "--caRootCert", r);
+    assertRefused("--mtlsMode: set without --caAddress", "--mtlsMode", "STRICT");
+    assertRefused("--caAddress: 'istio-ca': expected host:port", "--caAddress", "istio-ca", "--caRootCert", r);
+    assertRefused("--caAddress: 'istio-ca:0': port 0", "--caAddress", "istio-ca:0", "--caRootCert", r);
+    assertRefused("--caRootCert: not set", "--caAddress", "istio-ca:8060");
+    assertRefused("--caRootCert: " + dir.resolve("nope.pem") + ": no such file", "--caAddress", "istio-ca:8060",
+        "--caRootCert", dir.resolve("nope.pem").toString());
+    assertRefused("--caRootCert: " + garbage + ": not a PEM certificate", "--caAddress", "istio-ca:8060",
+        "--caRootCert", garbage.toString());
+    assertRefused("--caTokenFile: " + empty + ": empty", "--caAddress", "istio-ca:8060", "--caRootCert", r,
+        "--caTokenFile", empty.toString());
+    assertRefused("--mtlsMode: 'MUTUAL' (expected: MUTUAL_TLS or STRICT, PERMISSIVE, NONE or DISABLE)",
+        "--caAddress", "istio-ca:8060", "--caRootCert", r, "--mtlsMode", "MUTUAL");
+    assertRefused("--certificateTtl: PT1S (expected: at least 2m", "--caAddress", "istio-ca:8060", "--caRootCert", r,
+        "--certificateTtl", "1s");
+    // And the process exits 2 with the message, before listening.
+    PrintStream old = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(PilotDiscovery.commandLine().execute("discovery", "--grpcPort", "0", "--monitoringPort", "0",
+          "--registries", "file://" + dir, "--caAddress", "istio-ca:8060", "--caRootCert", garbage.toString())).isEqualTo(2);
+    } finally {
+      System.setErr(old);
+    }
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("pilot-discovery: --caRootCert: " + garbage);
+  }
+
+  private static void assertRefused(String message, String... args) {
+    DiscoveryCommand d = new DiscoveryCommand();
+    new CommandLine(d).parseArgs(args);
+    assertThatThrownBy(d::options).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message);
   }
 }

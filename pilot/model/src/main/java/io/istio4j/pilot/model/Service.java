@@ -3,6 +3,7 @@ package io.istio4j.pilot.model;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -16,6 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param externalName for external services (Kubernetes {@code ExternalName}), the host they alias
  * @param serviceAccounts extra identities (SPIFFE URIs) allowed to run this service, e.g. for VMs
  * @param loadBalancingDisabled true for headless services (no VIP and not external)
+ * @param annotations the platform annotations Pilot reads (e.g. {@code auth.istio.io/<port>}, the
+ *     per-port mutual TLS mode); registries pass only the ones Pilot uses
  */
 public record Service(
     String hostname,
@@ -23,9 +26,11 @@ public record Service(
     List<Port> ports,
     @Nullable String externalName,
     List<String> serviceAccounts,
-    boolean loadBalancingDisabled) {
+    boolean loadBalancingDisabled,
+    Map<String, String> annotations) {
 
   public Service {
+    annotations = Map.copyOf(requireNonNull(annotations, "annotations"));
     requireNonNull(hostname, "hostname");
     if (hostname.isEmpty()) {
       throw new IllegalArgumentException("service hostname is empty");
@@ -40,6 +45,17 @@ public record Service(
         }
       }
     }
+  }
+
+  /** A service without annotations. */
+  public Service(String hostname, @Nullable String address, List<Port> ports, @Nullable String externalName,
+      List<String> serviceAccounts, boolean loadBalancingDisabled) {
+    this(hostname, address, ports, externalName, serviceAccounts, loadBalancingDisabled, Map.of());
+  }
+
+  /** This service with these annotations. */
+  public Service withAnnotations(Map<String, String> annotations) {
+    return new Service(hostname, address, ports, externalName, serviceAccounts, loadBalancingDisabled, annotations);
   }
 
   /** A service with a VIP (or none), ports and nothing else. */

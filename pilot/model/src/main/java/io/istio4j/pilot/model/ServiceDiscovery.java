@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** What services exist and where their instances are: the read side of a registry. */
 public interface ServiceDiscovery {
@@ -32,6 +33,14 @@ public interface ServiceDiscovery {
    * ports: the accounts of the current instances plus the service's declared ones.
    */
   default List<String> serviceAccounts(String hostname, Set<String> portNames) {
-    return List.of();
+    // Registries that know more (declared accounts) override this; a registry that only wraps
+    // instances must not answer "none", which would leave clients unpinned.
+    TreeSet<String> out = new TreeSet<>();
+    for (ServiceInstance i : instances(hostname, portNames, LabelsCollection.ALL)) {
+      if (i.serviceAccount() != null && !i.serviceAccount().isEmpty()) {
+        out.add(i.serviceAccount());
+      }
+    }
+    return List.copyOf(out);
   }
 }

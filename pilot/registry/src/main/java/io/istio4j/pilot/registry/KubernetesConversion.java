@@ -47,6 +47,8 @@ public final class KubernetesConversion {
 
   /** Annotation on a Service: comma list of non-Kubernetes identities its VMs run as. */
   public static final String CANONICAL_SERVICE_ACCOUNTS_ANNOTATION = "alpha.istio.io/canonical-serviceaccounts";
+  /** Prefix of the per-port mutual TLS mode annotations, {@code auth.istio.io/<port>} (0.3; PERMISSIVE added). */
+  public static final String AUTH_ANNOTATION_PREFIX = "auth.istio.io/";
 
   /** Node label naming the region, as Kubernetes named it in 2017. */
   public static final String LEGACY_REGION_LABEL = "failure-domain.beta.kubernetes.io/region";
@@ -161,7 +163,15 @@ public final class KubernetesConversion {
     }
     TreeSet<String> accounts = new TreeSet<>();
     Map<String, String> annotations = meta.getAnnotations();
+    Map<String, String> kept = new TreeMap<>();
     if (annotations != null) {
+      // Only what Pilot reads: the per-port mutual TLS modes (validated where they are used, so a
+      // bad value is reported without dropping the service).
+      annotations.forEach((k, v) -> {
+        if (k.startsWith(AUTH_ANNOTATION_PREFIX) && v != null) {
+          kept.put(k, v);
+        }
+      });
       for (String csa : splitList(annotations.get(CANONICAL_SERVICE_ACCOUNTS_ANNOTATION))) {
         accounts.add(canonicalServiceAccount(csa));
       }
@@ -176,7 +186,8 @@ public final class KubernetesConversion {
           ports,
           external,
           List.copyOf(accounts),
-          address == null && external == null);
+          address == null && external == null,
+          kept);
     } catch (IllegalArgumentException e) {
       String msg = String.valueOf(e.getMessage());
       String modelPrefix = "service " + hostname(meta.getName(), ns, domain) + ": ";

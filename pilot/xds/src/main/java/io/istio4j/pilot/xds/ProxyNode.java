@@ -9,6 +9,9 @@ import java.util.Locale;
  * {@code <type>~<ip>~<id>~<domain>} (type {@code sidecar}, {@code ingress} or {@code egress}), e.g.
  * {@code sidecar~10.1.1.0~v0.default~default.svc.cluster.local}; any other node id (no {@code ~}) is
  * a proxyless gRPC client, which gets the client view: an {@code api_listener} per service port.
+ * A proxyless gRPC server (grpc-java's {@code XdsServerBuilder}) sends
+ * {@code proxyless~<ip>~<id>~<domain>}: the client view plus the server listeners of the instances at
+ * its IP.
  *
  * @param type what kind of proxy this is
  * @param ip the proxy's IP address (empty for proxyless clients); it finds co-located instances
@@ -61,9 +64,14 @@ public record ProxyNode(Type type, String ip, String id, String domain, String n
       case "egress":
         type = Type.EGRESS;
         break;
+      case "proxyless":
+        // A proxyless gRPC workload that serves too: its IP finds its instances (server listeners,
+        // its identity's certificate).
+        type = Type.PROXYLESS;
+        break;
       default:
         throw new IllegalArgumentException(
-            "node id '" + nodeId + "': type '" + parts[0] + "' (expected: sidecar, ingress or egress)");
+            "node id '" + nodeId + "': type '" + parts[0] + "' (expected: sidecar, ingress, egress or proxyless)");
     }
     if (parts[1].isEmpty()) {
       throw new IllegalArgumentException("node id '" + nodeId + "': the IP part is empty");

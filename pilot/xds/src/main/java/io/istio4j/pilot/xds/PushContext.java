@@ -12,6 +12,8 @@ import io.istio4j.pilot.model.ConfigKind;
 import io.istio4j.pilot.model.ConfigStore;
 import io.istio4j.pilot.model.Hostnames;
 import io.istio4j.pilot.model.Labels;
+import io.istio4j.pilot.model.LabelsCollection;
+import io.istio4j.pilot.model.Port;
 import io.istio4j.pilot.model.Service;
 import io.istio4j.pilot.model.ServiceDiscovery;
 import io.istio4j.pilot.model.ServiceInstance;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -50,10 +53,19 @@ final class PushContext {
   final List<Config> sourceScoped = new ArrayList<>();
   /** Outbound views already built in this push, by {@link Translator}'s source key. */
   final Map<Object, Object> outbound = new HashMap<>();
+  final MeshSecurity security;
+  /** Bad {@code auth.istio.io/<port>} annotations found in this push, one message each. */
+  final Set<String> mtlsErrors = new TreeSet<>();
   /** Shares unchanged resources with the previous push; null outside the server's pushes. */
   @Nullable Interner interner;
 
   PushContext(ServiceDiscovery discovery, ConfigStore store, XdsOptions options, EndpointIndex endpoints) {
+    this(discovery, store, options, endpoints, MeshSecurity.disabled());
+  }
+
+  PushContext(ServiceDiscovery discovery, ConfigStore store, XdsOptions options, EndpointIndex endpoints,
+      MeshSecurity security) {
+    this.security = requireNonNull(security, "security");
     this.options = requireNonNull(options, "options");
     this.discovery = requireNonNull(discovery, "discovery");
     this.endpoints = requireNonNull(endpoints, "endpoints");
@@ -65,6 +77,12 @@ final class PushContext {
       }
     }
     all.sort(Comparator.comparing(Service::hostname));
+    if (security.enabled()) {
+      for (Service s : all) {
+        checkMtlsAnnotations(s);
+        checkStrictAccounts(s);
+      }
+    }
     this.services = List.copyOf(all);
     List<Config> rules = list(store, ConfigKind.ROUTE_RULE);
     for (Config c : rules) {
@@ -176,6 +194,75 @@ final class PushContext {
       return Optional.of(p);
     }
     return Optional.empty();
+  }
+
+  /**
+   * The mutual TLS mode of a service port: its {@code auth.istio.io/<port>} annotation, else the
+   * mesh's. A value that is not a mode is recorded in {@link #mtlsErrors} (naming the service, the
+   * annotation and the value) and the mesh's mode applies.
+   */
+  MtlsMode mtlsMode(Service s, Port p) {
+    if (!security.enabled()) {
+      return MtlsMode.DISABLE;
+    }
+    String key = MeshSecurity.PORT_ANNOTATION_PREFIX + p.port();
+    String value = s.annotations().get(key);
+    if (value == null) {
+      return security.meshMode();
+    }
+    return MtlsMode.parse(value).orElse(security.meshMode());
+  }
+
+  /** Records every {@code auth.istio.io/*} annotation that names no port of the service or no mode. */
+  private void checkMtlsAnnotations(Service s) {
+    for (Map.Entry<String, String> a : s.annotations().entrySet()) {
+      String key = a.getKey();
+      if (!key.startsWith(MeshSecurity.PORT_ANNOTATION_PREFIX)) {
+        continue;
+      }
+      String port = key.substring(MeshSecurity.PORT_ANNOTATION_PREFIX.length());
+      boolean isPort = false;
+      for (Port p : s.ports()) {
+        isPort |= String.valueOf(p.port()).equals(port);
+      }
+      if (!isPort) {
+        mtlsErrors.add("service " + s.hostname() + ": annotation " + shown(key) + ": '" + shown(port)
+            + "' is not a port number of the service (expected: one of its ports); ignored");
+      } else if (MtlsMode.parse(a.getValue()).isEmpty()) {
+        mtlsErrors.add("service " + s.hostname() + ": annotation " + key + ": '" + shown(a.getValue()) + "' (expected: "
+            + MtlsMode.ACCEPTED + "); the mesh mode " + security.meshMode() + " applies");
+      }
+    }
+  }
+
+  /**
+   * A STRICT port of a service whose instances run as no service account: no certificate can be
+   * issued for them, so their servers cannot accept mutual TLS and every mesh client's call fails.
+   * It stays STRICT (a security mode is never lowered behind the operator's back) and is reported.
+   */
+  private void checkStrictAccounts(Service s) {
+    if (s.external()) {
+      return;
+    }
+    for (Port p : s.ports()) {
+      if (mtlsMode(s, p) == MtlsMode.STRICT && discovery.serviceAccounts(s.hostname(), Set.of(p.name())).isEmpty()
+          && !discovery.instances(s.hostname(), Set.of(p.name()), LabelsCollection.ALL).isEmpty()) {
+        mtlsErrors.add("service " + s.hostname() + ": port " + p.port() + " is STRICT but its instances run as no "
+            + "service account, so no workload certificate can be issued and mutual TLS to it fails (expected: "
+            + "instances with a service account, or annotation " + MeshSecurity.PORT_ANNOTATION_PREFIX + p.port()
+            + ": PERMISSIVE or DISABLE)");
+      }
+    }
+  }
+
+  /** A value from an annotation as an error message shows it: at most 64 characters, printable. */
+  private static String shown(String value) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < value.length() && b.length() < 64; i++) {
+      char c = value.charAt(i);
+      b.append(c < 0x20 || c == 0x7f ? '?' : c);
+    }
+    return value.length() > 64 ? b + "... (" + value.length() + " characters)" : b.toString();
   }
 
   /** Egress rules as (host, rule) pairs in key order. */

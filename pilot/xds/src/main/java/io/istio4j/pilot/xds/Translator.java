@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Any;
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.Duration;
+import com.google.protobuf.Message;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
 import com.google.re2j.Pattern;
@@ -38,6 +39,7 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.NonForwardingAction;
 import io.envoyproxy.envoy.config.route.v3.RedirectAction;
 import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.Route;
@@ -58,8 +60,12 @@ import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest;
 import io.envoyproxy.envoy.extensions.load_balancing_policies.random.v3.Random;
 import io.envoyproxy.envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateProviderPluginInstance;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig;
@@ -118,6 +124,8 @@ public final class Translator {
   static final String ROUTER_FILTER = "envoy.filters.http.router";
   static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
   static final String TCP_PROXY_FILTER = "envoy.filters.network.tcp_proxy";
+  static final String TLS_SOCKET = "envoy.transport_sockets.tls";
+  static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";
   static final String HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
   /** Upstream's retry conditions for a simple retry policy. */
   public static final String RETRY_ON = "5xx,connect-failure,refused-stream";
@@ -169,8 +177,7 @@ public final class Translator {
     Build b = new Build(node, sources);
     switch (node.type()) {
       case PROXYLESS:
-        proxyless(b);
-        break;
+        return proxyless(b);
       case INGRESS:
         ingress(b);
         break;
@@ -219,6 +226,13 @@ public final class Translator {
       }
       applyPolicy(c, policy, true, node.proxyless());
       protocolOptions(c, p.protocol(), policy, false);
+      if (!s.external() && ctx.mtlsMode(s, p) == MtlsMode.STRICT) {
+        // Depends on the destination only (its mode and accounts), so the cluster stays shared
+        // by every sidecar of a view; the certificate itself is each sidecar's own SDS secret.
+        c.setTransportSocket(tlsSocket(UpstreamTlsContext.newBuilder()
+            .setCommonTlsContext(clientTls(node.proxyless(), ctx.discovery.serviceAccounts(s.hostname(), Set.of(p.name()))))
+            .setSni(outboundCluster(p.port(), Labels.EMPTY, s.hostname())).build()));
+      }
       clusters.put(name, c.build());
       return name;
     }
@@ -467,9 +481,10 @@ public final class Translator {
       } else {
         filter = tcpProxy(name, cluster);
       }
-      b.listeners.put(name, Listener.newBuilder().setName(name).setAddress(socket(b.node.ip(), port))
-          .setBindToPort(BoolValue.of(false)).setTrafficDirection(TrafficDirection.INBOUND)
-          .addFilterChains(FilterChain.newBuilder().addFilters(filter)).build());
+      Listener.Builder l = Listener.newBuilder().setName(name).setAddress(socket(b.node.ip(), port))
+          .setBindToPort(BoolValue.of(false)).setTrafficDirection(TrafficDirection.INBOUND);
+      inboundChains(l, ctx.mtlsMode(i.service(), i.endpoint().servicePort()), filter, false);
+      b.listeners.put(name, l.build());
     }
     for (Port m : ctx.discovery.managementPorts(b.node.ip())) {
       if (!done.add(m.port())) {
@@ -542,9 +557,11 @@ public final class Translator {
    * name over ADS. Each service port has its own route configuration, so a resource one client
    * rejects does not take every service on that port with it.
    */
-  private void proxyless(Build b) {
-    Build out = (Build) ctx.outbound.computeIfAbsent("PROXYLESS", k -> {
-      Build o = new Build(b.node, b.sources);
+  private ProxyResources proxyless(Build b) {
+    // The client view is the same for every proxyless node (built without sources: proxyless
+    // clients get no source-scoped rules), so every node shares its lists.
+    ProxyResources shared = (ProxyResources) ctx.outbound.computeIfAbsent("PROXYLESS", k -> {
+      Build o = new Build(b.node, List.of());
       proxylessView(o);
       if (ctx.interner != null) {
         o.clusters.replaceAll((n, v) -> ctx.interner.intern(v));
@@ -552,12 +569,141 @@ public final class Translator {
         o.listeners.replaceAll((n, v) -> ctx.interner.intern(v));
         o.routes.replaceAll((n, v) -> ctx.interner.intern(v));
       }
-      return o;
+      return o.result();
     });
-    b.clusters.putAll(out.clusters);
-    b.endpoints.putAll(out.endpoints);
-    b.listeners.putAll(out.listeners);
-    b.routes.putAll(out.routes);
+    if (b.node.ip().isEmpty()) {
+      return shared;
+    }
+    proxylessServers(b);
+    return new ProxyResources(shared.clusters(), shared.endpoints(), merged(shared.listeners(), b.listeners, Listener::getName),
+        shared.routes());
+  }
+
+  /**
+   * The server side of a proxyless node with an IP ({@code proxyless~<ip>~<id>~<domain>}): for each
+   * gRPC/HTTP port of the instances at that IP, the listener grpc-java's {@code XdsServerBuilder}
+   * asks for ({@link #proxylessServerName}, for the wildcard and the node's address), with an
+   * inline route to {@code non_forwarding_action} and the port's mutual TLS mode. gRPC matches
+   * filter chains on {@code raw_buffer} only (gRFC A36: no TLS detection), so PERMISSIVE is served
+   * to gRPC servers as plaintext.
+   */
+  private void proxylessServers(Build b) {
+    Set<Integer> done = new HashSet<>();
+    for (ServiceInstance i : b.sources) {
+      Port sp = i.endpoint().servicePort();
+      int port = i.endpoint().port();
+      if (!sp.protocol().isHttp() || !done.add(port)) {
+        continue;
+      }
+      MtlsMode mode = ctx.mtlsMode(i.service(), sp);
+      String routeName = inboundCluster(port);
+      HttpConnectionManager hcm = HttpConnectionManager.newBuilder().setStatPrefix(routeName)
+          .setRouteConfig(RouteConfiguration.newBuilder().setName(routeName)
+              .addVirtualHosts(VirtualHost.newBuilder().setName(routeName).addDomains("*")
+                  .addRoutes(Route.newBuilder().setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                      .setNonForwardingAction(NonForwardingAction.getDefaultInstance()))))
+          .addHttpFilters(HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())))
+          .build();
+      for (String address : List.of("0.0.0.0", b.node.ip())) {
+        String name = proxylessServerName(address, port);
+        FilterChain.Builder chain = FilterChain.newBuilder().setName(routeName).addFilters(hcmFilter(hcm));
+        if (mode == MtlsMode.STRICT) {
+          chain.setTransportSocket(tlsSocket(DownstreamTlsContext.newBuilder()
+              .setRequireClientCertificate(BoolValue.of(true)).setCommonTlsContext(serverTls(true)).build()));
+        }
+        b.listeners.put(name, Listener.newBuilder().setName(name).setAddress(socket(address, port))
+            .setTrafficDirection(TrafficDirection.INBOUND).addFilterChains(chain).build());
+      }
+    }
+  }
+
+  /**
+   * The listener name grpc-java's xDS server asks for with its default
+   * {@code server_listener_resource_name_template}: {@code grpc/server?xds.resource.listening_address=<ip>:<port>}.
+   */
+  public static String proxylessServerName(String address, int port) {
+    return "grpc/server?xds.resource.listening_address=" + address + ":" + port;
+  }
+
+  // ---------------------------------------------------------------- mutual TLS
+
+  private static TransportSocket tlsSocket(Message context) {
+    return TransportSocket.newBuilder().setName(TLS_SOCKET).setTypedConfig(Any.pack(context)).build();
+  }
+
+  /**
+   * A client's TLS context: sidecars take the certificate ({@code default}) and the root
+   * ({@code ROOTCA}) over SDS on the ADS stream; proxyless gRPC clients (no SDS in gRPC) take them
+   * from the bootstrap's certificate-provider instance {@code default}. The peer must be one of
+   * the destination's service accounts (no pinning when the registry knows none, as 0.2).
+   */
+  private static CommonTlsContext clientTls(boolean proxyless, List<String> accounts) {
+    List<StringMatcher> sans = new ArrayList<>(accounts.size());
+    for (String a : accounts) {
+      sans.add(StringMatcher.newBuilder().setExact(a).build());
+    }
+    if (proxyless) {
+      // gRPC reads match_subject_alt_names (a URI SAN matches exactly), not the typed variant.
+      return proxylessTls().setValidationContext(proxylessValidation().addAllMatchSubjectAltNames(sans)).build();
+    }
+    CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
+    for (StringMatcher m : sans) {
+      v.addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
+          .setSanType(SubjectAltNameMatcher.SanType.URI).setMatcher(m));
+    }
+    return sidecarTls().setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+        .setDefaultValidationContext(v).setValidationContextSdsSecretConfig(sds(MeshSecurity.ROOT_SECRET))).build();
+  }
+
+  /** A server's TLS context: the workload certificate, peers validated against the root. */
+  private static CommonTlsContext serverTls(boolean proxyless) {
+    if (proxyless) {
+      return proxylessTls().setValidationContext(proxylessValidation()).build();
+    }
+    return sidecarTls().setValidationContextSdsSecretConfig(sds(MeshSecurity.ROOT_SECRET)).build();
+  }
+
+  private static CommonTlsContext.Builder sidecarTls() {
+    return CommonTlsContext.newBuilder().addTlsCertificateSdsSecretConfigs(sds(MeshSecurity.WORKLOAD_SECRET));
+  }
+
+  private static CommonTlsContext.Builder proxylessTls() {
+    return CommonTlsContext.newBuilder().setTlsCertificateProviderInstance(CertificateProviderPluginInstance.newBuilder()
+        .setInstanceName(MeshSecurity.PROXYLESS_PROVIDER_INSTANCE).setCertificateName(MeshSecurity.WORKLOAD_SECRET));
+  }
+
+  private static CertificateValidationContext.Builder proxylessValidation() {
+    return CertificateValidationContext.newBuilder().setCaCertificateProviderInstance(CertificateProviderPluginInstance
+        .newBuilder().setInstanceName(MeshSecurity.PROXYLESS_PROVIDER_INSTANCE).setCertificateName(MeshSecurity.ROOT_SECRET));
+  }
+
+  private static SdsSecretConfig sds(String name) {
+    return SdsSecretConfig.newBuilder().setName(name).setSdsConfig(ADS).build();
+  }
+
+  /**
+   * The filter chains of a sidecar's inbound listener: DISABLE one plaintext chain; STRICT one
+   * chain that requires a client certificate; PERMISSIVE a TLS inspector and two chains, TLS
+   * ({@code transport_protocol: tls}) and plaintext ({@code raw_buffer}), so clients with and
+   * without a sidecar reach the same port.
+   */
+  private static void inboundChains(Listener.Builder l, MtlsMode mode, Filter filter, boolean proxyless) {
+    FilterChain.Builder plain = FilterChain.newBuilder().addFilters(filter);
+    if (mode == MtlsMode.DISABLE) {
+      l.addFilterChains(plain);
+      return;
+    }
+    FilterChain.Builder tls = FilterChain.newBuilder().addFilters(filter).setTransportSocket(tlsSocket(
+        DownstreamTlsContext.newBuilder().setRequireClientCertificate(BoolValue.of(true))
+            .setCommonTlsContext(serverTls(proxyless)).build()));
+    if (mode == MtlsMode.STRICT) {
+      l.addFilterChains(tls);
+      return;
+    }
+    l.addListenerFilters(ListenerFilter.newBuilder().setName(TLS_INSPECTOR)
+        .setTypedConfig(Any.pack(TlsInspector.getDefaultInstance())));
+    l.addFilterChains(tls.setFilterChainMatch(FilterChainMatch.newBuilder().setTransportProtocol("tls")));
+    l.addFilterChains(plain.setFilterChainMatch(FilterChainMatch.newBuilder().setTransportProtocol("raw_buffer")));
   }
 
   private void proxylessView(Build b) {
@@ -586,7 +732,6 @@ public final class Translator {
   /** An IngressRule's annotation saying the Kubernetes path type it came from (set by pilot/config). */
   static final String INGRESS_PATH_TYPE = "ingress.istio4j.io/path-type";
   static final String TLS_TRANSPORT_SOCKET = "envoy.transport_sockets.tls";
-  static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";
 
   /**
    * An ingress proxy: IngressRules (made from Kubernetes Ingresses) become a route configuration per

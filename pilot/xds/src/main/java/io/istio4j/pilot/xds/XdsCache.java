@@ -26,7 +26,9 @@ final class XdsCache extends SimpleCache<String, XdsSnapshot> {
   public Watch createWatch(boolean ads, XdsRequest request, Set<String> knownResourceNames,
       Consumer<Response> responseConsumer, boolean hasClusterChanged, boolean allowDefaultEmptyEdsUpdate) {
     Resources.ResourceType type = request.getResourceType();
-    boolean waitForAll = ads && (type == Resources.ResourceType.ROUTE || type == Resources.ResourceType.ENDPOINT);
+    // Secrets too: an SDS request is answered once the certificate exists (Envoy waits for it).
+    boolean waitForAll = ads && (type == Resources.ResourceType.ROUTE || type == Resources.ResourceType.ENDPOINT
+        || type == Resources.ResourceType.SECRET);
     return super.createWatch(waitForAll, request, knownResourceNames, responseConsumer, hasClusterChanged,
         allowDefaultEmptyEdsUpdate);
   }

@@ -7,6 +7,7 @@ import com.google.protobuf.Message;
 import io.envoyproxy.controlplane.cache.SnapshotResources;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
@@ -17,6 +18,9 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -41,6 +45,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -92,6 +97,7 @@ public final class XdsServer implements AutoCloseable {
   private final ServiceDiscovery discovery;
   private final ConfigStore store;
   private final XdsOptions options;
+  private final MeshSecurity security;
   private final XdsCache cache;
   private final V3DiscoveryServer discoveryServer;
   private final AdsService ads;
@@ -111,7 +117,15 @@ public final class XdsServer implements AutoCloseable {
    * (interned) list share one map instead of each building its own. Cleared at each push's start.
    */
   private final Map<List<?>, SnapshotResources<?>> snapshotMaps = new IdentityHashMap<>();
+  /** SDS secrets by identity, and the certificate they were made of. */
+  private final Map<String, List<Secret>> secretCache = new HashMap<>();
+  private final Map<String, WorkloadCertificate> secretCacheKey = new HashMap<>();
+  /** Node ids already reported as running several service accounts. */
+  private final Set<String> ambiguousIdentity = new HashSet<>();
+  /** Bad mode annotations already reported. */
+  private final Set<String> reportedMtlsErrors = new HashSet<>();
   private @Nullable PushContext context;
+  private volatile List<String> mtlsErrors = List.of();
 
   // Pending changes, guarded by "this".
   private boolean fullPending;
@@ -152,6 +166,13 @@ public final class XdsServer implements AutoCloseable {
     String edsBuilt = "";
     String ldsBuilt = "";
     String rdsBuilt = "";
+    /** The identity whose certificate the group is served (null: none, or not exactly one). */
+    @Nullable String identity;
+    /** The SDS secrets served ({@code default}, {@code ROOTCA}), empty until the certificate exists. */
+    List<Secret> secrets = List.of();
+    String secretVersion = "";
+    @Nullable SnapshotResources<Secret> sds;
+    String sdsBuilt = "";
 
     Group(ProxyNode node) {
       this.node = node;
@@ -159,6 +180,16 @@ public final class XdsServer implements AutoCloseable {
   }
 
   public XdsServer(ServiceDiscovery discovery, ConfigStore store, XdsOptions options) {
+    this(discovery, store, options, MeshSecurity.disabled());
+  }
+
+  /**
+   * A server with mutual TLS settings: per-port modes on clusters and inbound listeners, and the
+   * workload certificates of {@code security.secrets()} served over SDS (secrets {@code default}
+   * and {@code ROOTCA}) to each sidecar for the one service account of its instances.
+   */
+  public XdsServer(ServiceDiscovery discovery, ConfigStore store, XdsOptions options, MeshSecurity security) {
+    this.security = requireNonNull(security, "security");
     this.discovery = requireNonNull(discovery, "discovery");
     this.store = requireNonNull(store, "store");
     this.options = requireNonNull(options, "options");
@@ -191,6 +222,19 @@ public final class XdsServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    SecretSource secrets = security.secrets();
+    if (secrets != null) {
+      secrets.onChange(() -> {
+        if (closed) {
+          return;
+        }
+        try {
+          pushThread.execute(this::secretPush);
+        } catch (RejectedExecutionException e) {
+          // closing
+        }
+      });
+    }
   }
 
   /** The ADS gRPC service to add to a server (it records each client's remote address). */
@@ -321,7 +365,7 @@ public final class XdsServer implements AutoCloseable {
    */
   public ProxyResources resourcesFor(String nodeId) {
     ProxyNode node = ProxyNode.parse(nodeId);
-    return call(() -> translate(new PushContext(discovery, store, options, endpoints), node));
+    return call(() -> translate(new PushContext(discovery, store, options, endpoints, security), node));
   }
 
   /** Stops the push thread. Streams end when the gRPC server that carries {@link #adsService()} stops. */
@@ -337,7 +381,7 @@ public final class XdsServer implements AutoCloseable {
   // ---------------------------------------------------------------- groups
 
   static String groupKey(ProxyNode node) {
-    return node.proxyless() ? PROXYLESS_GROUP : node.nodeId();
+    return node.proxyless() && node.ip().isEmpty() ? PROXYLESS_GROUP : node.nodeId();
   }
 
   static String groupKey(String nodeId) {
@@ -466,7 +510,7 @@ public final class XdsServer implements AutoCloseable {
 
   private void fullPush() {
     long start = System.nanoTime();
-    PushContext ctx = new PushContext(discovery, store, options, endpoints);
+    PushContext ctx = new PushContext(discovery, store, options, endpoints, security);
     ctx.interner = interner;
     context = ctx;
     // Cached validation results of resources no longer served are dropped now and then.
@@ -477,10 +521,28 @@ public final class XdsServer implements AutoCloseable {
     for (Map.Entry<String, Group> e : groups.entrySet()) {
       build(ctx, e.getKey(), e.getValue());
     }
+    reportMtlsErrors(ctx);
     stats.ingressRulesNotServed(ctx.ingressProblems.size());
     interner.endPush();
     pushedOnce = true;
     log.debug("full push of {} groups in {} ms", groups.size(), (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** Logs each bad mode annotation once (and counts it), while it stays; lists them for /metrics. */
+  private void reportMtlsErrors(PushContext ctx) {
+    for (String error : ctx.mtlsErrors) {
+      if (reportedMtlsErrors.add(error)) {
+        stats.mtlsConfigError();
+        log.error("mutual TLS configuration problem: {}", error);
+      }
+    }
+    reportedMtlsErrors.retainAll(ctx.mtlsErrors);
+    mtlsErrors = List.copyOf(ctx.mtlsErrors);
+  }
+
+  /** The bad {@code auth.istio.io/<port>} annotations of the last full push, each naming service, annotation and value. */
+  public List<String> mtlsErrors() {
+    return mtlsErrors;
   }
 
   /**
@@ -555,12 +617,17 @@ public final class XdsServer implements AutoCloseable {
   }
 
   private ProxyResources translate(PushContext ctx, ProxyNode node) {
-    List<ServiceInstance> sources = node.proxyless() ? List.of() : discovery.hostInstances(List.of(node.ip()));
-    return new Translator(ctx).translate(node, sources);
+    return new Translator(ctx).translate(node, sources(node));
+  }
+
+  private List<ServiceInstance> sources(ProxyNode node) {
+    return node.ip().isEmpty() ? List.of() : discovery.hostInstances(List.of(node.ip()));
   }
 
   private void build(PushContext ctx, String key, Group g) {
-    ProxyResources t = translate(ctx, g.node);
+    List<ServiceInstance> sources = sources(g.node);
+    g.identity = identity(g.node, sources);
+    ProxyResources t = new Translator(ctx).translate(g.node, sources);
     if (g.node.type() == ProxyNode.Type.INGRESS) {
       stats.ingressRulesNotServed(ctx.ingressProblems.size());
     }
@@ -714,6 +781,15 @@ public final class XdsServer implements AutoCloseable {
    */
   private void publish(String key, Group g, @Nullable Set<String> edsNames, Set<String> edsForced) {
     ProxyResources r = requireNonNull(g.resources, "resources");
+    List<Secret> secrets = secretsOf(g.identity);
+    if (!secrets.equals(g.secrets)) {
+      g.secrets = secrets;
+      g.secretVersion = String.valueOf(versions.incrementAndGet());
+    }
+    if (g.sds == null || !g.sdsBuilt.equals(g.secretVersion)) {
+      g.sds = SnapshotResources.create(interner.versioned(g.secrets), "");
+      g.sdsBuilt = g.secretVersion;
+    }
     if (g.cds == null || !g.cdsBuilt.equals(g.clusterVersion)) {
       g.cds = snapshotMap(r.clusters());
       g.cdsBuilt = g.clusterVersion;
@@ -731,8 +807,72 @@ public final class XdsServer implements AutoCloseable {
       g.rdsBuilt = g.routeVersion;
     }
     cache.setSnapshot(key, new XdsSnapshot(g.cds, g.clusterVersion, g.eds, g.endpointVersion, g.lds, g.listenerVersion,
-        g.rds, g.routeVersion, g.edsHistory));
+        g.rds, g.routeVersion, g.edsHistory, g.sds, g.secretVersion));
     ads.publishEds(key, new AdsService.EdsView(g.endpointVersion, g.eds.resources()), edsNames, edsForced);
+  }
+
+  /**
+   * The identity a proxy's certificate is for: the one service account of the instances at its IP.
+   * None when it has no instances or their accounts are unknown; none (logged) when they run as
+   * several accounts, since one proxy serves one identity.
+   */
+  private @Nullable String identity(ProxyNode node, List<ServiceInstance> sources) {
+    if (security.secrets() == null) {
+      return null;
+    }
+    Set<String> accounts = new TreeSet<>();
+    for (ServiceInstance i : sources) {
+      if (i.serviceAccount() != null && !i.serviceAccount().isEmpty()) {
+        accounts.add(i.serviceAccount());
+      }
+    }
+    if (accounts.size() > 1) {
+      if (ambiguousIdentity.add(node.nodeId())) {
+        log.warn("{}: the instances at {} run as several service accounts {}; no workload certificate is served",
+            node.nodeId(), node.ip(), accounts);
+      }
+      return null;
+    }
+    return accounts.isEmpty() ? null : accounts.iterator().next();
+  }
+
+  /** The SDS secrets of an identity now: empty while its certificate is not there. */
+  private List<Secret> secretsOf(@Nullable String identity) {
+    SecretSource source = security.secrets();
+    if (identity == null || source == null) {
+      return List.of();
+    }
+    WorkloadCertificate cert = source.certificate(identity);
+    if (cert == null) {
+      return List.of();
+    }
+    // Proxies of one identity share the secret instances (and their serialization).
+    List<Secret> cached = secretCache.get(identity);
+    if (cached != null && secretCacheKey.get(identity) == cert) {
+      return cached;
+    }
+    List<Secret> secrets = List.of(
+        Secret.newBuilder().setName(MeshSecurity.WORKLOAD_SECRET).setTlsCertificate(TlsCertificate.newBuilder()
+            .setCertificateChain(DataSource.newBuilder().setInlineString(cert.certChainPem()))
+            .setPrivateKey(DataSource.newBuilder().setInlineString(cert.privateKeyPem()))).build(),
+        Secret.newBuilder().setName(MeshSecurity.ROOT_SECRET).setValidationContext(CertificateValidationContext.newBuilder()
+            .setTrustedCa(DataSource.newBuilder().setInlineString(cert.rootCertPem()))).build());
+    secretCache.put(identity, secrets);
+    secretCacheKey.put(identity, cert);
+    return secrets;
+  }
+
+  /** A certificate was issued or renewed: re-serve the secrets of every group whose secrets changed. */
+  private void secretPush() {
+    for (Map.Entry<String, Group> e : groups.entrySet()) {
+      Group g = e.getValue();
+      if (g.identity == null || g.resources == null) {
+        continue;
+      }
+      if (!secretsOf(g.identity).equals(g.secrets)) {
+        publish(e.getKey(), g, Set.of(), Set.of());
+      }
+    }
   }
 
   /** Records a new endpoint version of a group and the names it changed (null: any). */

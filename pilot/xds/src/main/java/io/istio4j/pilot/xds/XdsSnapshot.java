@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,6 +26,7 @@ final class XdsSnapshot extends Snapshot {
   private final SnapshotResources<ClusterLoadAssignment> endpoints;
   private final SnapshotResources<Listener> listeners;
   private final SnapshotResources<RouteConfiguration> routes;
+  private final SnapshotResources<Secret> secrets;
   private final String[] versions;
   private final List<EdsChange> edsHistory;
 
@@ -41,12 +43,24 @@ final class XdsSnapshot extends Snapshot {
       SnapshotResources<ClusterLoadAssignment> endpoints, String endpointVersion,
       SnapshotResources<Listener> listeners, String listenerVersion,
       SnapshotResources<RouteConfiguration> routes, String routeVersion, List<EdsChange> edsHistory) {
+    this(clusters, clusterVersion, endpoints, endpointVersion, listeners, listenerVersion, routes, routeVersion, edsHistory,
+        NO_SECRETS, "");
+  }
+
+  private static final SnapshotResources<Secret> NO_SECRETS = SnapshotResources.create(List.<VersionedResource<Secret>>of(), "");
+
+  XdsSnapshot(SnapshotResources<Cluster> clusters, String clusterVersion,
+      SnapshotResources<ClusterLoadAssignment> endpoints, String endpointVersion,
+      SnapshotResources<Listener> listeners, String listenerVersion,
+      SnapshotResources<RouteConfiguration> routes, String routeVersion, List<EdsChange> edsHistory,
+      SnapshotResources<Secret> secrets, String secretVersion) {
+    this.secrets = secrets;
     this.edsHistory = edsHistory;
     this.clusters = clusters;
     this.endpoints = endpoints;
     this.listeners = listeners;
     this.routes = routes;
-    this.versions = new String[] {clusterVersion, endpointVersion, listenerVersion, routeVersion};
+    this.versions = new String[] {clusterVersion, endpointVersion, listenerVersion, routeVersion, secretVersion};
   }
 
   private SnapshotResources<?> of(Resources.ResourceType type) {
@@ -55,7 +69,7 @@ final class XdsSnapshot extends Snapshot {
       case ENDPOINT -> endpoints;
       case LISTENER -> listeners;
       case ROUTE -> routes;
-      default -> null;
+      case SECRET -> secrets;
     };
   }
 
@@ -66,7 +80,7 @@ final class XdsSnapshot extends Snapshot {
       case ENDPOINT -> endpointVersion(resourceNames);
       case LISTENER -> versions[2];
       case ROUTE -> versions[3];
-      default -> "";
+      case SECRET -> versions[4];
     };
   }
 

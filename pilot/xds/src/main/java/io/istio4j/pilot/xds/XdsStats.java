@@ -26,6 +26,7 @@ public final class XdsStats {
   private final AtomicLong lastPushNanos = new AtomicLong();
   private final AtomicLong invalidResources = new AtomicLong();
   private final AtomicLong inconsistentSnapshots = new AtomicLong();
+  private final AtomicLong mtlsConfigErrors = new AtomicLong();
   private final AtomicLong ingressRulesNotServed = new AtomicLong();
   private final Map<String, LongAdder> nacks = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> responses = new ConcurrentHashMap<>();
@@ -57,6 +58,15 @@ public final class XdsStats {
 
   void invalid(int n) {
     invalidResources.addAndGet(n);
+  }
+
+  void mtlsConfigError() {
+    mtlsConfigErrors.incrementAndGet();
+  }
+
+  /** Bad {@code auth.istio.io/<port>} annotations found (each counted once while it stays). */
+  public long mtlsConfigErrors() {
+    return mtlsConfigErrors.get();
   }
 
   void ingressRulesNotServed(int n) {
