@@ -4,7 +4,9 @@
 # nearly the same moment, which separate start-run-stop cycles (load-tracing.sh) cannot.
 # Usage: BASE_MIXS=/path/to/base/bin/mixs MAVEN_REPO=~/.m2/repository \
 #   mixer-core/benchmarks/load-tracing-ab.sh [ROUNDS=6] [DURATION=5s] [CONCURRENCY=32] [MODES="base off zipkin down slow"]
-# Modes as in load-tracing.sh. Prints one JSON line per run with the server's CPU seconds.
+# Modes as in load-tracing.sh ("base" needs BASE_MIXS; "off zipkin" compares tracing off and 100% sampling
+# on one build). Prints one JSON line per run with the server's CPU seconds and CPU µs per Check (the
+# CPU includes the 1 s warm-up of each run, so it slightly overstates; equally for every mode).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${1:-6}"
@@ -23,7 +25,9 @@ cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done;
 trap cleanup EXIT
 
 zport=$(free_port)
-QUERY_PORT=$zport STORAGE_TYPE=mem java -Xmx256m -jar "$zipkin_jar" >"$dir/zipkin.log" 2>&1 &
+# In-memory Zipkin keeps at most MEM_MAX_SPANS: at 100% sampling of thousands of Checks a second
+# the default (500,000 spans) outgrows a small heap and Zipkin stalls in GC, failing every message.
+QUERY_PORT=$zport STORAGE_TYPE=mem MEM_MAX_SPANS=50000 java -Xmx512m -jar "$zipkin_jar" >"$dir/zipkin.log" 2>&1 &
 pids+=($!)
 sport=$(free_port)
 python3 - "$sport" >"$dir/slow.log" 2>&1 <<'PY' &
@@ -59,7 +63,7 @@ declare -A grpc mon pid
 for mode in $modes; do
   grpc[$mode]=$(free_port); mon[$mode]=$(free_port)
   bin="$root/bin/mixs"
-  [ "$mode" = base ] && bin="${BASE_MIXS:?BASE_MIXS must name the mixs launcher of the base build}"
+  if [ "$mode" = base ]; then bin="${BASE_MIXS:?BASE_MIXS must name the mixs launcher of the base build}"; fi
   # shellcheck disable=SC2046
   "$bin" server --port "${grpc[$mode]}" --monitoringPort "${mon[$mode]}" --configStoreURL "fs://$dir" \
     $(flags "$mode") >"$dir/mixs-${mode//:/_}.log" 2>&1 &
@@ -69,7 +73,7 @@ done
 for mode in $modes; do
   for _ in $(seq 1 1000); do curl -fs "localhost:${mon[$mode]}/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
   "$root/bin/mixc" load -m "localhost:${grpc[$mode]}" --concurrency "$concurrency" --target check -q RequestCount=1 \
-    --duration 10s --warmup 5s "${attrs[@]}" >/dev/null # JIT warm-up
+    --duration "${WARMUP:-20s}" --warmup 5s "${attrs[@]}" >/dev/null # JIT warm-up (tracing has more code to compile)
 done
 for _ in $(seq 1 "$rounds"); do
   for mode in $modes; do
@@ -78,6 +82,9 @@ for _ in $(seq 1 "$rounds"); do
       -q RequestCount=1 --duration "$duration" --warmup 1s "${attrs[@]}" | tail -n 1)
     after=$(awk '{print $14 + $15}' "/proc/${pid[$mode]}/stat")
     m=$(curl -fs "localhost:${mon[$mode]}/metrics" | awk '/^mixer_trace_(spans_total|spans_dropped_total|messages_dropped_total|queued_spans) / {printf "\"%s\": %s, ", $1, $2}')
-    echo "{\"mode\": \"$mode\", ${m}${out#\{}" | sed "s/}\$/, \"serverCpuSeconds\": $(python3 -c "print(round(($after - $before) / $(getconf CLK_TCK), 2))")}/"
+    cpu=$(python3 -c "print(round(($after - $before) / $(getconf CLK_TCK), 2))")
+    reqs=$(sed -E 's/.*"requests":([0-9]+).*/\1/' <<<"$out")
+    per=$(python3 -c "print(round($cpu * 1e6 / max($reqs, 1), 1))")
+    echo "{\"mode\": \"$mode\", ${m}${out#\{}" | sed "s/}\$/, \"serverCpuSeconds\": $cpu, \"serverCpuUsPerCheck\": $per}/"
   done
 done
