@@ -4,7 +4,8 @@
 # nearly the same moment, which separate start-run-stop cycles (load-tracing.sh) cannot.
 # Usage: BASE_MIXS=/path/to/base/bin/mixs MAVEN_REPO=~/.m2/repository \
 #   mixer-core/benchmarks/load-tracing-ab.sh [ROUNDS=6] [DURATION=5s] [CONCURRENCY=32] [MODES="base off zipkin down slow"]
-# Modes as in load-tracing.sh ("base" needs BASE_MIXS; "off zipkin" compares tracing off and 100% sampling
+# Modes as in load-tracing.sh, plus "sink" (below) and "rate:R" ("base" needs BASE_MIXS; the default
+# "off sink zipkin" compares tracing off and 100% sampling
 # on one build). Prints one JSON line per run with the server's CPU seconds and CPU µs per Check (the
 # CPU includes the 1 s warm-up of each run, so it slightly overstates; equally for every mode).
 set -euo pipefail
@@ -12,7 +13,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${1:-6}"
 duration="${2:-5s}"
 concurrency="${3:-32}"
-modes="${4:-base off zipkin down slow}"
+modes="${4:-off sink zipkin}"
 repo="${MAVEN_REPO:-$HOME/.m2/repository}"
 zipkin_jar="$repo/io/zipkin/zipkin-server/3.6.1/zipkin-server-3.6.1-exec.jar"
 
@@ -41,6 +42,21 @@ socketserver.ThreadingTCPServer.allow_reuse_address = True
 socketserver.ThreadingTCPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 pids+=($!)
+# "sink": a stand-in that takes every message at once and discards it, so that the run measures
+# Mixer's own tracing work without a real Zipkin's CPU on the same cores.
+kport=$(free_port)
+python3 - "$kport" >"$dir/sink.log" 2>&1 <<'PY' &
+import sys, http.server, socketserver
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(202); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+pids+=($!)
 closed=$(free_port)
 for _ in $(seq 1 600); do curl -fs "localhost:$zport/health" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -55,6 +71,7 @@ flags() {
     zipkin) echo "--zipkinURL http://127.0.0.1:$zport/api/v2/spans --traceSampleRate 1" ;;
     down) echo "--zipkinURL http://127.0.0.1:$closed/api/v2/spans --traceSampleRate 1" ;;
     slow) echo "--zipkinURL http://127.0.0.1:$sport/api/v2/spans --traceSampleRate 1" ;;
+    sink) echo "--zipkinURL http://127.0.0.1:$kport/api/v2/spans --traceSampleRate 1" ;;
     rate:*) echo "--zipkinURL http://127.0.0.1:$zport/api/v2/spans --traceSampleRate ${1#rate:}" ;;
   esac
 }

@@ -38,8 +38,9 @@ import zipkin2.reporter.urlconnection.URLConnectionSender;
 /**
  * Mixer's tracing ({@code --zipkinURL}): a Brave tracer for the service {@code istio-mixer} whose
  * spans go to Zipkin through zipkin-reporter's bounded asynchronous reporter, so a slow or dead
- * Zipkin costs a request nothing: spans wait in a bounded queue that one background thread sends in
- * batches, and when the queue is full new spans are dropped and counted on {@code /metrics}.
+ * Zipkin costs a request nothing: spans wait in bounded queues (a lock-free hand-off, {@link
+ * DeferredSpanHandler}, then the reporter's) that background threads send in batches, and when a
+ * queue is full new spans are dropped and counted on {@code /metrics}.
  *
  * <p>The {@link #interceptor()} reads the caller's B3 headers from the gRPC metadata and starts
  * Mixer's server span as a child of the caller's span; the runtime gets it through {@link
@@ -65,17 +66,19 @@ final class MixerTracing implements AutoCloseable {
    */
   static final int MESSAGE_MAX_BYTES = 64 * 1024;
 
-  private static final MixerTracing DISABLED = new MixerTracing(null, null, null, null);
+  private static final MixerTracing DISABLED = new MixerTracing(null, null, null, null, null);
 
   private final @Nullable Tracing tracing;
   private final @Nullable AsyncZipkinSpanHandler zipkin;
+  private final @Nullable DeferredSpanHandler deferred;
   private final @Nullable URLConnectionSender sender;
   private final @Nullable Counter malformed;
 
   private MixerTracing(@Nullable Tracing tracing, @Nullable AsyncZipkinSpanHandler zipkin,
-      @Nullable URLConnectionSender sender, @Nullable Counter malformed) {
+      @Nullable DeferredSpanHandler deferred, @Nullable URLConnectionSender sender, @Nullable Counter malformed) {
     this.tracing = tracing;
     this.zipkin = zipkin;
+    this.deferred = deferred;
     this.sender = sender;
     this.malformed = malformed;
   }
@@ -100,20 +103,23 @@ final class MixerTracing implements AutoCloseable {
         .connectTimeout(1_000)
         .readTimeout(5_000)
         .build();
+    PrometheusReporterMetrics metrics = new PrometheusReporterMetrics(registry);
     AsyncZipkinSpanHandler zipkin = AsyncZipkinSpanHandler.newBuilder(sender)
         .queuedMaxSpans(QUEUED_MAX_SPANS)
         .queuedMaxBytes(QUEUED_MAX_BYTES)
         .messageMaxBytes(MESSAGE_MAX_BYTES)
         .messageTimeout(1, TimeUnit.SECONDS)
         .closeTimeout(1, TimeUnit.SECONDS)
-        .metrics(new PrometheusReporterMetrics(registry))
+        .metrics(metrics)
         .build();
+    // Requests hand their spans to this handler's lock-free queue; its thread feeds the reporter.
+    DeferredSpanHandler deferred = new DeferredSpanHandler(zipkin, QUEUED_MAX_SPANS, metrics::incrementSpansDropped);
     Tracing tracing = Tracing.newBuilder()
         .localServiceName(SERVICE_NAME)
         .sampler(Sampler.create(options.sampleRate()))
         .traceId128Bit(true)
         .supportsJoin(false) // Mixer's span is a child of the caller's, never shares its id
-        .addSpanHandler(zipkin)
+        .addSpanHandler(deferred)
         .build();
     Counter malformed = Counter.builder()
         .name("mixer_trace_b3_malformed_total")
@@ -121,7 +127,7 @@ final class MixerTracing implements AutoCloseable {
         .register(registry);
     log.info("tracing to {} as {}, sampling {} of calls without a caller's decision", options.zipkinUrl(),
         SERVICE_NAME, options.sampleRate());
-    return new MixerTracing(tracing, zipkin, sender, malformed);
+    return new MixerTracing(tracing, zipkin, deferred, sender, malformed);
   }
 
   boolean enabled() {
@@ -161,7 +167,7 @@ final class MixerTracing implements AutoCloseable {
     for (Map.Entry<String, String> tag : r.tags().entrySet()) {
       span.tag(tag.getKey(), tag.getValue());
     }
-    return zipkin.end(context, span, SpanHandler.Cause.FINISHED);
+    return deferred.end(context, span, SpanHandler.Cause.FINISHED);
   }
 
   private static long micros(Instant i) {
@@ -175,6 +181,7 @@ final class MixerTracing implements AutoCloseable {
       return;
     }
     tracing.close();
+    deferred.close();
     try {
       zipkin.flush();
     } catch (RuntimeException e) {
