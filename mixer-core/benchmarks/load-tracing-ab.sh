@@ -102,6 +102,17 @@ for _ in $(seq 1 "$rounds"); do
     cpu=$(python3 -c "print(round(($after - $before) / $(getconf CLK_TCK), 2))")
     reqs=$(sed -E 's/.*"requests":([0-9]+).*/\1/' <<<"$out")
     per=$(python3 -c "print(round($cpu * 1e6 / max($reqs, 1), 1))")
-    echo "{\"mode\": \"$mode\", ${m}${out#\{}" | sed "s/}\$/, \"serverCpuSeconds\": $cpu, \"serverCpuUsPerCheck\": $per}/"
+    echo "{\"mode\": \"$mode\", ${m}${out#\{}" | sed "s/}\$/, \"serverCpuSeconds\": $cpu, \"serverCpuUsPerCheck\": $per}/" | tee -a "$dir/runs.jsonl"
   done
 done
+# Medians per mode, and each mode's requests/s relative to "off" (on standard error: stdout stays JSON lines).
+python3 - "$dir/runs.jsonl" >&2 <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+modes = list(dict.fromkeys(r["mode"] for r in runs))
+med = {m: (statistics.median(r["rps"] for r in runs if r["mode"] == m),
+           statistics.median(r["serverCpuUsPerCheck"] for r in runs if r["mode"] == m)) for m in modes}
+for m in modes:
+    rel = f", {100 * (med[m][0] / med['off'][0] - 1):+.1f}% rps against off" if "off" in med and m != "off" else ""
+    print(f"median {m}: {med[m][0]:.0f} Checks/s, {med[m][1]:.1f} server CPU us per Check{rel}")
+PY
