@@ -2,6 +2,7 @@ package io.istio4j.mixerclient;
 
 import io.istio4j.mixer.server.MixerServer;
 import io.istio4j.mixer.server.ServerOptions;
+import io.istio4j.mixer.server.TracingOptions;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -19,16 +20,23 @@ public final class TestMixer implements AutoCloseable {
 
   private final Path config;
   private final int port;
+  private final TracingOptions tracing;
   private MixerServer server;
 
-  private TestMixer(Path config, int port) throws IOException {
+  private TestMixer(Path config, int port, TracingOptions tracing) throws IOException {
     this.config = config;
     this.port = port;
+    this.tracing = tracing;
     this.server = start();
   }
 
   /** Starts Mixer on a free port with the quickstart policy copied into {@code dir}. */
   public static TestMixer start(Path dir) throws IOException {
+    return start(dir, TracingOptions.DISABLED);
+  }
+
+  /** As {@link #start(Path)}, tracing as {@code tracing} says (Mixer's {@code --zipkinURL}). */
+  public static TestMixer start(Path dir, TracingOptions tracing) throws IOException {
     Path quickstart = ROOT.resolve("examples/quickstart");
     if (!Files.isDirectory(quickstart)) {
       throw new IllegalStateException("examples/quickstart not found under " + ROOT
@@ -36,12 +44,12 @@ public final class TestMixer implements AutoCloseable {
     }
     Files.copy(quickstart.resolve("attributes.yaml"), dir.resolve("attributes.yaml"));
     Files.copy(quickstart.resolve("policy.yaml"), dir.resolve("policy.yaml"));
-    return new TestMixer(dir, freePort());
+    return new TestMixer(dir, freePort(), tracing);
   }
 
   private MixerServer start() throws IOException {
     return MixerServer.start(ServerOptions.ephemeral().withConfigStoreUrl("fs://" + config)
-        .withAddress("127.0.0.1", port));
+        .withAddress("127.0.0.1", port), tracing);
   }
 
   /** {@code 127.0.0.1:port}. */

@@ -69,12 +69,14 @@ public final class AttributesEncoder {
   static void put(CompressedAttributes.Builder b, Dictionary dict, String name, Object value) {
     requireNonNull(name, "name");
     requireNonNull(value, "value of " + name);
+    dict.index(name); // the name's word before the value's, as it always was
+    putNormalized(b, dict, name,
+        value instanceof InetAddress a ? a.getAddress() : MutableAttributeBag.normalize(name, value));
+  }
+
+  /** As {@link #put}, for a value {@link MutableAttributeBag#normalize} already returned. */
+  static void putNormalized(CompressedAttributes.Builder b, Dictionary dict, String name, Object v) {
     int n = dict.index(name);
-    if (value instanceof InetAddress a) {
-      b.putBytes(n, ByteString.copyFrom(a.getAddress()));
-      return;
-    }
-    Object v = MutableAttributeBag.normalize(name, value);
     if (v instanceof String s) {
       b.putStrings(n, dict.index(s));
     } else if (v instanceof Long l) {

@@ -9,6 +9,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.attribute.ReportBatchEncoder;
+import io.istio4j.mixer.attribute.ReportBatchEncoderBaseline;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
@@ -40,7 +41,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * of the 30-attribute Bookinfo ratings request answered from the Check cache (the answer referenced
  * what the quickstart's rules read: the two services, {@code request.headers[x-user]} absent);
  * {@code reportEncode} is the report sender's per-record work, delta-encoding 1000 such records (each
- * with its own id, time and duration) into one batch.
+ * with its own id, time and duration) into one batch; {@code reportEncodeBaseline} the same with the
+ * encoder before its fast delta path.
  *
  * <p>Run: {@code java -jar mixer-core/benchmarks/target/benchmarks.jar MixerClientBenchmark -prof gc}
  */
@@ -119,6 +121,17 @@ public class MixerClientBenchmark {
   @OperationsPerInvocation(1000)
   public ReportRequest reportEncode() {
     ReportBatchEncoder batch = new ReportBatchEncoder(GlobalDictionary.SIZE);
+    for (Attributes r : records) {
+      batch.add(r.asMap());
+    }
+    return batch.build();
+  }
+
+  /** {@link #reportEncode} with the encoder before issue 16's fast path, for a before/after in one run. */
+  @Benchmark
+  @OperationsPerInvocation(1000)
+  public ReportRequest reportEncodeBaseline() {
+    ReportBatchEncoderBaseline batch = new ReportBatchEncoderBaseline(GlobalDictionary.SIZE);
     for (Attributes r : records) {
       batch.add(r.asMap());
     }

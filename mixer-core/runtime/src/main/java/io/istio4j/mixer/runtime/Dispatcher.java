@@ -600,11 +600,24 @@ final class Dispatcher implements AutoCloseable {
    * {@code <template>:<handler FQN>(<adapter>)}; {@code quotaAmount} is tagged when not negative.
    */
   static Span handlerSpan(Span server, Action a, long quotaAmount) {
-    Span span = server.child(a.template().name() + ":" + a.handler().fqn() + "(" + a.handler().adapter().name() + ")");
+    Span span = server.child(a.spanName());
     if (quotaAmount >= 0) {
-      span.tag("mixer.quota.amount", Long.toString(quotaAmount));
+      span.tag("mixer.quota.amount", amount(quotaAmount));
     }
     return span;
+  }
+
+  private static final String[] SMALL_AMOUNTS = new String[128];
+
+  static {
+    for (int i = 0; i < SMALL_AMOUNTS.length; i++) {
+      SMALL_AMOUNTS[i] = Integer.toString(i);
+    }
+  }
+
+  /** A quota amount as a tag value; the usual small ones without a new string per traced call. */
+  static String amount(long n) {
+    return n >= 0 && n < SMALL_AMOUNTS.length ? SMALL_AMOUNTS[(int) n] : Long.toString(n);
   }
 
   /** {@link #inline} with {@code span} current for the handler ({@code Env.currentSpan()}) and then finished. */
@@ -632,7 +645,7 @@ final class Dispatcher implements AutoCloseable {
     } else if (result instanceof CheckResult c) {
       span.tag(STATUS_TAG, c.status().code().name());
     } else if (result instanceof QuotaResult q) {
-      span.tag(STATUS_TAG, q.status().code().name()).tag("mixer.quota.granted", Long.toString(q.amount()));
+      span.tag(STATUS_TAG, q.status().code().name()).tag("mixer.quota.granted", amount(q.amount()));
     } else {
       span.tag(STATUS_TAG, "OK");
     }

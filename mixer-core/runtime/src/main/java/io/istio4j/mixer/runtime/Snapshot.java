@@ -43,9 +43,18 @@ public final class Snapshot {
    * @param stats where its dispatches are counted
    * @param mode how the handler is called, decided here once so that every request using this
    *     snapshot calls it the same way
+   * @param spanName the name of this action's handler-call spans, {@code <template>:<handler
+   *     FQN>(<adapter>)} as upstream's, built once rather than per traced call
    */
   public record Action(HandlerEntry handler, Template template, List<CompiledInstance<AttributeBag>> instances,
-      RuntimeMetrics.Stats stats, Dispatcher.Mode mode) {
+      RuntimeMetrics.Stats stats, Dispatcher.Mode mode, String spanName) {
+
+    /** An action called in {@code mode}. */
+    public Action(HandlerEntry handler, Template template, List<CompiledInstance<AttributeBag>> instances,
+        RuntimeMetrics.Stats stats, Dispatcher.Mode mode) {
+      this(handler, template, instances, stats, mode,
+          template.name() + ":" + handler.fqn() + "(" + handler.adapter().name() + ")");
+    }
 
     /** An action whose mode follows from its handler: asynchronous, blocking or in-memory. */
     public Action(HandlerEntry handler, Template template, List<CompiledInstance<AttributeBag>> instances,

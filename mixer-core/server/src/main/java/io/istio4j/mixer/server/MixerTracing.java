@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import zipkin2.reporter.Encoding;
 import zipkin2.reporter.ReporterMetrics;
 import zipkin2.reporter.brave.AsyncZipkinSpanHandler;
 import zipkin2.reporter.urlconnection.URLConnectionSender;
@@ -37,8 +38,9 @@ import zipkin2.reporter.urlconnection.URLConnectionSender;
 /**
  * Mixer's tracing ({@code --zipkinURL}): a Brave tracer for the service {@code istio-mixer} whose
  * spans go to Zipkin through zipkin-reporter's bounded asynchronous reporter, so a slow or dead
- * Zipkin costs a request nothing: spans wait in a bounded queue that one background thread sends in
- * batches, and when the queue is full new spans are dropped and counted on {@code /metrics}.
+ * Zipkin costs a request nothing: spans wait in bounded queues (a lock-free hand-off, {@link
+ * DeferredSpanHandler}, then the reporter's) that background threads send in batches, and when a
+ * queue is full new spans are dropped and counted on {@code /metrics}.
  *
  * <p>The {@link #interceptor()} reads the caller's B3 headers from the gRPC metadata and starts
  * Mixer's server span as a child of the caller's span; the runtime gets it through {@link
@@ -56,17 +58,27 @@ final class MixerTracing implements AutoCloseable {
   static final int QUEUED_MAX_SPANS = 10_000;
   static final int QUEUED_MAX_BYTES = 8 * 1024 * 1024;
 
-  private static final MixerTracing DISABLED = new MixerTracing(null, null, null, null);
+  /**
+   * The largest message to Zipkin. zipkin-reporter sizes the message being filled by summing every
+   * span in it for each span it adds, which is quadratic in the spans per message: at the default
+   * 500 KB (about 3,000 of Mixer's spans) that sizing was the largest single cost of tracing at
+   * 100% sampling. 64 KiB (about 400 spans) makes it negligible for more, still small, messages.
+   */
+  static final int MESSAGE_MAX_BYTES = 64 * 1024;
+
+  private static final MixerTracing DISABLED = new MixerTracing(null, null, null, null, null);
 
   private final @Nullable Tracing tracing;
   private final @Nullable AsyncZipkinSpanHandler zipkin;
+  private final @Nullable DeferredSpanHandler deferred;
   private final @Nullable URLConnectionSender sender;
   private final @Nullable Counter malformed;
 
   private MixerTracing(@Nullable Tracing tracing, @Nullable AsyncZipkinSpanHandler zipkin,
-      @Nullable URLConnectionSender sender, @Nullable Counter malformed) {
+      @Nullable DeferredSpanHandler deferred, @Nullable URLConnectionSender sender, @Nullable Counter malformed) {
     this.tracing = tracing;
     this.zipkin = zipkin;
+    this.deferred = deferred;
     this.sender = sender;
     this.malformed = malformed;
   }
@@ -78,24 +90,36 @@ final class MixerTracing implements AutoCloseable {
     }
     URLConnectionSender sender = URLConnectionSender.newBuilder()
         .endpoint(options.zipkinUrl())
+        // Protocol Buffers rather than JSON (Zipkin takes both at /api/v2/spans, told by the content
+        // type): sizing each span for the bounded queue happens on the request's thread, and proto3
+        // sizes and encodes with no escaping and fewer, smaller bytes than JSON.
+        .encoding(Encoding.PROTO3)
+        // No gzip: Zipkin is normally in the cluster, and compressing every message costs Mixer
+        // CPU that its requests need more than the network needs the bytes.
+        .compressionEnabled(false)
+        .messageMaxBytes(MESSAGE_MAX_BYTES)
         // Short timeouts: the sending thread is the only one that waits on Zipkin, and a stuck
         // send only makes the queue fill and drop sooner.
         .connectTimeout(1_000)
         .readTimeout(5_000)
         .build();
+    PrometheusReporterMetrics metrics = new PrometheusReporterMetrics(registry);
     AsyncZipkinSpanHandler zipkin = AsyncZipkinSpanHandler.newBuilder(sender)
         .queuedMaxSpans(QUEUED_MAX_SPANS)
         .queuedMaxBytes(QUEUED_MAX_BYTES)
+        .messageMaxBytes(MESSAGE_MAX_BYTES)
         .messageTimeout(1, TimeUnit.SECONDS)
         .closeTimeout(1, TimeUnit.SECONDS)
-        .metrics(new PrometheusReporterMetrics(registry))
+        .metrics(metrics)
         .build();
+    // Requests hand their spans to this handler's lock-free queue; its thread feeds the reporter.
+    DeferredSpanHandler deferred = new DeferredSpanHandler(zipkin, QUEUED_MAX_SPANS, metrics::incrementSpansDropped);
     Tracing tracing = Tracing.newBuilder()
         .localServiceName(SERVICE_NAME)
         .sampler(Sampler.create(options.sampleRate()))
         .traceId128Bit(true)
         .supportsJoin(false) // Mixer's span is a child of the caller's, never shares its id
-        .addSpanHandler(zipkin)
+        .addSpanHandler(deferred)
         .build();
     Counter malformed = Counter.builder()
         .name("mixer_trace_b3_malformed_total")
@@ -103,7 +127,7 @@ final class MixerTracing implements AutoCloseable {
         .register(registry);
     log.info("tracing to {} as {}, sampling {} of calls without a caller's decision", options.zipkinUrl(),
         SERVICE_NAME, options.sampleRate());
-    return new MixerTracing(tracing, zipkin, sender, malformed);
+    return new MixerTracing(tracing, zipkin, deferred, sender, malformed);
   }
 
   boolean enabled() {
@@ -143,7 +167,7 @@ final class MixerTracing implements AutoCloseable {
     for (Map.Entry<String, String> tag : r.tags().entrySet()) {
       span.tag(tag.getKey(), tag.getValue());
     }
-    return zipkin.end(context, span, SpanHandler.Cause.FINISHED);
+    return deferred.end(context, span, SpanHandler.Cause.FINISHED);
   }
 
   private static long micros(Instant i) {
@@ -157,6 +181,7 @@ final class MixerTracing implements AutoCloseable {
       return;
     }
     tracing.close();
+    deferred.close();
     try {
       zipkin.flush();
     } catch (RuntimeException e) {

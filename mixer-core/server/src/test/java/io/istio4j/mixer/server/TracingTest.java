@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
+import io.istio4j.mixer.attribute.AttributesEncoder;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
 import java.net.InetAddress;
@@ -18,7 +19,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -101,6 +105,46 @@ class TracingTest {
       assertThat(metric(text, "mixer_trace_spans_total")).isEqualTo(150); // a server span and 2 handler spans each
       assertThat(metric(text, "mixer_trace_spans_dropped_total")).isPositive();
       assertThat(metric(text, "mixer_trace_messages_dropped_total")).isPositive();
+    }
+  }
+
+  @Test
+  void aSpanTooLargeForAMessageIsDroppedAndCountedAndTheOthersAreSent(@TempDir Path dir) throws Exception {
+    AtomicInteger messages = new AtomicInteger();
+    HttpServer sink = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    sink.createContext("/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      messages.incrementAndGet();
+      exchange.sendResponseHeaders(202, -1);
+      exchange.close();
+    });
+    sink.start();
+    try (MixerServer server = mixs(dir, "http://127.0.0.1:" + sink.getAddress().getPort() + "/api/v2/spans")) {
+      ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
+      try {
+        // The tracespan's name and http.path tag are the request path: 100 KB, more than a message holds.
+        String huge = "/" + "x".repeat(100_000);
+        MixerGrpc.newBlockingStub(ch).report(TracingConfig.reportWithSpan("9af7183fb1d4cf5f", "6b221d5bc9e6496c", "",
+            Instant.now()).toBuilder().setAttributes(0, AttributesEncoder.encode(Map.of(
+                "destination.service", "ratings.default.svc.cluster.local", "request.path", huge,
+                "request.headers", Map.of("x-b3-traceid", "9af7183fb1d4cf5f", "x-b3-spanid", "6b221d5bc9e6496c"),
+                "request.time", Instant.now(), "response.time", Instant.now()), 167)).build());
+        assertThat(check(ch).getPrecondition().getStatus().getCode()).isZero();
+      } finally {
+        ch.shutdownNow();
+      }
+      String text = metrics(server);
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while ((metric(text, "mixer_trace_spans_dropped_total") < 1 || metric(text, "mixer_trace_messages_total") < 1)
+          && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        text = metrics(server);
+      }
+      assertThat(metric(text, "mixer_trace_spans_dropped_total")).isEqualTo(1);
+      assertThat(metric(text, "mixer_trace_messages_dropped_total")).isZero();
+      assertThat(messages).hasPositiveValue();
+    } finally {
+      sink.stop(0);
     }
   }
 
