@@ -11,6 +11,7 @@ import io.grpc.TlsServerCredentials;
 import io.istio4j.ca.CertificateAuthority;
 import io.istio4j.ca.KeyAlgorithm;
 import io.istio4j.ca.Pem;
+import io.istio4j.ca.SpiffeId;
 import io.istio4j.ca.auth.TokenVerifier;
 import io.istio4j.http.HttpResponse;
 import io.istio4j.http.HttpServer;
@@ -23,7 +24,10 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -98,7 +102,7 @@ public final class CaServer implements AutoCloseable {
         .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
         .build();
     CallerAuthenticator authenticator = new CallerAuthenticator(config.tokenVerifiers, metrics);
-    CsrAuthority authority = new CsrAuthority(ca, authenticator, metrics);
+    CsrAuthority authority = new CsrAuthority(ca, authenticator, metrics, config.trustedDelegates);
     AuthInterceptor interceptor = new AuthInterceptor();
     // Signing is CPU-bound: a bounded pool (not gRPC's unbounded cached one) keeps a flood of calls
     // from becoming a flood of threads; the headroom over the core count covers token verifiers
@@ -245,6 +249,29 @@ public final class CaServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks {@code --trusted-delegate} values: SPIFFE workload IDs of the trust domain.
+   *
+   * @throws IllegalArgumentException naming the flag and the value that is not one
+   */
+  public static Set<String> checkTrustedDelegates(Collection<String> ids, String trustDomain) {
+    Set<String> checked = new LinkedHashSet<>();
+    for (String id : ids) {
+      SpiffeId parsed;
+      try {
+        parsed = SpiffeId.parse(id);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--trusted-delegate: '" + id + "': " + e.getMessage(), e);
+      }
+      if (!parsed.trustDomain().equals(trustDomain) || !parsed.isWorkload()) {
+        throw new IllegalArgumentException("--trusted-delegate: '" + id + "' (expected: a workload ID of trust domain "
+            + trustDomain + ", spiffe://" + trustDomain + "/ns/NAMESPACE/sa/ACCOUNT)");
+      }
+      checked.add(parsed.toString());
+    }
+    return Set.copyOf(checked);
+  }
+
   /** Configures a {@link CaServer}. */
   public static final class Builder {
     private final CertificateAuthority ca;
@@ -256,6 +283,7 @@ public final class CaServer implements AutoCloseable {
     private @Nullable Duration servingTtl;
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private final List<TokenVerifier> tokenVerifiers = new ArrayList<>();
+    private Set<String> trustedDelegates = Set.of();
     private final List<Supplier<Readiness>> readinessChecks = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private CaMetrics metrics = new CaMetrics();
@@ -310,6 +338,17 @@ public final class CaServer implements AutoCloseable {
     /** Adds a bearer-token verifier (tried in the order added). */
     public Builder tokenVerifier(TokenVerifier verifier) {
       tokenVerifiers.add(requireNonNull(verifier, "verifier"));
+      return this;
+    }
+
+    /**
+     * The identities that may request certificates for any workload identity of the CA's trust
+     * domain ({@code --trusted-delegate}), such as Pilot's, which serves workloads their
+     * certificates over SDS. Each must be a SPIFFE workload ID of the trust domain.
+     */
+    public Builder trustedDelegates(Collection<String> ids) {
+      Set<String> checked = checkTrustedDelegates(ids, ca.trustDomain());
+      this.trustedDelegates = checked;
       return this;
     }
 

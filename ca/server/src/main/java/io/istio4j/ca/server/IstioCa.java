@@ -79,6 +79,12 @@ public final class IstioCa {
         description = "Accept bearer tokens listed in FILE (lines: TOKEN SPIFFE-ID...).")
     @Nullable Path tokenFile;
 
+    @Option(names = "--trusted-delegate", paramLabel = "SPIFFE-ID", split = ",",
+        description = "Identities that may request certificates for any workload identity of the trust domain "
+            + "(Pilot's, which serves workloads their certificates over SDS), e.g. "
+            + "spiffe://cluster.local/ns/istio-system/sa/istio-pilot.")
+    List<String> trustedDelegates = new ArrayList<>();
+
     @Option(names = "--kube-token-review",
         description = "Accept Kubernetes service account tokens, checked with the TokenReview API.")
     boolean kubeTokenReview;
@@ -107,11 +113,17 @@ public final class IstioCa {
     public Integer call() throws Exception {
       CaServer server;
       try {
+        // Refused before a root is generated and stored.
+        CaServer.checkTrustedDelegates(trustedDelegates, ca.trustDomain);
         CertificateAuthority authority = ca.authority(true);
         CaMetrics metrics = new CaMetrics();
         CaServer.Builder b = CaServer.builder(authority).grpcPort(grpcPort).grpcHostnames(grpcHostnames)
             .monitoring(monitoringAddress, monitoringPort).servingKeyAlgorithm(ca.keyAlgorithm)
-            .shutdownGrace(shutdownGrace).metrics(metrics);
+            .shutdownGrace(shutdownGrace).metrics(metrics).trustedDelegates(trustedDelegates);
+        if (!trustedDelegates.isEmpty()) {
+          log.info("Trusted delegates (may request any workload identity of {}): {}", authority.trustDomain(),
+              trustedDelegates);
+        }
         if (tokenFile != null) {
           StaticTokenVerifier verifier = StaticTokenVerifier.load(tokenFile);
           log.info("Accepting {} bearer token(s) from {}", verifier.size(), tokenFile);

@@ -51,6 +51,8 @@ class CaServerIT {
   private static final SpiffeId HTTPBIN = SpiffeId.forServiceAccount("cluster.local", "default", "httpbin");
   private static final SpiffeId VM = SpiffeId.forServiceAccount("cluster.local", "vm", "mysql");
   private static final String TOKEN = "0123456789abcdef-vm-token";
+  private static final SpiffeId PILOT = SpiffeId.forServiceAccount("cluster.local", "istio-system", "istio-pilot");
+  private static final String PILOT_TOKEN = "0123456789abcdef-pilot-token";
 
   @TempDir
   Path dir;
@@ -61,9 +63,9 @@ class CaServerIT {
   @BeforeEach
   void start() throws Exception {
     Path tokens = dir.resolve("tokens");
-    Files.writeString(tokens, "# test tokens\n" + TOKEN + " " + VM + "\n");
+    Files.writeString(tokens, "# test tokens\n" + TOKEN + " " + VM + "\n" + PILOT_TOKEN + " " + PILOT + "\n");
     StaticTokenVerifier verifier = StaticTokenVerifier.load(tokens);
-    ca = RunningCa.start(dir.resolve("ca"), b -> b.tokenVerifier(verifier));
+    ca = RunningCa.start(dir.resolve("ca"), b -> b.tokenVerifier(verifier).trustedDelegates(List.of(PILOT.toString())));
     sleepChannel = ca.mtlsChannel(ca.identity("default", "sleep"));
   }
 
@@ -193,6 +195,52 @@ class CaServerIT {
     } finally {
       RunningCa.close(anonymous);
     }
+  }
+
+  @Test
+  void aTrustedDelegateGetsAnyWorkloadIdentityOfTheTrustDomainAndNoOther() throws Exception {
+    ManagedChannel anonymous = ca.tlsChannel();
+    try {
+      Metadata headers = new Metadata();
+      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + PILOT_TOKEN);
+      IstioCertificateServiceGrpc.IstioCertificateServiceBlockingStub pilot = IstioCertificateServiceGrpc
+          .newBlockingStub(anonymous).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+      for (SpiffeId id : List.of(HTTPBIN, SLEEP, VM)) {
+        IstioCertificateResponse response = pilot.createCertificate(
+            IstioCertificateRequest.newBuilder().setCsr(csr(id)).build());
+        assertThat(Pem.readCertificate(response.getCertChain(0), "leaf").getSubjectAlternativeNames())
+            .containsExactly(List.of(6, id.toString()));
+      }
+      SpiffeId foreign = SpiffeId.forServiceAccount("other.domain", "default", "httpbin");
+      assertThatThrownBy(() -> pilot.createCertificate(IstioCertificateRequest.newBuilder().setCsr(csr(foreign)).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+            assertThat(e.getStatus().getDescription()).contains("SAN '" + foreign + "'")
+                .contains("not a workload identity of trust domain cluster.local");
+          });
+      assertThatThrownBy(() -> pilot.createCertificate(IstioCertificateRequest.newBuilder().setCsr(
+          TestPki.csr(KeyAlgorithm.ECDSA_P256.generate(), List.of(SubjectAltName.uri(HTTPBIN),
+              SubjectAltName.dns("evil.example")))).build()))
+          .hasMessageContaining("PERMISSION_DENIED").hasMessageContaining("SAN 'evil.example'");
+    } finally {
+      RunningCa.close(anonymous);
+    }
+    // A workload that is not a delegate still gets only its own identity (sleep asking for httpbin).
+    assertThatThrownBy(() -> IstioCAServiceGrpc.newBlockingStub(sleepChannel).handleCSR(request(csr(HTTPBIN))))
+        .hasMessageContaining("PERMISSION_DENIED").hasMessageContaining("is not an identity of the caller");
+  }
+
+  @Test
+  void trustedDelegatesMustBeWorkloadIdsOfTheTrustDomain() {
+    assertThat(CaServer.checkTrustedDelegates(List.of(PILOT.toString()), "cluster.local"))
+        .containsExactly(PILOT.toString());
+    assertThatThrownBy(() -> CaServer.checkTrustedDelegates(List.of("spiffe://other.domain/ns/a/sa/b"),
+        "cluster.local")).hasMessageContaining("--trusted-delegate: 'spiffe://other.domain/ns/a/sa/b'")
+        .hasMessageContaining("trust domain cluster.local");
+    assertThatThrownBy(() -> CaServer.checkTrustedDelegates(List.of("istio-pilot"), "cluster.local"))
+        .hasMessageContaining("--trusted-delegate: 'istio-pilot'");
+    assertThatThrownBy(() -> CaServer.checkTrustedDelegates(List.of("spiffe://cluster.local"), "cluster.local"))
+        .hasMessageContaining("expected: a workload ID");
   }
 
   @Test
