@@ -1,11 +1,8 @@
 package io.istio4j.mixer.server;
 
-import brave.Span;
-import brave.Tracer;
-import brave.Tracing;
-import brave.handler.MutableSpan;
-import brave.handler.SpanHandler;
+import brave.propagation.SamplingFlags;
 import brave.propagation.TraceContext;
+import brave.propagation.TraceContextOrSamplingFlags;
 import brave.sampler.Sampler;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -24,28 +21,27 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import zipkin2.reporter.Encoding;
-import zipkin2.reporter.ReporterMetrics;
-import zipkin2.reporter.brave.AsyncZipkinSpanHandler;
 import zipkin2.reporter.urlconnection.URLConnectionSender;
 
 /**
- * Mixer's tracing ({@code --zipkinURL}): a Brave tracer for the service {@code istio-mixer} whose
- * spans go to Zipkin through zipkin-reporter's bounded asynchronous reporter, so a slow or dead
- * Zipkin costs a request nothing: spans wait in bounded queues (a lock-free hand-off, {@link
- * DeferredSpanHandler}, then the reporter's) that background threads send in batches, and when a
- * queue is full new spans are dropped and counted on {@code /metrics}.
+ * Mixer's tracing ({@code --zipkinURL}): spans of the service {@code istio-mixer}, sent to Zipkin
+ * through a bounded asynchronous pipeline ({@link ZipkinSpanPipeline}) over zipkin-reporter's HTTP
+ * sender, so a slow or dead Zipkin costs a request nothing: spans wait in bounded queues that
+ * background threads encode and send in batches, and when a queue is full new spans are dropped and
+ * counted on {@code /metrics}.
  *
- * <p>The {@link #interceptor()} reads the caller's B3 headers from the gRPC metadata and starts
- * Mixer's server span as a child of the caller's span; the runtime gets it through {@link
- * GrpcCallContext} and records one child per handler call. Disabled, there is no interceptor and
- * nothing is recorded.
+ * <p>The {@link #interceptor()} reads the caller's B3 headers from the gRPC metadata, lets Brave's
+ * {@link Sampler} decide for calls that bring no decision, and starts Mixer's server span as a child
+ * of the caller's span; the runtime gets it through {@link GrpcCallContext} and records one child per
+ * handler call. Spans are {@link RecordedSpan}s rather than Brave's: docs/RATIONALE.md says why.
+ * Disabled, there is no interceptor and nothing is recorded.
  */
 final class MixerTracing implements AutoCloseable {
 
@@ -54,32 +50,31 @@ final class MixerTracing implements AutoCloseable {
   /** The service name Mixer's spans carry, as upstream's. */
   static final String SERVICE_NAME = "istio-mixer";
 
-  /** Spans waiting to be sent; beyond this (or {@link #QUEUED_MAX_BYTES}) new spans are dropped. */
+  /** Spans waiting to be encoded; beyond this new spans are dropped. */
   static final int QUEUED_MAX_SPANS = 10_000;
-  static final int QUEUED_MAX_BYTES = 8 * 1024 * 1024;
 
   /**
-   * The largest message to Zipkin. zipkin-reporter sizes the message being filled by summing every
-   * span in it for each span it adds, which is quadratic in the spans per message: at the default
-   * 500 KB (about 3,000 of Mixer's spans) that sizing was the largest single cost of tracing at
-   * 100% sampling. 64 KiB (about 400 spans) makes it negligible for more, still small, messages.
+   * The largest message to Zipkin: about 3,000 of Mixer's spans. Each post costs the sending thread
+   * far more than the bytes in it (a connection check, headers, a response to read), so fewer,
+   * larger messages cost less; 512 KiB is about zipkin-reporter's default.
    */
-  static final int MESSAGE_MAX_BYTES = 64 * 1024;
+  static final int MESSAGE_MAX_BYTES = 512 * 1024;
 
-  private static final MixerTracing DISABLED = new MixerTracing(null, null, null, null, null);
+  /** Messages waiting to be posted (8 MiB at most); beyond this new ones are dropped. */
+  static final int QUEUED_MAX_MESSAGES = 16;
 
-  private final @Nullable Tracing tracing;
-  private final @Nullable AsyncZipkinSpanHandler zipkin;
-  private final @Nullable DeferredSpanHandler deferred;
-  private final @Nullable URLConnectionSender sender;
+  /** A partly filled message is sent after this long. */
+  static final long MESSAGE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private static final MixerTracing DISABLED = new MixerTracing(null, null, null);
+
+  private final @Nullable Sampler sampler;
+  private final @Nullable ZipkinSpanPipeline pipeline;
   private final @Nullable Counter malformed;
 
-  private MixerTracing(@Nullable Tracing tracing, @Nullable AsyncZipkinSpanHandler zipkin,
-      @Nullable DeferredSpanHandler deferred, @Nullable URLConnectionSender sender, @Nullable Counter malformed) {
-    this.tracing = tracing;
-    this.zipkin = zipkin;
-    this.deferred = deferred;
-    this.sender = sender;
+  private MixerTracing(@Nullable Sampler sampler, @Nullable ZipkinSpanPipeline pipeline, @Nullable Counter malformed) {
+    this.sampler = sampler;
+    this.pipeline = pipeline;
     this.malformed = malformed;
   }
 
@@ -91,113 +86,79 @@ final class MixerTracing implements AutoCloseable {
     URLConnectionSender sender = URLConnectionSender.newBuilder()
         .endpoint(options.zipkinUrl())
         // Protocol Buffers rather than JSON (Zipkin takes both at /api/v2/spans, told by the content
-        // type): sizing each span for the bounded queue happens on the request's thread, and proto3
-        // sizes and encodes with no escaping and fewer, smaller bytes than JSON.
+        // type): fewer, smaller bytes, no escaping, and ids written as the longs they are.
         .encoding(Encoding.PROTO3)
         // No gzip: Zipkin is normally in the cluster, and compressing every message costs Mixer
         // CPU that its requests need more than the network needs the bytes.
         .compressionEnabled(false)
         .messageMaxBytes(MESSAGE_MAX_BYTES)
         // Short timeouts: the sending thread is the only one that waits on Zipkin, and a stuck
-        // send only makes the queue fill and drop sooner.
+        // send only makes the queues fill and drop sooner.
         .connectTimeout(1_000)
         .readTimeout(5_000)
         .build();
-    PrometheusReporterMetrics metrics = new PrometheusReporterMetrics(registry);
-    AsyncZipkinSpanHandler zipkin = AsyncZipkinSpanHandler.newBuilder(sender)
-        .queuedMaxSpans(QUEUED_MAX_SPANS)
-        .queuedMaxBytes(QUEUED_MAX_BYTES)
-        .messageMaxBytes(MESSAGE_MAX_BYTES)
-        .messageTimeout(1, TimeUnit.SECONDS)
-        .closeTimeout(1, TimeUnit.SECONDS)
-        .metrics(metrics)
-        .build();
-    // Requests hand their spans to this handler's lock-free queue; its thread feeds the reporter.
-    DeferredSpanHandler deferred = new DeferredSpanHandler(zipkin, QUEUED_MAX_SPANS, metrics::incrementSpansDropped);
-    Tracing tracing = Tracing.newBuilder()
-        .localServiceName(SERVICE_NAME)
-        .sampler(Sampler.create(options.sampleRate()))
-        .traceId128Bit(true)
-        .supportsJoin(false) // Mixer's span is a child of the caller's, never shares its id
-        .addSpanHandler(deferred)
-        .build();
+    ZipkinSpanPipeline pipeline = new ZipkinSpanPipeline(sender,
+        new ZipkinProto3Encoder(SERVICE_NAME, ZipkinProto3Encoder.siteLocalAddress()),
+        new PrometheusPipelineMetrics(registry), QUEUED_MAX_SPANS, QUEUED_MAX_MESSAGES, MESSAGE_TIMEOUT_NANOS,
+        TimeUnit.SECONDS.toNanos(1));
     Counter malformed = Counter.builder()
         .name("mixer_trace_b3_malformed_total")
         .help("Calls whose B3 trace headers could not be read; each started a new trace.")
         .register(registry);
     log.info("tracing to {} as {}, sampling {} of calls without a caller's decision", options.zipkinUrl(),
         SERVICE_NAME, options.sampleRate());
-    return new MixerTracing(tracing, zipkin, deferred, sender, malformed);
+    return new MixerTracing(Sampler.create(options.sampleRate()), pipeline, malformed);
   }
 
   boolean enabled() {
-    return tracing != null;
+    return pipeline != null;
   }
 
   /** Reads B3 metadata and traces the call; null when tracing is off. */
   @Nullable ServerInterceptor interceptor() {
-    return tracing == null ? null : new TracingInterceptor(tracing.tracer(), malformed);
+    return pipeline == null ? null : new TracingInterceptor(sampler, pipeline, malformed);
   }
 
   /** Where {@code Env.reportSpan} sends spans (the tracespan adapter's). */
   SpanReporter spanReporter() {
-    return zipkin == null ? SpanReporter.NONE : this::report;
+    return pipeline == null ? SpanReporter.NONE : this::report;
   }
 
-  /** Queues a span recorded elsewhere, as its own service, with the reporter Mixer's spans use. */
+  /** Queues a span recorded elsewhere, as its own service, with the pipeline Mixer's spans use. */
   boolean report(ReportedSpan r) {
-    if (zipkin == null) {
+    if (pipeline == null) {
       return false;
     }
     String t = r.traceId();
-    TraceContext.Builder b = TraceContext.newBuilder()
-        .traceIdHigh(t.length() == 32 ? Long.parseUnsignedLong(t.substring(0, 16), 16) : 0)
-        .traceId(Long.parseUnsignedLong(t.substring(t.length() - 16), 16))
-        .spanId(Long.parseUnsignedLong(r.spanId(), 16))
-        .sampled(true);
-    if (r.parentSpanId() != null) {
-      b.parentId(Long.parseUnsignedLong(r.parentSpanId(), 16));
-    }
-    TraceContext context = b.build();
-    MutableSpan span = new MutableSpan(context, null);
-    span.name(r.name());
-    span.localServiceName(r.serviceName());
-    span.startTimestamp(micros(r.start()));
-    span.finishTimestamp(Math.max(micros(r.end()), micros(r.start())));
+    RecordedSpan span = RecordedSpan.finished(pipeline,
+        t.length() == 32 ? Long.parseUnsignedLong(t.substring(0, 16), 16) : 0,
+        Long.parseUnsignedLong(t.substring(t.length() - 16), 16),
+        r.parentSpanId() == null ? 0 : Long.parseUnsignedLong(r.parentSpanId(), 16),
+        Long.parseUnsignedLong(r.spanId(), 16), r.name(), r.serviceName(),
+        RecordedSpan.micros(r.start()), RecordedSpan.micros(r.end()));
     for (Map.Entry<String, String> tag : r.tags().entrySet()) {
-      span.tag(tag.getKey(), tag.getValue());
+      span.putTag(tag.getKey(), tag.getValue());
     }
-    return deferred.end(context, span, SpanHandler.Cause.FINISHED);
+    return pipeline.add(span);
   }
 
-  private static long micros(Instant i) {
-    return i.getEpochSecond() * 1_000_000L + i.getNano() / 1_000;
-  }
-
-  /** Sends what is queued (waiting at most the close timeout) and stops the reporter. */
+  /** Sends what is queued (waiting at most the close timeout) and stops the pipeline. */
   @Override
   public void close() {
-    if (tracing == null) {
-      return;
+    if (pipeline != null) {
+      pipeline.close();
     }
-    tracing.close();
-    deferred.close();
-    try {
-      zipkin.flush();
-    } catch (RuntimeException e) {
-      log.debug("last spans not sent: {}", e.toString());
-    }
-    zipkin.close();
-    sender.close();
   }
 
   /** Starts Mixer's server span of a call, child of the caller's span when B3 metadata names one. */
   private static final class TracingInterceptor implements ServerInterceptor {
-    private final Tracer tracer;
+    private final Sampler sampler;
+    private final ZipkinSpanPipeline pipeline;
     private final Counter malformed;
 
-    TracingInterceptor(Tracer tracer, Counter malformed) {
-      this.tracer = tracer;
+    TracingInterceptor(Sampler sampler, ZipkinSpanPipeline pipeline, Counter malformed) {
+      this.sampler = sampler;
+      this.pipeline = pipeline;
       this.malformed = malformed;
     }
 
@@ -208,17 +169,14 @@ final class MixerTracing implements AutoCloseable {
       if (extracted.malformed()) {
         malformed.inc();
       }
-      Span span = extracted.value() == null ? tracer.nextSpan() : tracer.nextSpan(extracted.value());
-      if (span.isNoop()) {
+      RecordedSpan server = start(extracted.value(), call.getMethodDescriptor().getFullMethodName());
+      if (server == null) {
         return next.startCall(call, headers); // not sampled: record nothing
       }
-      span.kind(Span.Kind.SERVER).name(call.getMethodDescriptor().getFullMethodName());
       SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
       if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
-        span.remoteIpAndPort(inet.getAddress().getHostAddress(), inet.getPort());
+        server.remote(inet.getAddress().getAddress(), inet.getPort());
       }
-      span.start();
-      BraveSpan server = new BraveSpan(tracer, span);
       Context context = Context.current().withValue(GrpcCallContext.SPAN, server);
       ServerCall<Q, R> traced = new SimpleForwardingServerCall<>(call) {
         @Override
@@ -243,8 +201,35 @@ final class MixerTracing implements AutoCloseable {
       };
     }
 
+    /**
+     * The call's server span as Brave's tracer would start it, or null when not sampled: a child of
+     * the caller's span (same trace, the caller's decision), or a new trace with the caller's
+     * sampling flags, or one the sampler decides on.
+     */
+    private @Nullable RecordedSpan start(@Nullable TraceContextOrSamplingFlags extracted, String name) {
+      TraceContext parent = extracted == null ? null : extracted.context();
+      if (parent != null) {
+        boolean debug = parent.debug();
+        Boolean sampled = parent.sampled();
+        boolean record = debug || (sampled != null ? sampled : sampler.isSampled(parent.traceId()));
+        return record ? RecordedSpan.start(pipeline, parent.traceIdHigh(), parent.traceId(), parent.spanId(), debug,
+            RecordedSpan.SERVER, name) : null;
+      }
+      SamplingFlags flags = extracted == null ? SamplingFlags.EMPTY : extracted.samplingFlags();
+      long traceId = RecordedSpan.nextId();
+      boolean debug = flags.debug();
+      Boolean sampled = flags.sampled();
+      boolean record = debug || (sampled != null ? sampled : sampler.isSampled(traceId));
+      if (!record) {
+        return null;
+      }
+      // A 128-bit trace id whose high half starts with the epoch seconds, as Brave's traceId128Bit.
+      long high = System.currentTimeMillis() / 1000 << 32 | ThreadLocalRandom.current().nextInt() & 0xFFFFFFFFL;
+      return RecordedSpan.start(pipeline, high, traceId, 0, debug, RecordedSpan.SERVER, name);
+    }
+
     /** Tags and finishes the server span once: a cancelled call may also be closed. */
-    private static void finish(BraveSpan span, Status status) {
+    private static void finish(RecordedSpan span, Status status) {
       span.tag("grpc.status_code", status.getCode().name());
       if (!status.isOk()) {
         span.tag("error", status.getDescription() != null ? status.getDescription() : status.getCode().name());
@@ -253,19 +238,19 @@ final class MixerTracing implements AutoCloseable {
     }
   }
 
-  /** zipkin-reporter's counts as Mixer metrics: sent, dropped (queue full or Zipkin failing), queued. */
-  private static final class PrometheusReporterMetrics implements ReporterMetrics {
+  /** The pipeline's counts as Mixer metrics: spans, spans dropped, messages sent and failed, spans waiting. */
+  private static final class PrometheusPipelineMetrics implements ZipkinSpanPipeline.Metrics {
     private final Counter spans;
     private final Counter spansDropped;
     private final Counter messages;
     private final Counter messagesDropped;
     private final Gauge queuedSpans;
 
-    PrometheusReporterMetrics(PrometheusRegistry registry) {
+    PrometheusPipelineMetrics(PrometheusRegistry registry) {
       spans = Counter.builder().name("mixer_trace_spans_total")
-          .help("Spans handed to the Zipkin reporter.").register(registry);
+          .help("Spans recorded and handed to the Zipkin sender's queue.").register(registry);
       spansDropped = Counter.builder().name("mixer_trace_spans_dropped_total")
-          .help("Spans dropped: the reporter's queue was full, or Zipkin did not take the message.")
+          .help("Spans dropped: a queue was full, the span was larger than a message, or Zipkin did not take it.")
           .register(registry);
       messages = Counter.builder().name("mixer_trace_messages_total")
           .help("Messages (batches of spans) sent to Zipkin.").register(registry);
@@ -276,38 +261,29 @@ final class MixerTracing implements AutoCloseable {
     }
 
     @Override
-    public void incrementMessages() {
+    public void spans(int n) {
+      spans.inc(n);
+    }
+
+    @Override
+    public void spansDropped(int n) {
+      spansDropped.inc(n);
+    }
+
+    @Override
+    public void message() {
       messages.inc();
     }
 
     @Override
-    public void incrementMessagesDropped(Throwable cause) {
+    public void messageDropped(Throwable cause) {
       messagesDropped.inc();
       log.debug("spans not sent to Zipkin: {}", cause.toString());
     }
 
     @Override
-    public void incrementSpans(int quantity) {
-      spans.inc(quantity);
+    public void queued(int n) {
+      queuedSpans.set(n);
     }
-
-    @Override
-    public void incrementSpanBytes(int quantity) {}
-
-    @Override
-    public void incrementMessageBytes(int quantity) {}
-
-    @Override
-    public void incrementSpansDropped(int quantity) {
-      spansDropped.inc(quantity);
-    }
-
-    @Override
-    public void updateQueuedSpans(int update) {
-      queuedSpans.set(update);
-    }
-
-    @Override
-    public void updateQueuedBytes(int update) {}
   }
 }

@@ -122,8 +122,8 @@ class TracingTest {
     try (MixerServer server = mixs(dir, "http://127.0.0.1:" + sink.getAddress().getPort() + "/api/v2/spans")) {
       ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
       try {
-        // The tracespan's name and http.path tag are the request path: 100 KB, more than a message holds.
-        String huge = "/" + "x".repeat(100_000);
+        // The tracespan's name and http.path tag are the request path: 2 x 300 KB, more than a message holds.
+        String huge = "/" + "x".repeat(300_000);
         MixerGrpc.newBlockingStub(ch).report(TracingConfig.reportWithSpan("9af7183fb1d4cf5f", "6b221d5bc9e6496c", "",
             Instant.now()).toBuilder().setAttributes(0, AttributesEncoder.encode(Map.of(
                 "destination.service", "ratings.default.svc.cluster.local", "request.path", huge,
@@ -165,17 +165,24 @@ class TracingTest {
     try (MixerServer server = mixs(dir, "http://127.0.0.1:" + stuck.getAddress().getPort() + "/api/v2/spans")) {
       ManagedChannel ch = NettyChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
       try {
-        int calls = MixerTracing.QUEUED_MAX_SPANS / 3 + 1_000; // more spans than the queue holds
+        // The bounds: QUEUED_MAX_SPANS waiting to be encoded, QUEUED_MAX_MESSAGES full messages
+        // waiting to be posted (about 400 spans each), one being posted. Call until spans drop.
         MixerGrpc.MixerBlockingStub stub = MixerGrpc.newBlockingStub(ch);
-        for (int i = 0; i < calls; i++) {
-          assertThat(stub.check(TracingConfig.check("alice")).getPrecondition().getStatus().getCode()).isZero();
+        String text = "";
+        for (int batch = 0; batch < 60 && metric(text, "mixer_trace_spans_dropped_total") <= 0; batch++) {
+          for (int i = 0; i < 1_000; i++) {
+            assertThat(stub.check(TracingConfig.check("alice")).getPrecondition().getStatus().getCode()).isZero();
+          }
+          text = metrics(server);
         }
+        assertThat(metric(text, "mixer_trace_spans_dropped_total")).isPositive();
+        // A span of Mixer's takes at least 40 bytes in a message.
+        int bound = MixerTracing.QUEUED_MAX_SPANS
+            + (MixerTracing.QUEUED_MAX_MESSAGES + 2) * MixerTracing.MESSAGE_MAX_BYTES / 40;
+        assertThat(metric(text, "mixer_trace_queued_spans")).isPositive().isLessThanOrEqualTo(bound);
       } finally {
         ch.shutdownNow();
       }
-      String text = metrics(server);
-      assertThat(metric(text, "mixer_trace_spans_dropped_total")).isPositive();
-      assertThat(metric(text, "mixer_trace_queued_spans")).isLessThanOrEqualTo(MixerTracing.QUEUED_MAX_SPANS);
     } finally {
       release.countDown();
       stuck.stop(0);

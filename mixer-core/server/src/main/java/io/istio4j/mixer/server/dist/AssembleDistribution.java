@@ -27,6 +27,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -127,6 +128,9 @@ public final class AssembleDistribution {
     }
   }
 
+  /** A terminal colour code, as Maven writes into dependency:list's file when run in a terminal. */
+  private static final Pattern ANSI_ESCAPE = Pattern.compile("\\x1B\\[[0-9;]*m");
+
   /**
    * Each artifact the build lists itself (not those they bring) must provide an adapter or a
    * template, or be named in {@code libraries}: a build that lists a plain library by mistake would
@@ -137,7 +141,8 @@ public final class AssembleDistribution {
   static void checkListed(List<String> lines, Set<String> libraries) throws IOException, BuildException {
     List<String> wrong = new ArrayList<>();
     for (String raw : lines) {
-      String line = raw.strip();
+      // Maven colours this file too when its output goes to a terminal.
+      String line = ANSI_ESCAPE.matcher(raw).replaceAll("").strip();
       int module = line.indexOf(" -- ");
       if (module >= 0) {
         line = line.substring(0, module).strip();

@@ -41,6 +41,10 @@ class AssembleDistributionTest {
         .message().doesNotContain("acme");
     // Declared as a library, it passes.
     AssembleDistribution.checkListed(listed, Set.of("guava"));
+    // As Maven writes the file when its output is a terminal: coloured.
+    AssembleDistribution.checkListed(List.of(
+        "   com.acme:acme-adapter:jar:1.0:compile:" + adapter + "\u001b[36m -- module acme.adapter\u001b[0;1;33m (auto)\u001b[m"),
+        Set.of());
   }
 
   @Test
