@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import zipkin2.reporter.BytesMessageSender;
 import zipkin2.reporter.Encoding;
 
@@ -248,6 +249,23 @@ class ZipkinSpanPipelineTest {
     int delivered = sender.names().size();
     assertThat(counts.dropped.get()).isGreaterThan(19_000);
     assertThat(delivered + counts.dropped.get()).isEqualTo(20_000);
+  }
+
+  @Test
+  @Timeout(30) // a close that waits on a Zipkin that never answers would hang here
+  void closingWhileZipkinNeverAnswersGivesUpAfterTheCloseTimeoutAndCountsWhatIsLost() {
+    RecordingSender sender = new RecordingSender(200);
+    sender.gate = new CountDownLatch(1); // never opened: every post hangs
+    Counts counts = new Counts();
+    ZipkinSpanPipeline p = pipeline(sender, counts, 10_000, 4);
+    for (int i = 0; i < 1_000; i++) {
+      span(p, "s" + i).finish();
+    }
+    p.close();
+    assertThat(sender.closed).isTrue();
+    assertThat(sender.names()).isEmpty();
+    // The message stuck in its post is neither sent nor counted yet; every other span is dropped.
+    assertThat(counts.dropped.get()).isBetween(1_000 - 10, 1_000);
   }
 
   @Test
