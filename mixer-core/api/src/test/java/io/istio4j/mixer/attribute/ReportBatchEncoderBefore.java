@@ -18,9 +18,10 @@ import java.util.Objects;
 /**
  * {@link ReportBatchEncoder} as it was before issue 16's fast path (commit b79a8bb): every attribute
  * of every record normalized (copied) into a new map before the comparison with the previous record.
- * The reference the fast path must match byte for byte.
+ * The reference the fast path must match byte for byte ({@code ReportBatchEncoderFastPathTest}), and
+ * the baseline of {@code MixerClientBenchmark.reportEncodeBaseline}, measured in the same run.
  */
-final class ReportBatchEncoderBefore {
+public final class ReportBatchEncoderBefore {
 
   private final int globalWordCount;
   private final AttributesEncoder.Dictionary dict;
@@ -28,7 +29,7 @@ final class ReportBatchEncoderBefore {
   private Map<String, Object> previous;
 
   /** Starts an empty batch for a client that knows {@code globalWordCount} global words. */
-  ReportBatchEncoderBefore(int globalWordCount) {
+  public ReportBatchEncoderBefore(int globalWordCount) {
     this.globalWordCount = globalWordCount;
     this.dict = new AttributesEncoder.Dictionary(globalWordCount);
   }

@@ -9,7 +9,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.istio4j.mixer.attribute.GlobalDictionary;
 import io.istio4j.mixer.attribute.ReportBatchEncoder;
-import io.istio4j.mixer.attribute.ReportBatchEncoderBaseline;
+import io.istio4j.mixer.attribute.ReportBatchEncoderBefore;
 import io.istio4j.mixer.v1.CheckRequest;
 import io.istio4j.mixer.v1.CheckResponse;
 import io.istio4j.mixer.v1.MixerGrpc;
@@ -131,7 +131,7 @@ public class MixerClientBenchmark {
   @Benchmark
   @OperationsPerInvocation(1000)
   public ReportRequest reportEncodeBaseline() {
-    ReportBatchEncoderBaseline batch = new ReportBatchEncoderBaseline(GlobalDictionary.SIZE);
+    ReportBatchEncoderBefore batch = new ReportBatchEncoderBefore(GlobalDictionary.SIZE);
     for (Attributes r : records) {
       batch.add(r.asMap());
     }

@@ -29,7 +29,8 @@ class DispatcherTest {
 
   private static final Templates TEMPLATES = Templates.load(DispatcherTest.class.getClassLoader());
   private static final Map<String, String> REQUEST = Map.of("destination.service", "a.ns.svc");
-  private static final String NOTHING = """
+  /** Instances of checknothing, quota and metric (no handlers or rules); DispatcherTracingTest adds to it. */
+  static final String NOTHING = """
       ---
       apiVersion: config.istio.io/v1alpha2
       kind: checknothing

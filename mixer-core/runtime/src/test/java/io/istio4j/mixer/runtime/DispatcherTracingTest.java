@@ -25,22 +25,7 @@ class DispatcherTracingTest {
 
   private static final Templates TEMPLATES = Templates.load(DispatcherTracingTest.class.getClassLoader());
   private static final Map<String, String> REQUEST = Map.of("destination.service", "a.ns.svc");
-  private static final String CONFIG = """
-      ---
-      apiVersion: config.istio.io/v1alpha2
-      kind: checknothing
-      metadata: {name: nothing, namespace: istio-system}
-      spec: {}
-      ---
-      apiVersion: config.istio.io/v1alpha2
-      kind: quota
-      metadata: {name: requestcount, namespace: istio-system}
-      spec: {dimensions: {}}
-      ---
-      apiVersion: config.istio.io/v1alpha2
-      kind: metric
-      metadata: {name: requests, namespace: istio-system}
-      spec: {value: "1", dimensions: {}, monitored_resource_type: '"UNSPECIFIED"'}
+  private static final String CONFIG = DispatcherTest.NOTHING + """
       ---
       apiVersion: config.istio.io/v1alpha2
       kind: testcheck
