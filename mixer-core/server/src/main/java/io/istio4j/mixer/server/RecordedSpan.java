@@ -57,9 +57,9 @@ final class RecordedSpan implements Span {
 
   private static final String[] NO_TAGS = new String[0];
 
-  private RecordedSpan(ZipkinSpanPipeline pipeline, @Nullable RecordedSpan root, long traceIdHigh, long traceId, long parentId, long spanId,
-      boolean debug, int kind, String name, @Nullable String serviceName, long baseMicros, long baseNanos,
-      long startMicros) {
+  private RecordedSpan(ZipkinSpanPipeline pipeline, @Nullable RecordedSpan root, long traceIdHigh, long traceId,
+      long parentId, long spanId, boolean debug, int kind, String name, @Nullable String serviceName,
+      long baseMicros, long baseNanos, long startMicros) {
     this.pipeline = pipeline;
     this.root = root == null ? this : root;
     this.traceIdHigh = traceIdHigh;
@@ -163,8 +163,8 @@ final class RecordedSpan implements Span {
   @Override
   public RecordedSpan child(String name) {
     requireNonNull(name, "name");
-    return new RecordedSpan(pipeline, root, traceIdHigh, traceId, spanId, nextId(), debug, LOCAL, name, null, baseMicros,
-        baseNanos, nowMicros());
+    return new RecordedSpan(pipeline, root, traceIdHigh, traceId, spanId, nextId(), debug, LOCAL, name, null,
+        baseMicros, baseNanos, nowMicros());
   }
 
   /** Tags {@code error} as Brave does (the message, or the class name without one) unless tagged already. */
