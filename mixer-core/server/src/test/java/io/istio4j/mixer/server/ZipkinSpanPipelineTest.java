@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -218,6 +219,26 @@ class ZipkinSpanPipelineTest {
     assertThat(sender.names()).containsExactlyInAnyOrder("redis", "quick", "call", "late");
     assertThat(counts.spans).hasValue(4);
     assertThat(counts.dropped).hasValue(0);
+  }
+
+  @Test
+  void errorsAreTaggedAsBraveTagsThemAndAFinishedSpanDoesNotChange() {
+    ZipkinSpanPipeline p = pipeline(new RecordingSender(10_000), new Counts(), 100, 10);
+    RecordedSpan withMessage = span(p, "a");
+    withMessage.error(new IllegalStateException("connection refused"));
+    assertThat(Arrays.copyOf(withMessage.tags(), withMessage.tagCount() * 2))
+        .containsExactly("error", "connection refused");
+    RecordedSpan withoutMessage = span(p, "b");
+    withoutMessage.error(new IllegalStateException());
+    assertThat(withoutMessage.tags()[1]).isEqualTo("IllegalStateException");
+    RecordedSpan tagged = span(p, "c");
+    tagged.tag("error", "quota exhausted");
+    tagged.error(new IllegalStateException("later")); // an explicit error tag wins, as in Brave
+    tagged.finish();
+    tagged.tag("after", "finish").error(new IllegalStateException("too late"));
+    assertThat(Arrays.copyOf(tagged.tags(), tagged.tagCount() * 2))
+        .containsExactly("error", "quota exhausted");
+    p.close();
   }
 
   @Test
