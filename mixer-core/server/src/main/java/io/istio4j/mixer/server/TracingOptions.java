@@ -30,6 +30,12 @@ public record TracingOptions(@Nullable String zipkinUrl, float sampleRate) {
         if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
           throw new URISyntaxException(zipkinUrl, "not an absolute http(s) URL");
         }
+        if (uri.getRawUserInfo() != null) {
+          // Not echoed: the URL holds a password. The sender would not send it either, and the URL
+          // is logged at start.
+          throw new IllegalArgumentException("--zipkinURL: user credentials in the URL are not supported "
+              + "(expected: an http(s) URL without user:password@, such as http://zipkin:9411/api/v2/spans)");
+        }
       } catch (URISyntaxException e) {
         throw new IllegalArgumentException("--zipkinURL: \"" + zipkinUrl
             + "\" (expected: an http(s) URL such as http://zipkin:9411/api/v2/spans)");

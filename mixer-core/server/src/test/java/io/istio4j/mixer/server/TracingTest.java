@@ -193,6 +193,9 @@ class TracingTest {
   void badFlagsAreRefusedNamingTheFlag() {
     assertThat(catchThrowable(() -> new TracingOptions("zipkin:9411", 1f)))
         .hasMessageContaining("--zipkinURL");
+    // Credentials in the URL are refused without repeating them (the URL is logged at start).
+    assertThat(catchThrowable(() -> new TracingOptions("http://ops:s3cret@zipkin:9411/api/v2/spans", 1f)))
+        .hasMessageContaining("--zipkinURL").hasMessageNotContaining("s3cret");
     assertThat(catchThrowable(() -> new TracingOptions(null, 1.5f)))
         .hasMessageContaining("--traceSampleRate");
     assertThat(catchThrowable(() -> new TracingOptions(null, Float.NaN)))
